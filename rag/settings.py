@@ -1,0 +1,107 @@
+"""One `Settings` object, built once and passed down; nothing else reads the environment.
+
+Precedence: field defaults <- named preset <- `RAG_*` environment variables <- explicit
+overrides (CLI flags, UI controls). `Settings.build()` does all of it and turns a bad value
+into a one-line `UsageError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rag.errors import UsageError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    # fewer papers, shorter answers: quick look-ups
+    "quick": {"k": 3, "answer_max_papers": 2, "candidates": 30},
+    # "which papers…" questions: wider net, more papers in the answer
+    "thorough": {"k": 10, "answer_max_papers": 8, "candidates": 100, "relevance_margin": 0.2},
+}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    corpus: list[Path] = Field(
+        default_factory=lambda: [PROJECT_ROOT / "corpus"],
+        description="Corpus files or folders (.txt daily-paper dumps, .jsonl/.json papers).",
+    )
+    index_dir: Path = Field(
+        default=PROJECT_ROOT / "index",
+        description="Folder holding the index (catalog, Chroma store, BM25). Git-ignored.",
+    )
+    prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Prompt templates.")
+    embed_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Embedding model: the bundled all-MiniLM-L6-v2 or a local "
+        "sentence-transformers folder. An index only answers queries in its own model.",
+    )
+    embed_batch_size: int = Field(default=32, ge=1, le=1024, description="Texts per embedding batch.")
+    chunk_tokens: int = Field(
+        default=240, ge=32, le=2048,
+        description="Target chunk size in tiktoken tokens for abstracts longer than the "
+        "embedder's window; chunks are shrunk further until they fit that window.",
+    )
+    chunk_overlap: int = Field(default=40, ge=0, le=512, description="Token overlap between chunks.")
+    llm: str = Field(default="extractive", description="Answer backend spec (CONTRACTS.md §2).")
+    k: int = Field(default=5, ge=1, le=200, description="Distinct papers to return as sources.")
+    retriever: Literal["hybrid", "dense", "bm25"] = Field(
+        default="hybrid", description="Which retrievers feed the ranking."
+    )
+    candidates: int = Field(
+        default=50, ge=1, le=5000, description="Chunks each retriever contributes before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    abstain_threshold: float = Field(
+        default=0.40, ge=-1.0, le=1.0,
+        description="Abstain when the best paper's dense cosine similarity is below this "
+        "(calibrated in evals/calibration.md).",
+    )
+    relevance_margin: float = Field(
+        default=0.12, ge=0.0, le=2.0,
+        description="Extractive answers cite papers whose similarity is within this margin "
+        "of the best one.",
+    )
+    answer_max_papers: int = Field(default=4, ge=1, le=50, description="Most papers one answer cites.")
+    sentences_per_paper: int = Field(default=2, ge=1, le=10, description="Most sentences quoted per paper.")
+    max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused.")
+    snippet_chars: int = Field(default=320, ge=40, description="Length of a source's snippet.")
+
+    @classmethod
+    def build(
+        cls,
+        preset: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> "Settings":
+        env = os.environ if env is None else env
+        preset = preset or env.get("RAG_PRESET") or "default"
+        if preset not in PRESETS:
+            raise UsageError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+        values: dict[str, Any] = dict(PRESETS[preset])
+        for name in cls.model_fields:
+            raw = env.get(f"RAG_{name.upper()}")
+            if raw not in (None, ""):
+                values[name] = raw.split(os.pathsep) if name == "corpus" else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            source = "flag" if field in overrides else "setting (flag or RAG_" + field.upper() + ")"
+            raise UsageError(f"bad {source} {field!r}: {err['msg']}") from None
+
+    def stamp(self) -> str:
+        """A short hash of every setting, so an answer says what produced it."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]

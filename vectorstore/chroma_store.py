@@ -1,0 +1,81 @@
+"""Chunk embeddings in Chroma (embedded persistent store), with paper metadata for filters.
+
+We always pass embeddings in, so Chroma's default embedding function (which would download
+a model) is never used. Distances are cosine; `query` returns cosine similarities.
+Filters are metadata flags: `has_code` and one `src:<file name>` flag per corpus file,
+because Chroma metadata values must be scalars.
+Knows nothing about papers beyond the metadata it is given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+COLLECTION = "paper_chunks"
+SOURCE_PREFIX = "src:"
+
+
+def source_flag(file_name: str) -> str:
+    return SOURCE_PREFIX + file_name
+
+
+def where_clause(sources: Sequence[str] | None = None, has_code: bool | None = None) -> dict[str, Any] | None:
+    parts: list[dict[str, Any]] = []
+    if sources:
+        flags = [{source_flag(s): True} for s in sources]
+        parts.append(flags[0] if len(flags) == 1 else {"$or": flags})
+    if has_code is not None:
+        parts.append({"has_code": has_code})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+class ChromaStore:
+    def __init__(self, path: Path):
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.path = Path(path)
+        self.client = chromadb.PersistentClient(
+            path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+        self.collection = self.client.get_or_create_collection(
+            COLLECTION, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+        self.max_batch = int(self.client.get_max_batch_size())
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def upsert(self, ids: list[str], embeddings: np.ndarray, documents: list[str],
+               metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), self.max_batch):
+            end = start + self.max_batch
+            self.collection.upsert(ids=ids[start:end], embeddings=embeddings[start:end],
+                                   documents=documents[start:end], metadatas=metadatas[start:end])
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), self.max_batch):
+            end = start + self.max_batch
+            self.collection.update(ids=ids[start:end], metadatas=metadatas[start:end])
+
+    def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=ids[start:start + self.max_batch])
+
+    def query(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) for the n nearest chunks, best first."""
+        n = min(n, self.count())
+        if n <= 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
+            n_results=n, where=where, include=["distances"],
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
