@@ -12,6 +12,7 @@ Ingest still embeds with sentence-transformers (batched, faster per text on long
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +28,13 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _erf(x * (1.0 / math.sqrt(2.0))))  # Python floats keep float32
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
+    return (x - mean) / np.sqrt(var + np.float32(eps)) * weight + bias
 
 
 def supports(model_dir: Path) -> bool:
@@ -85,11 +86,17 @@ class NumpyBertEncoder:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Sort by length so each batch pads little.
+        # Sort by length and cap each batch's padded size, so one long text does not make
+        # twenty short ones pay for its length (attention is quadratic in it).
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            out[idx] = self._encode_batch([texts[i] for i in idx])
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) >= batch_size or (len(batch) + 1) * len(texts[i]) > 4 * 4096):
+                out[batch] = self._encode_batch([texts[j] for j in batch])
+                batch = []
+            batch.append(i)
+        if batch:
+            out[batch] = self._encode_batch([texts[j] for j in batch])
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
@@ -109,12 +116,13 @@ class NumpyBertEncoder:
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
         batch, heads = x.shape[0], self.heads
         head_dim = self.dim // heads
-        attn_bias = (1.0 - mask)[:, None, None, :] * -1e9
+        attn_bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
         for layer in range(self.layers):
             p = f"encoder.layer.{layer}."
 
             def linear(h: np.ndarray, name: str) -> np.ndarray:
-                return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                weight = w[p + name + ".weight"]  # 2-D products use BLAS far better than 3-D
+                return (h.reshape(-1, h.shape[-1]) @ weight.T + w[p + name + ".bias"]).reshape(*h.shape[:-1], -1)
 
             def split(h: np.ndarray) -> np.ndarray:
                 return h.reshape(batch, length, heads, head_dim).transpose(0, 2, 1, 3)
@@ -122,7 +130,7 @@ class NumpyBertEncoder:
             q = split(linear(x, "attention.self.query"))
             k = split(linear(x, "attention.self.key"))
             v = split(linear(x, "attention.self.value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head_dim) + attn_bias
+            scores = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(head_dim)) + attn_bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             probs = scores / scores.sum(-1, keepdims=True)
             context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)

@@ -98,8 +98,8 @@ class Settings(BaseModel):
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "settings"
-            source = "flag" if field in overrides else "setting (flag or RAG_" + field.upper() + ")"
-            raise UsageError(f"bad {source} {field!r}: {err['msg']}") from None
+            where = f"--{field.replace('_', '-')}" if overrides.get(field) is not None else f"RAG_{field.upper()}"
+            raise UsageError(f"bad value for {where}: {err['msg']}") from None
 
     def stamp(self) -> str:
         """A short hash of every setting, so an answer says what produced it."""

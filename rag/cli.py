@@ -1,0 +1,197 @@
+"""The `ask` and `rag` commands (click). Each command's docstring is its --help.
+
+Only click and the settings are imported at start-up; everything heavy is imported by
+the command that needs it, so `ask --help` is instant. Foreseeable failures (`RagError`)
+print one line on stderr and exit with their code (CONTRACTS.md §3), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rag.errors import RagError, UsageError
+from rag.settings import Settings
+
+
+def guarded(fn):
+    """Turn foreseeable errors into a one-line message and the contract's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RagError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:  # `ask … | head`: the reader left, nothing to report
+            sys.stderr.close()
+            sys.exit(0)
+
+    return wrapper
+
+
+def index_options(fn):
+    fn = click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (default: ./index in the project; RAG_INDEX_DIR).")(fn)
+    fn = click.option("--corpus", multiple=True, type=click.Path(path_type=Path), help="Corpus file or folder; repeat for several (default: the shipped corpus; RAG_CORPUS).")(fn)
+    fn = click.option("--preset", help="Named settings preset: default, quick, thorough (RAG_PRESET).")(fn)
+    return fn
+
+
+def build_settings(preset, corpus=(), **overrides) -> Settings:
+    return Settings.build(preset=preset, corpus=list(corpus) or None, **overrides)
+
+
+def echo_warnings(warnings: list[str], limit: int = 20) -> None:
+    for line in warnings[:limit]:
+        click.echo(f"warning: {line}", err=True)
+    if len(warnings) > limit:
+        click.echo(f"warning: … and {len(warnings) - limit} more skipped lines", err=True)
+
+
+def read_batch(path: Path) -> list[dict]:
+    """QA items (CONTRACTS.md §4): only `question` and optional `history` are used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"batch file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read batch file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    items = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{lineno}: not valid JSON ({exc.msg}): fix or remove the line") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise UsageError(f'{path}:{lineno}: expected an object with a "question" string')
+        history = item.get("history", [])
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise UsageError(f'{path}:{lineno}: "history" must be a list of strings')
+        items.append({"question": item["question"], "history": history})
+    if not items:
+        raise UsageError(f"batch file {path} has no questions")
+    return items
+
+
+def print_answer(answer) -> None:
+    click.echo(answer.answer)
+    click.echo()
+    click.echo("Nearest papers (none answers the question):" if answer.abstained else "Sources:")
+    for hit in answer.sources:
+        code = f"  code: {hit.paper.code_url}" if hit.paper.code_url else ""
+        click.echo(f"  [{hit.rank}] {hit.paper.title}  (score {hit.score:.2f}){code}")
+
+
+@click.command(name="ask")
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question (CONTRACTS.md §2).")
+@click.option("--batch", type=click.Path(path_type=Path, dir_okay=False), help="Answer every question of a JSONL file, in order.")
+@click.option("--llm", help="Answer backend: extractive (default; RAG_LLM).")
+@click.option("--k", type=int, help="Number of distinct papers to retrieve (default 5).")
+@click.option("--history", multiple=True, help="An earlier question of the same chat; repeat in order.")
+@click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retrievers to use (default hybrid).")
+@click.option("--source", "sources", multiple=True, help="Only papers from this corpus file (repeatable).")
+@click.option("--has-code", is_flag=True, default=None, help="Only papers that link their code or project page.")
+@index_options
+@guarded
+def ask_command(question, as_json, batch, llm, k, history, retriever, sources, has_code, index_dir, corpus, preset):
+    """Answer a question from the paper abstracts, citing every claim as [n].
+
+    Example: ask "which methods prune tokens without fine-tuning?"
+    """
+    if batch and question:
+        raise UsageError("give either a QUESTION or --batch FILE, not both")
+    if not batch and question is None:
+        raise UsageError('no question: ask "your question" (or --batch questions.jsonl)')
+    settings = build_settings(preset, corpus, index_dir=index_dir, llm=llm, k=k, retriever=retriever)
+    items = read_batch(batch) if batch else [{"question": question, "history": list(history)}]
+
+    from rag.pipeline import Pipeline
+    from rag.retrieve import Filters
+
+    from rag.pipeline import clean_question
+
+    for number, item in enumerate(items, start=1):  # refuse a bad batch before answering any of it
+        try:
+            clean_question(item["question"], settings.max_question_chars)
+            for earlier in item["history"]:
+                clean_question(earlier, settings.max_question_chars)
+        except UsageError as exc:
+            raise UsageError(f"{batch}:{number}: {exc}" if batch else str(exc)) from None
+    pipeline = Pipeline(settings, progress=sys.stderr.isatty())
+    filters = Filters(sources=tuple(sources), has_code=has_code)
+    for number, item in enumerate(items):
+        answer = pipeline.ask(item["question"], history=item["history"], filters=filters)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            if number:
+                click.echo("\n" + "-" * 60 + "\n")
+            print_answer(answer)
+
+
+@click.group()
+def rag_group():
+    """Index paper abstracts and ask questions about them with cited answers."""
+
+
+@rag_group.command(name="ingest")
+@click.option("--rebuild", is_flag=True, help="Rebuild from scratch (in a new folder, swapped in when done).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@index_options
+@guarded
+def ingest_command(rebuild, quiet, index_dir, corpus, preset):
+    """Build or update the index from the corpus: embeds only new or changed papers."""
+    from rag.corpus import load_corpus
+    from rag.ingest import ingest
+
+    settings = build_settings(preset, corpus, index_dir=index_dir)
+    loaded = load_corpus(settings.corpus)
+    echo_warnings(loaded.warnings)
+    click.echo(f"read {loaded.entries} entries, {len(loaded.papers)} distinct papers", err=True)
+    report = ingest(settings, loaded, rebuild=rebuild, progress=not quiet)
+    click.echo(report.summary())
+
+
+@rag_group.command(name="stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (RAG_INDEX_DIR).")
+@guarded
+def stats_command(as_json, index_dir):
+    """Papers, chunks, size on disk, models and build times of the index."""
+    from rag.embed import canonical_model_name
+    from rag.index import Index
+
+    settings = Settings.build(index_dir=index_dir)
+    stats = Index(settings.index_dir, canonical_model_name(settings.embed_model)).stats()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    width = max(len(k) for k in stats)
+    for key, value in stats.items():
+        if key == "size_bytes":
+            key, value = "size on disk", f"{value / 1e6:.1f} MB"
+        elif isinstance(value, (list, dict)):
+            value = json.dumps(value)
+        click.echo(f"{key.replace('_', ' '):<{width}}  {value}")
+
+
+rag_group.add_command(ask_command)
+
+
+def ask_main() -> None:
+    ask_command(prog_name="ask")
+
+
+def rag_main() -> None:
+    rag_group(prog_name="rag")
