@@ -36,6 +36,7 @@ class BM25Index:
         self.chunk_ids = chunk_ids
         self.masks = masks
         self.stemmer = _stemmer()
+        self._df: np.ndarray | None = None
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str, str]], has_code: dict[str, bool],
@@ -71,6 +72,25 @@ class BM25Index:
         with np.load(folder / MASKS_FILE) as data:
             masks = {k: data[k] for k in data.files}
         return cls(retriever, chunk_ids, masks)
+
+    def idf(self, token: str) -> float:
+        """BM25's idf over chunks; a term the corpus never uses gets the highest idf."""
+        if self._df is None:  # the index is stored token-major (CSC): column lengths = df
+            self._df = np.diff(np.asarray(self.retriever.scores["indptr"]))
+        n = len(self.chunk_ids)
+        token_id = self.retriever.vocab_dict.get(token)
+        df = 0 if token_id is None else int(self._df[token_id])
+        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+    def term_coverage(self, query: str, text: str) -> float:
+        """Share of the query's terms, weighted by idf, that also occur in `text`."""
+        terms = set(tokenize([query], self.stemmer)[0])
+        if not terms:
+            return 0.0
+        present = set(tokenize([text], self.stemmer)[0])
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
     def filter_mask(self, sources: Sequence[str] | None, has_code: bool | None) -> np.ndarray | None:
         if not sources and has_code is None:

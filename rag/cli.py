@@ -169,11 +169,10 @@ def ingest_command(rebuild, quiet, index_dir, corpus, preset):
 @guarded
 def stats_command(as_json, index_dir):
     """Papers, chunks, size on disk, models and build times of the index."""
-    from rag.embed import canonical_model_name
     from rag.index import Index
 
     settings = Settings.build(index_dir=index_dir)
-    stats = Index(settings.index_dir, canonical_model_name(settings.embed_model)).stats()
+    stats = Index.for_stats(settings.index_dir).stats()
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return

@@ -33,7 +33,7 @@ CHROME_LINES = {
     "by ak and the research community",
 }
 DATE_LINE = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}(?:, \d{4})?")
-# Titles in these dumps are at most ~25 words; abstracts are far longer.
+# Titles in these dumps are at most ~25 words; full abstracts are far longer.
 ABSTRACT_MIN_WORDS = 30
 # Also the malformed "https:VDT-2023.github.io" and bare "github.com/owner/repo" seen in the corpus.
 URL = re.compile(r"(?:https?:/{0,2}|(?<![\w/.])(?=(?:github\.com|gitlab\.com|huggingface\.co)/))[^\s<>()\[\]]+")
@@ -123,25 +123,41 @@ def read_text_file(path: Path) -> str:
         ) from None
 
 
-def parse_daily_dump(text: str, source: str, warnings: list[str]) -> list[Paper]:
-    """Title/abstract pairs from a page dump, on consecutive lines or split by blank lines."""
-    papers: list[Paper] = []
-    pending: tuple[int, str] | None = None  # (line number, title) waiting for its abstract
+def _content_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) of every line that is not page chrome."""
+    lines = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line.lower().startswith("subscribe") and line.lower() != "subscribe":
             line = line[len("subscribe"):].strip()  # a title glued to the Subscribe button
-        if not line or line.lower() in CHROME_LINES or DATE_LINE.fullmatch(line):
-            continue
-        if len(line.split()) >= ABSTRACT_MIN_WORDS:
-            if pending is None:
+        if line and line.lower() not in CHROME_LINES and not DATE_LINE.fullmatch(line):
+            lines.append((lineno, line))
+    return lines
+
+
+def parse_daily_dump(text: str, source: str, warnings: list[str]) -> list[Paper]:
+    """Title/abstract pairs from a page dump, on consecutive lines or split by blank lines.
+
+    Titles and abstracts alternate. A long line is always an abstract; a short line after a
+    title is that title's (cut-off) abstract unless a long line follows it, in which case
+    the earlier title lost its abstract and the short line starts the next paper.
+    """
+    lines = _content_lines(text)
+    is_long = [len(line.split()) >= ABSTRACT_MIN_WORDS for _, line in lines]
+    papers: list[Paper] = []
+    pending: tuple[int, str] | None = None  # (line number, title) waiting for its abstract
+    for i, (lineno, line) in enumerate(lines):
+        next_is_long = i + 1 < len(lines) and is_long[i + 1]
+        if pending is None:
+            if is_long[i]:
                 warnings.append(f"{source}:{lineno}: abstract without a title, skipped")
             else:
-                papers.append(make_paper(pending[1], line, source))
-                pending = None
+                pending = (lineno, line)
+        elif is_long[i] or not next_is_long:
+            papers.append(make_paper(pending[1], line, source))
+            pending = None
         else:
-            if pending is not None:
-                warnings.append(f"{source}:{pending[0]}: title without an abstract, skipped")
+            warnings.append(f"{source}:{pending[0]}: title without an abstract, skipped")
             pending = (lineno, line)
     if pending is not None:
         warnings.append(f"{source}:{pending[0]}: title without an abstract, skipped")

@@ -132,6 +132,17 @@ class Index:
         self.store = open_store(self.dir)
         self.bm25 = self._load_bm25()
 
+    @classmethod
+    def for_stats(cls, index_dir: Path) -> "Index":
+        """Open an index whatever model built it (stats describe it, they do not query it)."""
+        check_folder(Path(index_dir))
+        if not (Path(index_dir) / "catalog.sqlite").exists():
+            raise IndexUnavailable(f"no index at {index_dir}: build it with `rag ingest`")
+        catalog = open_catalog(Path(index_dir))
+        model = catalog.get_meta("embed_model")
+        catalog.close()
+        return cls(Path(index_dir), model)
+
     def _load_bm25(self) -> BM25Index:
         fresh = self.catalog.get_meta("bm25_version") == self.catalog.get_meta("version", 0)
         if fresh:

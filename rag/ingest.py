@@ -74,21 +74,23 @@ def chunk_metadata(paper: Paper, ordinal: int) -> dict[str, Any]:
     return meta
 
 
-def ingest(settings: Settings, corpus: CorpusLoad, *, rebuild: bool = False, progress: bool = True) -> IngestReport:
+def ingest(settings: Settings, corpus: CorpusLoad, *, rebuild: bool = False, progress: bool = True,
+           encoder=None) -> IngestReport:
+    """`encoder` replaces the configured model (tests pass a fake with a `name`)."""
     index_dir = Path(settings.index_dir)
     check_folder(index_dir)
     if rebuild:
-        return _rebuild(settings, corpus, progress)
+        return _rebuild(settings, corpus, progress, encoder)
     with write_lock(index_dir):
-        return _ingest_locked(settings, corpus, index_dir, progress)
+        return _ingest_locked(settings, corpus, index_dir, progress, encoder)
 
 
-def _rebuild(settings: Settings, corpus: CorpusLoad, progress: bool) -> IngestReport:
+def _rebuild(settings: Settings, corpus: CorpusLoad, progress: bool, encoder) -> IngestReport:
     final = Path(settings.index_dir)
     fresh = final.with_name(final.name + ".rebuild")
     with write_lock(final):
         shutil.rmtree(fresh, ignore_errors=True)
-        report = _ingest_locked(settings.model_copy(update={"index_dir": fresh}), corpus, fresh, progress)
+        report = _ingest_locked(settings.model_copy(update={"index_dir": fresh}), corpus, fresh, progress, encoder)
         old = final.with_name(final.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         final.rename(old)
@@ -98,11 +100,12 @@ def _rebuild(settings: Settings, corpus: CorpusLoad, progress: bool) -> IngestRe
     return report
 
 
-def _ingest_locked(settings: Settings, corpus: CorpusLoad, index_dir: Path, progress: bool) -> IngestReport:
+def _ingest_locked(settings: Settings, corpus: CorpusLoad, index_dir: Path, progress: bool, encoder) -> IngestReport:
     from rag.embed import canonical_model_name
 
     started = time.perf_counter()
-    model = canonical_model_name(settings.embed_model)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    model = encoder.name if encoder is not None else canonical_model_name(settings.embed_model)
     catalog = open_catalog(index_dir)
     check_model(catalog, index_dir, model)
     config = {"embed_model": model, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
@@ -136,7 +139,7 @@ def _ingest_locked(settings: Settings, corpus: CorpusLoad, index_dir: Path, prog
 
     chunks_embedded, embed_seconds = 0, 0.0
     if to_embed:
-        chunks_embedded, embed_seconds, dim = _embed_papers(settings, model, to_embed, catalog, store, progress)
+        chunks_embedded, embed_seconds, dim = _embed_papers(settings, to_embed, catalog, store, progress, encoder)
         catalog.set_meta(embed_dim=dim)
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -155,13 +158,13 @@ def _ingest_locked(settings: Settings, corpus: CorpusLoad, index_dir: Path, prog
     return report
 
 
-def _embed_papers(settings, model, to_embed, catalog, store, progress) -> tuple[int, float, int]:
+def _embed_papers(settings, to_embed, catalog, store, progress, encoder) -> tuple[int, float, int]:
     from tqdm import tqdm
 
     from rag.chunking import Chunker
     from rag.embed import load_ingest_encoder
 
-    encoder = load_ingest_encoder(settings.embed_model, show_progress=False)
+    encoder = encoder or load_ingest_encoder(settings.embed_model, show_progress=False)
     chunker = Chunker(lambda text: encoder.count_tokens(text) <= encoder.max_tokens,
                       settings.chunk_tokens, settings.chunk_overlap)
     total_chunks, embed_seconds = 0, 0.0

@@ -65,14 +65,13 @@ class Pipeline:
     @property
     def index(self):
         if self._index is None:
-            from rag.embed import canonical_model_name
             from rag.index import Index, is_ready
 
             started = time.perf_counter()
             index_dir = Path(self.settings.index_dir)
             if not is_ready(index_dir):
                 self.build_index()
-            self._index = Index(index_dir, canonical_model_name(self.settings.embed_model))
+            self._index = Index(index_dir, self.model_name())
             self.load_ms += (time.perf_counter() - started) * 1000
         return self._index
 
@@ -84,7 +83,13 @@ class Pipeline:
         corpus = load_corpus(self.settings.corpus)
         for warning in corpus.warnings:
             self.log(f"warning: {warning}")
-        self.log(ingest(self.settings, corpus, progress=self.progress).summary())
+        encoder = self._encoder if getattr(self._encoder, "name", None) else None  # a test's fake
+        self.log(ingest(self.settings, corpus, progress=self.progress, encoder=encoder).summary())
+
+    def model_name(self) -> str:
+        from rag.embed import canonical_model_name
+
+        return getattr(self._encoder, "name", None) or canonical_model_name(self.settings.embed_model)
 
     @property
     def encoder(self):
@@ -104,7 +109,7 @@ class Pipeline:
         from rag.extractive import extractive_answer
         from rag.prompts import render
 
-        started = time.perf_counter()
+        started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
         history = [h for h in (clean_question(h, self.settings.max_question_chars) for h in history)]
         query = standalone_query(question, history)
@@ -113,8 +118,8 @@ class Pipeline:
         qvec = retriever.embed_query(query)
         hits = retriever.search(query, k=k, filters=filters, query_vector=qvec)
         t1 = time.perf_counter()
-        top = hits[0].dense_score if hits and hits[0].dense_score is not None else None
-        abstained = top is None or top < self.settings.abstain_threshold
+        support = self.support(query, hits[0]) if hits else None
+        abstained = support is None or support < self.settings.abstain_threshold
         if abstained:
             text = render(self.settings.prompts_dir, "abstain.txt", paper_count=self.index.catalog.count_papers())
             citations: list[Citation] = []
@@ -129,10 +134,17 @@ class Pipeline:
             question=question, answer=text, abstained=abstained, citations=citations, sources=hits,
             llm=self.settings.llm,
             timings_ms={"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000,
-                        "total": (t2 - started) * 1000 + self.load_ms, "load": self.load_ms},
-            stamp=self.stamp(),
+                        "total": (t2 - started) * 1000, "load": self.load_ms - load_before},
+            stamp=self.stamp(), support=support,
             retrieval_query=query if query != question else None,
         )
+
+    def support(self, query: str, hit) -> float:
+        """How well the best paper supports answering at all (abstention signal, 0..1)."""
+        weight = self.settings.abstain_lexical_weight
+        dense = hit.dense_score if hit.dense_score is not None else 0.0
+        coverage = self.index.bm25.term_coverage(query, f"{hit.paper.title} {hit.paper.abstract}")
+        return (1 - weight) * dense + weight * coverage
 
     def stamp(self) -> dict:
         meta = self.index.catalog.all_meta()

@@ -77,6 +77,7 @@ class Answer:
     timings_ms: dict[str, float]
     stamp: dict[str, Any] = field(default_factory=dict)  # what produced it: index, models, settings hash
     retrieval_query: str | None = None  # the standalone query actually searched, if it differs
+    support: float | None = None  # the abstention signal for the best paper (pipeline.support)
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` object of CONTRACTS.md §2 (extra fields only ever added)."""
@@ -89,6 +90,7 @@ class Answer:
             "llm": self.llm,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "stamp": self.stamp,
+            "support": None if self.support is None else round(self.support, 4),
         }
         if self.retrieval_query is not None:
             out["retrieval_query"] = self.retrieval_query

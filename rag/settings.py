@@ -62,9 +62,15 @@ class Settings(BaseModel):
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     abstain_threshold: float = Field(
-        default=0.40, ge=-1.0, le=1.0,
-        description="Abstain when the best paper's dense cosine similarity is below this "
-        "(calibrated in evals/calibration.md).",
+        default=0.47, ge=-1.0, le=1.0,
+        description="Abstain when the best paper's support (below) is under this; calibrated "
+        "with evals/calibrate_abstention.py, see evals/README.md.",
+    )
+    abstain_lexical_weight: float = Field(
+        default=0.4, ge=0.0, le=1.0,
+        description="Support = (1 - w) * dense cosine similarity + w * idf-weighted share of "
+        "the question's terms found in the paper. Terms catch near-domain questions that "
+        "embeddings rate as close (\"stock prices with a transformer\").",
     )
     relevance_margin: float = Field(
         default=0.12, ge=0.0, le=2.0,
