@@ -79,10 +79,10 @@ class Pipeline:
         from rag.corpus import load_corpus
         from rag.ingest import ingest
 
-        self.log(f"no ready index at {self.settings.index_dir}: building it from the corpus (one time)…")
-        corpus = load_corpus(self.settings.corpus)
+        corpus = load_corpus(self.settings.corpus)  # a bad corpus fails before any notice
         for warning in corpus.warnings:
             self.log(f"warning: {warning}")
+        self.log(f"no ready index at {self.settings.index_dir}: building it from {len(corpus.papers)} papers (one time)…")
         encoder = self._encoder if getattr(self._encoder, "name", None) else None  # a test's fake
         self.log(ingest(self.settings, corpus, progress=self.progress, encoder=encoder).summary())
 
