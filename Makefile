@@ -1,0 +1,40 @@
+# One entry point for users and CI. `make ask` and `make test` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+Q ?= which methods prune tokens without fine-tuning?
+
+.PHONY: setup ask ingest stats test test-unit bench calibrate clean-index
+
+setup: $(VENV)/.installed
+
+# The CPU build of torch is installed first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+ask: setup
+	$(VENV)/bin/ask "$(Q)"
+
+ingest: setup
+	$(VENV)/bin/rag ingest
+
+stats: setup
+	$(VENV)/bin/rag stats
+
+test: setup
+	$(PY) -m pytest -q
+
+test-unit: setup
+	$(PY) -m pytest -q -m "not integration"
+
+bench: setup
+	$(PY) bench/bench_backbone.py
+
+calibrate: setup
+	$(PY) evals/calibrate_abstention.py tests/data/retrieval_questions.jsonl evals/qa/dev.jsonl
+
+clean-index:
+	rm -rf index index.rebuild index.old

@@ -1,0 +1,112 @@
+"""The real thing: the bundled all-MiniLM-L6-v2, real Chroma, the shipped corpus.
+
+Builds one index of the shipped corpus per test session (about a minute on 2 cores) and
+checks what a user sees: the right papers, abstention on questions the corpus does not
+cover, and the CLI in a fresh process.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT, SHIPPED_CORPUS
+from rag.corpus import load_corpus
+from rag.ingest import ingest
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+
+pytestmark = pytest.mark.integration
+QUESTIONS = [json.loads(line) for line in (PROJECT / "tests/data/retrieval_questions.jsonl").read_text().splitlines() if line.strip()]
+ANSWERABLE = [q for q in QUESTIONS if q["gold_titles"]]
+UNANSWERABLE = [q for q in QUESTIONS if not q["gold_titles"]]
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory) -> Path:
+    index_dir = tmp_path_factory.mktemp("shipped") / "index"
+    settings = Settings.build(env={}, corpus=[SHIPPED_CORPUS], index_dir=index_dir)
+    report = ingest(settings, load_corpus(settings.corpus), progress=False)
+    assert report.added == 295
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def pipeline(shipped_index) -> Pipeline:
+    return Pipeline(Settings.build(env={}, index_dir=shipped_index), progress=False)
+
+
+def test_numpy_query_encoder_matches_sentence_transformers():
+    from rag.embed import load_ingest_encoder, load_query_encoder
+    from rag.minilm_numpy import NumpyBertEncoder
+
+    fast = load_query_encoder("all-MiniLM-L6-v2")
+    assert isinstance(fast, NumpyBertEncoder)
+    reference = load_ingest_encoder("all-MiniLM-L6-v2", show_progress=False)
+    texts = ["which methods prune tokens without fine-tuning?", "a", "Transformers " * 300, QUESTIONS[3]["question"]]
+    a, b = fast.encode(texts), reference.encode(texts)
+    assert np.allclose((a * b).sum(1), 1.0, atol=1e-5)
+    assert [fast.count_tokens(t) for t in texts] == [reference.count_tokens(t) for t in texts]
+
+
+def test_shipped_index_holds_every_paper_and_no_chunk_is_truncated(pipeline):
+    from rag.embed import load_query_encoder
+
+    index = pipeline.index
+    stats = index.stats()
+    assert stats["papers"] == 295 and stats["chunks"] == stats["vectors"] >= 295
+    assert stats["embed_model"] == "all-MiniLM-L6-v2" and stats["embed_dim"] == 384
+    encoder = load_query_encoder("all-MiniLM-L6-v2")
+    longest = max(encoder.count_tokens(text) for _, _, text in index.catalog.iter_chunks())
+    assert longest <= encoder.max_tokens == 256
+
+
+@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
+def test_retrieval_contract_right_paper_in_top_5(pipeline, item):
+    titles = [h.paper.title for h in pipeline.retriever().search(item["question"], k=5)]
+    assert item["gold_titles"][0] in titles
+
+
+@pytest.mark.parametrize("item", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+def test_answers_cite_the_gold_paper_or_abstain(pipeline, item):
+    answer = pipeline.ask(item["question"])
+    if not item["gold_titles"]:
+        assert answer.abstained and answer.citations == []
+        assert "corpus does not cover" in answer.answer
+    else:
+        assert not answer.abstained
+        assert item["gold_titles"][0] in [c.title for c in answer.citations]
+
+
+def test_the_readme_question(pipeline):
+    answer = pipeline.ask("which methods prune tokens without fine-tuning?")
+    assert answer.citations[0].title.startswith("Zero-TPrune")
+    assert "[1]" in answer.answer
+
+
+def run_cli(*args, index_dir: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["RAG_INDEX_DIR"] = str(index_dir)
+    exe = Path(sys.executable).parent / args[0]
+    return subprocess.run([str(exe), *args[1:]], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_ask_in_a_fresh_process(shipped_index):
+    result = run_cli("ask", "--json", "--k", "6", "Which benchmark has long videos for single object tracking?", index_dir=shipped_index)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["sources"][0]["title"].startswith("LaSOT") and len(out["sources"]) == 6
+    assert out["citations"][0]["marker"] == 1
+
+
+def test_stats_and_usage_errors_in_a_fresh_process(shipped_index, tmp_path):
+    stats = run_cli("rag", "stats", "--json", index_dir=shipped_index)
+    assert stats.returncode == 0 and json.loads(stats.stdout)["papers"] == 295
+    bad = run_cli("ask", "", index_dir=shipped_index)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: empty question") and "Traceback" not in bad.stderr
+    help_ = run_cli("ask", "--help", index_dir=shipped_index)
+    assert help_.returncode == 0 and "--json" in help_.stdout
