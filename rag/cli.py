@@ -77,7 +77,7 @@ def read_batch(path: Path) -> list[dict]:
         history = item.get("history", [])
         if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
             raise UsageError(f'{path}:{lineno}: "history" must be a list of strings')
-        items.append({"question": item["question"], "history": history})
+        items.append({"question": item["question"], "history": history, "line": lineno})
     if not items:
         raise UsageError(f"batch file {path} has no questions")
     return items
@@ -114,20 +114,20 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
     if not batch and question is None:
         raise UsageError('no question: ask "your question" (or --batch questions.jsonl)')
     settings = build_settings(preset, corpus, index_dir=index_dir, llm=llm, k=k, retriever=retriever)
-    items = read_batch(batch) if batch else [{"question": question, "history": list(history)}]
+    items = read_batch(batch) if batch else [{"question": question, "history": list(history), "line": 0}]
 
     from rag.pipeline import Pipeline
     from rag.retrieve import Filters
 
     from rag.pipeline import clean_question
 
-    for number, item in enumerate(items, start=1):  # refuse a bad batch before answering any of it
+    for item in items:  # refuse a bad batch before answering any of it
         try:
             clean_question(item["question"], settings.max_question_chars)
             for earlier in item["history"]:
                 clean_question(earlier, settings.max_question_chars)
         except UsageError as exc:
-            raise UsageError(f"{batch}:{number}: {exc}" if batch else str(exc)) from None
+            raise UsageError(f"{batch}:{item['line']}: {exc}" if batch else str(exc)) from None
     pipeline = Pipeline(settings, progress=sys.stderr.isatty())
     filters = Filters(sources=tuple(sources), has_code=has_code)
     for number, item in enumerate(items):

@@ -124,8 +124,10 @@ def test_bad_batch_files(cli, tmp_path):
     assert_one_line_error(cli("--batch", str(bad)), 2, "bad.jsonl:3", "not valid JSON")
     bad.write_text('{"question": "fine"}\n{"q": "wrong key"}\n')
     assert_one_line_error(cli("--batch", str(bad)), 2, "bad.jsonl:2", '"question"')
-    bad.write_text('{"question": "fine"}\n{"question": "   "}\n')
-    assert_one_line_error(cli("--batch", str(bad), "--json"), 2, "bad.jsonl:2", "empty question")
+    bad.write_text('{"question": "fine"}\n\n{"question": "   "}\n')
+    result = cli("--batch", str(bad), "--json")
+    assert_one_line_error(result, 2, "bad.jsonl:3", "empty question")
+    assert result.stdout == ""  # nothing answered half-way
     assert_one_line_error(cli("--batch", str(tmp_path / "none.jsonl")), 2, "not found")
     assert_one_line_error(cli("--batch", str(bad), "also a question"), 2, "not both")
 

@@ -59,3 +59,17 @@ def test_source_file_filter(pipeline):
     hits = pipeline.retriever().search("speech tracking pruning attention", k=4, filters=Filters(sources=("b.txt",)))
     assert {h.paper.title for h in hits} == {t for t, _ in PAPERS[1:]}
     assert pipeline.retriever().search("speech", k=4, filters=Filters(sources=("nope.txt",))) == []
+
+
+def test_timings_add_up_and_never_exceed_the_wall_clock(small_corpus, fake_encoder):
+    import time
+
+    settings = Settings.build(corpus=[small_corpus])
+    pipeline = Pipeline(settings, encoder=fake_encoder, progress=False, log=lambda _: None)
+    started = time.perf_counter()
+    answer = pipeline.ask("token pruning")  # first question: builds and loads the index too
+    wall_ms = (time.perf_counter() - started) * 1000
+    t = answer.timings_ms
+    assert t["load"] > 0 and t["retrieve"] > 0
+    assert t["retrieve"] + t["generate"] + t["load"] <= t["total"] + 1.0 <= wall_ms + 1.0
+    assert pipeline.ask("token pruning").timings_ms["load"] == 0  # loaded once
