@@ -64,11 +64,15 @@ class ExtractiveAnswer:
 
 
 def relevant_hits(hits: list[Hit], settings: Settings) -> list[Hit]:
-    """The top hit, plus every hit whose similarity is within the margin of it."""
+    """The top hit, plus every hit whose dense similarity is within the margin of the best.
+
+    Whether to answer at all is the pipeline's decision (abstention, on another scale);
+    here only closeness to the best paper counts.
+    """
     if not hits:
         return []
     scores = [h.dense_score if h.dense_score is not None else -1.0 for h in hits]
-    floor = max(settings.abstain_threshold, max(scores) - settings.relevance_margin)
+    floor = max(scores) - settings.relevance_margin
     chosen = [h for h, s in zip(hits, scores) if s >= floor or h is hits[0]]
     return chosen[: settings.answer_max_papers]
 

@@ -57,3 +57,14 @@ def test_only_papers_close_to_the_best_are_cited():
     hits[1].dense_score, hits[2].dense_score = 0.75, 0.30
     result = extractive_answer(enc.encode(["q"])[0], hits, enc, Settings.build(relevance_margin=0.1))
     assert result.markers == [1, 2]
+
+
+def test_papers_within_the_margin_are_cited_even_when_similarities_are_low():
+    # Similarities of 0.45 and 0.40 are normal for good matches; the abstention threshold
+    # (a different scale) must not filter citations.
+    enc = FakeEncoder()
+    hits = hits_for(PAPERS[:3])
+    for hit, score in zip(hits, (0.45, 0.40, 0.20)):
+        hit.dense_score = score
+    result = extractive_answer(enc.encode(["q"])[0], hits, enc, Settings.build())
+    assert result.markers == [1, 2]
