@@ -1,0 +1,1 @@
+"""Evaluation: QA sets, the `rag eval` harness, calibration scripts."""
