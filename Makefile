@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
 
-.PHONY: setup ask ingest stats test test-unit bench calibrate clean-index
+.PHONY: setup setup-llm ask ingest stats test test-unit bench calibrate clean-index
 
 setup: $(VENV)/.installed
 
@@ -15,6 +15,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# LLM backends (local, gguf:, ollama:, openai:). The first build of llama-cpp-python takes ~10 min.
+setup-llm: $(VENV)/.installed-llm
+
+$(VENV)/.installed-llm: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,llm]'
+	touch $@
+
 ask: setup
 	$(VENV)/bin/ask "$(Q)"
 
@@ -24,7 +31,7 @@ ingest: setup
 stats: setup
 	$(VENV)/bin/rag stats
 
-test: setup
+test: setup-llm
 	$(PY) -m pytest -q
 
 test-unit: setup

@@ -9,22 +9,12 @@ count (`fits`) and the chunk size shrinks until every chunk fits.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Callable
 
 from rag.records import Chunk, Paper
+from rag.tokens import point_tiktoken_at_bundled_encodings
 
 Fits = Callable[[str], bool]
-
-
-def _point_tiktoken_at_bundled_encodings() -> None:
-    # tiktoken downloads encodings on first use; llama-index ships cl100k_base offline.
-    import importlib.util
-
-    spec = importlib.util.find_spec("llama_index.core")
-    if spec and spec.origin and "TIKTOKEN_CACHE_DIR" not in os.environ:
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(Path(spec.origin).parent / "_static" / "tiktoken_cache")
 
 
 def chunk_text(title: str, body: str) -> str:
@@ -42,7 +32,7 @@ class Chunker:
 
     def _splits(self, title: str, abstract: str, size: int) -> list[str]:
         if size not in self._splitters:
-            _point_tiktoken_at_bundled_encodings()
+            point_tiktoken_at_bundled_encodings()
             from llama_index.core.node_parser import SentenceSplitter
 
             self._splitters[size] = SentenceSplitter(chunk_size=size, chunk_overlap=min(self.chunk_overlap, size // 4))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from evals.cli import build_eval_command
 from rag.errors import RagError, UsageError
 from rag.settings import Settings
 
@@ -83,9 +84,29 @@ def read_batch(path: Path) -> list[dict]:
     return items
 
 
-def print_answer(answer) -> None:
-    click.echo(answer.answer)
+def print_streamed(events):
+    """Print checked sentences as they arrive; an answer that abstained or fell back is
+    printed whole at the end (nothing unchecked was shown before it)."""
+    at_line_start = True
+    for event in events:
+        if event["type"] == "sentence":
+            click.echo(event["text"] + event["end"], nl=False)
+            sys.stdout.flush()
+            at_line_start = event["end"] == "\n"
+        elif event["type"] == "answer":
+            answer = event["answer"]
+            if answer.abstained:
+                click.echo(answer.answer)
+            elif not at_line_start:
+                click.echo()
+            print_sources(answer)
+            return answer
+
+
+def print_sources(answer) -> None:
     click.echo()
+    if answer.fallback:
+        click.echo(f"(the {answer.llm} answer had no supported sentence; showing the extractive answer)")
     click.echo("Nearest papers (none answers the question):" if answer.abstained else "Sources:")
     for hit in answer.sources:
         code = f"  code: {hit.paper.code_url}" if hit.paper.code_url else ""
@@ -96,15 +117,16 @@ def print_answer(answer) -> None:
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question (CONTRACTS.md §2).")
 @click.option("--batch", type=click.Path(path_type=Path, dir_okay=False), help="Answer every question of a JSONL file, in order.")
-@click.option("--llm", help="Answer backend: extractive (default; RAG_LLM).")
+@click.option("--llm", help="Answer backend: extractive (default), local, gguf:PATH, ollama:MODEL, openai:MODEL (RAG_LLM).")
 @click.option("--k", type=int, help="Number of distinct papers to retrieve (default 5).")
 @click.option("--history", multiple=True, help="An earlier question of the same chat; repeat in order.")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retrievers to use (default hybrid).")
 @click.option("--source", "sources", multiple=True, help="Only papers from this corpus file (repeatable).")
 @click.option("--has-code", is_flag=True, default=None, help="Only papers that link their code or project page.")
+@click.option("--stream/--no-stream", default=None, help="Print sentences as they are checked (default: when stdout is a terminal).")
 @index_options
 @guarded
-def ask_command(question, as_json, batch, llm, k, history, retriever, sources, has_code, index_dir, corpus, preset):
+def ask_command(question, as_json, batch, llm, k, history, retriever, sources, has_code, stream, index_dir, corpus, preset):
     """Answer a question from the paper abstracts, citing every claim as [n].
 
     Example: ask "which methods prune tokens without fine-tuning?"
@@ -130,14 +152,19 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
             raise UsageError(f"{batch}:{item['line']}: {exc}" if batch else str(exc)) from None
     pipeline = Pipeline(settings, progress=sys.stderr.isatty())
     filters = Filters(sources=tuple(sources), has_code=has_code)
+    stream = sys.stdout.isatty() and not as_json if stream is None else stream and not as_json
     for number, item in enumerate(items):
-        answer = pipeline.ask(item["question"], history=item["history"], filters=filters)
+        if number and not as_json:
+            click.echo("\n" + "-" * 60 + "\n")
+        if stream:
+            answer = print_streamed(pipeline.stream(item["question"], history=item["history"], filters=filters))
+        else:
+            answer = pipeline.ask(item["question"], history=item["history"], filters=filters)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-        else:
-            if number:
-                click.echo("\n" + "-" * 60 + "\n")
-            print_answer(answer)
+        elif not stream:
+            click.echo(answer.answer)
+            print_sources(answer)
 
 
 @click.group()
@@ -186,6 +213,7 @@ def stats_command(as_json, index_dir):
 
 
 rag_group.add_command(ask_command)
+rag_group.add_command(build_eval_command(guarded))
 
 
 def ask_main() -> None:

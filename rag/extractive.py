@@ -14,28 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.injection import is_instruction
 from rag.records import Hit
+from rag.sentences import split_sentences
 from rag.settings import Settings
 
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote,
-# unless the dot belongs to a known abbreviation ("e.g.", "et al.", "Fig.").
-_ABBREVIATIONS = ("e.g", "i.e", "al", "etc", "vs", "fig", "figs", "eq", "eqs", "cf", "approx", "resp", "no", "dr", "mr", "ms")
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
 _BOILERPLATE = re.compile(r"^(?:our |the |all )?(?:source )?(?:code|models?|data(?:set)?s?|project page|demo|weights)\b.{0,60}"
                           r"(?:available|released|found|public|https?:)", re.IGNORECASE)
-
-
-def split_sentences(text: str) -> list[str]:
-    pieces, start = [], 0
-    for match in _BOUNDARY.finditer(text):
-        head = text[start:match.start()].rstrip()
-        last_word = head.rsplit(" ", 1)[-1].strip(".!?\"'()[]").lower()
-        if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
-            continue  # "e.g. BERT" or an initial: not a boundary
-        pieces.append(text[start:match.start()].strip())
-        start = match.end()
-    pieces.append(text[start:].strip())
-    return [p for p in pieces if p]
 
 
 def is_boilerplate(sentence: str) -> bool:
@@ -81,7 +66,7 @@ def extractive_answer(question_vector: np.ndarray, hits: list[Hit], encoder, set
     chosen = relevant_hits(hits, settings)
     per_paper = []
     for hit in chosen:
-        sentences = [s for s in split_sentences(hit.paper.abstract) if not is_boilerplate(s)]
+        sentences = [s for s in split_sentences(hit.paper.abstract) if not is_boilerplate(s) and not is_instruction(s)]
         per_paper.append((hit, sentences or [hit.paper.abstract]))
     flat = [s for _, sentences in per_paper for s in sentences]
     sims = encoder.encode(flat) @ question_vector if flat else np.zeros(0)

@@ -1,34 +1,29 @@
-"""Question -> `Answer`: validate, retrieve, abstain or answer, with timings and a stamp.
+"""Question -> `Answer`: validate, condense a follow-up, retrieve, abstain or answer, check.
 
-The pipeline takes a `Settings` plus injectable parts (encoder, index), which is what lets
-tests run it with fakes. It builds the index on first use when none exists (the shipped
-corpus by default), so a fresh clone answers its first question without a separate step.
+`Pipeline.stream` yields events as the answer is made (the sources, then each checked
+sentence, then the final `Answer`), which the CLI prints as they come and a UI can consume;
+`Pipeline.ask` returns just the final `Answer`. The pipeline takes a `Settings` plus
+injectable parts (encoder, index, backend), which is what lets tests run it with fakes. It
+builds the index on first use when none exists, so a fresh clone answers its first question
+without a separate step.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
+from rag.backends import EXTRACTIVE, load_backend, parse_spec
 from rag.errors import UsageError
 from rag.records import Answer, Citation
 from rag.retrieve import Filters, Retriever
 from rag.settings import Settings
 
-LLM_KINDS = ("local", "gguf", "ollama", "openai", "extractive")
-
-
-def check_llm_spec(spec: str) -> str:
-    """Validate an `--llm` spec; only `extractive` is implemented in this version."""
-    kind, _, arg = spec.partition(":")
-    if kind not in LLM_KINDS or (kind in ("gguf", "ollama", "openai") and not arg) or (kind in ("local", "extractive") and arg):
-        raise UsageError(f"unknown --llm spec {spec!r}: use extractive, local, gguf:/path/model.gguf, ollama:MODEL or openai:MODEL")
-    if kind != "extractive":
-        raise UsageError(f"--llm {spec} is not available in this version yet: use --llm extractive")
-    return spec
+_UNSET = object()
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -52,16 +47,18 @@ def default_log(message: str) -> None:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, *, encoder=None, index=None, progress: bool = True,
+    def __init__(self, settings: Settings, *, encoder=None, index=None, backend=_UNSET, progress: bool = True,
                  log: Callable[[str], None] = default_log):
         self.settings = settings
         self._encoder = encoder
         self._index = index
+        self._backend = backend  # _UNSET: load from settings.llm when first needed
         self.progress = progress
         self.log = log
         self.load_ms = 0.0
-        check_llm_spec(settings.llm)
+        parse_spec(settings.llm)  # a bad spec fails now, before any work
 
+    # -- parts, loaded on first use ----------------------------------------------------
     @property
     def index(self):
         if self._index is None:
@@ -101,50 +98,91 @@ class Pipeline:
             self.load_ms += (time.perf_counter() - started) * 1000
         return self._encoder
 
+    @property
+    def backend(self):
+        """The LLM backend, or None for extractive answers."""
+        if self._backend is _UNSET:
+            started = time.perf_counter()
+            self._backend = load_backend(self.settings.llm, self.settings)
+            self.load_ms += (time.perf_counter() - started) * 1000
+        return self._backend
+
     def retriever(self) -> Retriever:
         return Retriever(self.index, self.encoder, self.settings)
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
-            filters: Filters | None = None) -> Answer:
-        from rag.extractive import extractive_answer
-        from rag.prompts import render
-
-        started, load_before = time.perf_counter(), self.load_ms
-        question = clean_question(question, self.settings.max_question_chars)
-        history = [h for h in (clean_question(h, self.settings.max_question_chars) for h in history)]
-        query = standalone_query(question, history)
-        retriever = self.retriever()
-        t0 = time.perf_counter()
-        qvec = retriever.embed_query(query)
-        hits = retriever.search(query, k=k, filters=filters, query_vector=qvec)
-        t1 = time.perf_counter()
-        support = self.support(query, hits[0]) if hits else None
-        abstained = support is None or support < self.settings.abstain_threshold
-        if abstained:
-            text = render(self.settings.prompts_dir, "abstain.txt", paper_count=self.index.catalog.count_papers())
-            citations: list[Citation] = []
-        else:
-            result = extractive_answer(qvec, hits, self.encoder, self.settings)
-            by_rank = {h.rank: h for h in hits}
-            text = result.text
-            citations = [Citation(marker=m, paper_id=by_rank[m].paper.paper_id, title=by_rank[m].paper.title)
-                         for m in result.markers]
-        t2 = time.perf_counter()
-        return Answer(
-            question=question, answer=text, abstained=abstained, citations=citations, sources=hits,
-            llm=self.settings.llm,
-            timings_ms={"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000,
-                        "total": (t2 - started) * 1000, "load": self.load_ms - load_before},
-            stamp=self.stamp(), support=support,
-            retrieval_query=query if query != question else None,
-        )
-
+    # -- answering ------------------------------------------------------------------------
     def support(self, query: str, hit) -> float:
         """How well the best paper supports answering at all (abstention signal, 0..1)."""
         weight = self.settings.abstain_lexical_weight
         dense = hit.dense_score if hit.dense_score is not None else 0.0
         coverage = self.index.bm25.term_coverage(query, f"{hit.paper.title} {hit.paper.abstract}")
         return (1 - weight) * dense + weight * coverage
+
+    def condense(self, question: str, history: Sequence[str]) -> str:
+        """A follow-up as a standalone query: rewritten by the LLM when there is one, checked
+        for sanity (one line, mentions something from the chat), else the deterministic way."""
+        from rag.prompts import render
+
+        fallback = standalone_query(question, history)
+        if not history or self.backend is None:
+            return fallback
+        prompt = render(self.settings.prompts_dir, "condense.txt",
+                        history="\n".join(f"- {h}" for h in history), question=question)
+        reply = "".join(self.backend.stream([{"role": "user", "content": prompt}])).strip()
+        line = next((ln.strip(" \"'*`") for ln in reply.splitlines() if ln.strip()), "")
+        line = re.sub(r"^(?:standalone question|question)\s*:\s*", "", line, flags=re.I)
+        chat_words = {w.lower() for w in re.findall(r"[A-Za-z][\w-]{3,}", " ".join([*history, question]))}
+        line_words = {w.lower() for w in re.findall(r"[A-Za-z][\w-]{3,}", line)}
+        if not 8 <= len(line) <= 400 or not (chat_words & line_words):
+            return fallback
+        return line
+
+    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
+            filters: Filters | None = None) -> Answer:
+        event: dict = {}
+        for event in self.stream(question, history, k, filters):
+            pass
+        return event["answer"]
+
+    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
+               filters: Filters | None = None) -> Iterator[dict]:
+        """Events: {"type": "sources", "hits"}, {"type": "sentence", "text", "end"}…, {"type": "answer", "answer"}."""
+        from rag.answering import answer_events
+
+        started, load_before = time.perf_counter(), self.load_ms
+        question = clean_question(question, self.settings.max_question_chars)
+        history = [clean_question(h, self.settings.max_question_chars) for h in history]
+        backend = self.backend
+        query = self.condense(question, history)
+        retriever = self.retriever()
+        t0 = time.perf_counter()
+        qvec = retriever.embed_query(query)
+        hits = retriever.search(query, k=k, filters=filters, query_vector=qvec)
+        support = self.support(query, hits[0]) if hits else None
+        t1 = time.perf_counter()
+        yield {"type": "sources", "hits": hits}
+        answer = Answer(question=question, answer="", abstained=False, citations=[], sources=hits,
+                        llm=backend.name if backend else EXTRACTIVE, timings_ms={}, support=support,
+                        retrieval_query=query if query != question else None)
+        if support is None or support < self.settings.abstain_threshold:
+            self.abstain(answer, "retrieval")
+        else:
+            yield from answer_events(self, answer, qvec, backend)
+        t2 = time.perf_counter()
+        by_rank = {h.rank: h for h in hits}
+        markers = [int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)]
+        answer.citations = [Citation(marker=m, paper_id=by_rank[m].paper.paper_id, title=by_rank[m].paper.title)
+                            for m in dict.fromkeys(markers) if m in by_rank]
+        answer.timings_ms.update({"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000,
+                                  "total": (t2 - started) * 1000, "load": self.load_ms - load_before})
+        answer.stamp = self.stamp()
+        yield {"type": "answer", "answer": answer}
+
+    def abstain(self, answer: Answer, reason: str) -> None:
+        from rag.prompts import render
+
+        answer.abstained, answer.abstain_reason = True, reason
+        answer.answer = render(self.settings.prompts_dir, "abstain.txt", paper_count=self.index.catalog.count_papers())
 
     def stamp(self) -> dict:
         meta = self.index.catalog.all_meta()

@@ -78,6 +78,11 @@ class Answer:
     stamp: dict[str, Any] = field(default_factory=dict)  # what produced it: index, models, settings hash
     retrieval_query: str | None = None  # the standalone query actually searched, if it differs
     support: float | None = None  # the abstention signal for the best paper (pipeline.support)
+    abstain_reason: str | None = None  # "retrieval" (nothing close enough) or "model" (it declined)
+    sentences: list[dict] | None = None  # LLM answers: every sentence with its citations and support
+    fallback: str | None = None  # "extractive" when no LLM sentence survived the citation check
+    sources_seen: list[int] | None = None  # LLM answers: the source ranks that fitted in the prompt
+    prompt_tokens: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` object of CONTRACTS.md §2 (extra fields only ever added)."""
@@ -92,6 +97,8 @@ class Answer:
             "stamp": self.stamp,
             "support": None if self.support is None else round(self.support, 4),
         }
-        if self.retrieval_query is not None:
-            out["retrieval_query"] = self.retrieval_query
+        optional = {"retrieval_query": self.retrieval_query, "abstain_reason": self.abstain_reason,
+                    "sentences": self.sentences, "fallback": self.fallback,
+                    "sources_seen": self.sources_seen, "prompt_tokens": self.prompt_tokens}
+        out.update({k: v for k, v in optional.items() if v is not None})
         return out

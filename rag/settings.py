@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from rag.errors import UsageError
 
@@ -26,6 +26,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # "which papers…" questions: wider net, more papers in the answer
     "thorough": {"k": 10, "answer_max_papers": 8, "candidates": 100, "relevance_margin": 0.2},
 }
+
+
+# Settings that follow their tools' usual environment variables as well as RAG_*.
+STANDARD_ENV = {"openai_api_key": "OPENAI_API_KEY", "openai_base_url": "OPENAI_BASE_URL", "ollama_host": "OLLAMA_HOST"}
 
 
 class Settings(BaseModel):
@@ -79,6 +83,25 @@ class Settings(BaseModel):
     )
     answer_max_papers: int = Field(default=4, ge=1, le=50, description="Most papers one answer cites.")
     sentences_per_paper: int = Field(default=2, ge=1, le=10, description="Most sentences quoted per paper.")
+    llm_timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for an LLM backend before giving up.")
+    llm_max_tokens: int = Field(default=320, ge=16, le=8192, description="Most tokens an LLM may generate per answer.")
+    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="LLM sampling temperature.")
+    llm_context_tokens: int | None = Field(
+        default=None, ge=512,
+        description="The model's context window; default: what the backend reports, else 4096. "
+        "Sources are dropped, lowest-ranked first, until the prompt fits.",
+    )
+    support_threshold: float = Field(
+        default=0.65, ge=-1.0, le=1.0,
+        description="An LLM sentence is kept only if its similarity to a sentence of a paper it "
+        "cites reaches this (calibrated with evals/calibrate_support.py).",
+    )
+    keep_unsupported: bool = Field(
+        default=False, description="Keep unsupported LLM sentences (marked in the JSON) instead of removing them."
+    )
+    openai_api_key: SecretStr | None = Field(default=None, description="Key for openai: specs (OPENAI_API_KEY).")
+    openai_base_url: str | None = Field(default=None, description="OpenAI-compatible server URL (OPENAI_BASE_URL).")
+    ollama_host: str = Field(default="http://127.0.0.1:11434", description="Ollama server URL (OLLAMA_HOST).")
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused.")
     snippet_chars: int = Field(default=320, ge=40, description="Length of a source's snippet.")
 
@@ -95,7 +118,7 @@ class Settings(BaseModel):
             raise UsageError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
         values: dict[str, Any] = dict(PRESETS[preset])
         for name in cls.model_fields:
-            raw = env.get(f"RAG_{name.upper()}")
+            raw = env.get(f"RAG_{name.upper()}") or env.get(STANDARD_ENV.get(name, ""))
             if raw not in (None, ""):
                 values[name] = raw.split(os.pathsep) if name == "corpus" else raw
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -109,5 +132,5 @@ class Settings(BaseModel):
 
     def stamp(self) -> str:
         """A short hash of every setting, so an answer says what produced it."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"openai_api_key"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]

@@ -1,7 +1,7 @@
 from conftest import LONG, PAPERS, FakeEncoder
 from rag.chunking import Chunker
 from rag.corpus import make_paper
-from rag.extractive import split_sentences
+from rag.sentences import split_sentences
 
 
 def chunker(limit: int = 128, size: int = 60, overlap: int = 15) -> Chunker:

@@ -110,7 +110,7 @@ def test_rag_ingest_and_stats(cli):
     (["--k", "100000", "q"], ["--k"]),
     (["--llm", "nonsense", "q"], ["unknown --llm spec"]),
     (["--llm", "openai:", "q"], ["unknown --llm spec"]),
-    (["--llm", "local", "q"], ["not available in this version yet"]),
+    (["--llm", "gguf:/no/such/model.gguf", "q"], ["no such file"]),
     ([], ["no question"]),
     (["--preset", "turbo", "q"], ["unknown preset"]),
 ])

@@ -1,0 +1,37 @@
+"""Chat backends served over HTTP, through llama-index LLM integrations.
+
+`LlamaIndexBackend` streams a llama-index LLM's `stream_chat` and turns the client
+library's exceptions into one `BackendUnavailable` line via the backend's `explain`
+function, which knows that library's error types. The text is passed through `redact`,
+so a key echoed by a server never reaches the user.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from rag.backends import redact
+from rag.errors import BackendUnavailable
+
+
+class LlamaIndexBackend:
+    def __init__(self, name: str, llm, context_tokens: int, explain: Callable[[Exception], str | None], settings):
+        self.name = name
+        self.llm = llm
+        self.context_tokens = context_tokens
+        self.explain = explain
+        self.settings = settings
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        try:
+            for response in self.llm.stream_chat(chat):
+                if response.delta:
+                    yield response.delta
+        except Exception as exc:  # each client library has its own error types: explain() sorts them
+            reason = self.explain(exc)
+            if reason is None:
+                raise
+            raise BackendUnavailable(redact(f"--llm {self.name}: {reason}", self.settings)) from None

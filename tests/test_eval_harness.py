@@ -1,0 +1,189 @@
+"""`rag eval` end to end on a small fake-embedder index: reports, baselines, compare, bad QA files."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import PAPERS, FakeEncoder, daily_dump
+from evals.cli import build_eval_command
+from rag.cli import guarded
+from rag.corpus import load_corpus
+from rag.ingest import ingest
+from rag.settings import Settings
+
+TOKENS, TRACKING, SPEECH, SPARSE = (title for title, _ in PAPERS)
+QA = [
+    {"id": "s1", "question": "Which method prunes tokens in vision transformers without fine-tuning?", "type": "single",
+     "gold_titles": [TOKENS], "answer_points": ["fine-tuning", "ImageNet"]},
+    {"id": "m1", "question": "Which papers apply transformers to speech or to object tracking?", "type": "multi",
+     "gold_titles": [SPEECH, TRACKING], "answer_points": ["speech", "tracking"]},
+    {"id": "n1", "question": "How many long videos are in the object tracking benchmark?", "type": "numeric",
+     "gold_titles": [TRACKING], "answer_points": ["1,400"]},
+    {"id": "u1", "question": "Which paper predicts stock prices from financial news?", "type": "unanswerable",
+     "gold_titles": [], "answer_points": []},
+    {"id": "f1", "question": "How much faster does it make inference?", "type": "followup", "gold_titles": [TOKENS],
+     "answer_points": ["40 percent"], "history": ["Which method prunes tokens without fine-tuning?"]},
+]
+REPORT_KEYS = {"run", "overall", "per_type", "latency", "recall_curve", "questions"}
+RETRIEVAL_METRICS = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
+ANSWER_METRICS = {"citation_precision", "citation_recall", "supported_sentences", "answer_points",
+                  "answer_points_all", "abstention_accuracy", "false_abstention"}
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("eval")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "a.txt").write_text(daily_dump(PAPERS))
+    settings = Settings.build(env={}, corpus=[root / "corpus"], index_dir=root / "index")
+    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=FakeEncoder())
+    return root / "index"
+
+
+def write_qa(folder: Path, items, name="qa.jsonl") -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps(item) + "\n" for item in items))
+    return path
+
+
+@pytest.fixture
+def run_eval_cli(fake_models, index_dir, tmp_path):
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(build_eval_command(guarded), [*args, "--index-dir", str(index_dir)], catch_exceptions=False)
+
+    return run
+
+
+def only_run_folder(parent: Path) -> Path:
+    (folder,) = parent.iterdir()
+    return folder
+
+
+def test_a_run_writes_json_markdown_and_plot_with_baselines(run_eval_cli, tmp_path):
+    result = run_eval_cli("--qa", str(write_qa(tmp_path, QA)), "--baselines", "--out", str(tmp_path / "runs"))
+    assert result.exit_code == 0, result.stderr
+    folder = only_run_folder(tmp_path / "runs")
+    report = json.loads((folder / "report.json").read_text())
+    assert set(report) == REPORT_KEYS and report["run"]["id"] == folder.name
+    assert folder.name.endswith(report["run"]["settings_hash"])
+    assert report["run"]["retrievers"] == ["hybrid", "dense", "bm25"] and report["run"]["llm"] == "extractive"
+
+    retrieval = report["overall"]["retrieval"]
+    assert set(retrieval) == {"hybrid", "dense", "bm25"}
+    for figures in retrieval.values():
+        assert set(figures) == RETRIEVAL_METRICS
+        for figure in figures.values():
+            assert figure["n"] == 4 and figure["low"] <= figure["value"] <= figure["high"]
+    assert set(report["overall"]["answers"]) == ANSWER_METRICS
+    assert report["overall"]["answers"]["abstention_accuracy"]["n"] == 1
+    assert set(report["per_type"]) == {"single", "multi", "numeric", "unanswerable", "followup"}
+    assert all(len(curve) == 10 for curve in report["recall_curve"].values())
+    assert {"retrieve", "generate", "total", "load_ms", "first_question_ms"} <= set(report["latency"])
+
+    rows = {row["id"]: row for row in report["questions"]}
+    assert rows["s1"]["retrieved"]["hybrid"][0] == TOKENS and rows["s1"]["cited_titles"][0] == TOKENS
+    assert rows["f1"]["history"] and rows["f1"]["retrieval_query"].startswith("Which method prunes")
+    for row in rows.values():
+        assert {"retrieved", "sources", "cited_titles", "abstained", "timings_ms", "scores"} <= set(row)
+
+    markdown = (folder / "report.md").read_text()
+    assert result.stdout == markdown
+    for fragment in ("## Retrieval", "| hybrid |", "| dense |", "| bm25 |", "## Answers", "## Latency", "## Per question type"):
+        assert fragment in markdown
+    assert (folder / "plot.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_retrieval_only_never_generates_an_answer(run_eval_cli, tmp_path, monkeypatch):
+    from rag.pipeline import Pipeline
+
+    monkeypatch.setattr(Pipeline, "ask", lambda *a, **kw: pytest.fail("retrieval-only must not answer"))
+    result = run_eval_cli("--qa", str(write_qa(tmp_path, QA)), "--retrieval-only", "--out", str(tmp_path / "runs"))
+    assert result.exit_code == 0, result.stderr
+    report = json.loads((only_run_folder(tmp_path / "runs") / "report.json").read_text())
+    assert "answers" not in report["overall"] and set(report["overall"]["retrieval"]) == {"hybrid"}
+    assert set(report["latency"]) >= {"retrieve"} and "generate" not in report["latency"]
+    assert "## Answers" not in result.stdout
+
+
+def test_compare_prints_the_deltas_between_two_runs(run_eval_cli, tmp_path):
+    result = run_eval_cli("--qa", str(write_qa(tmp_path, QA)), "--retrieval-only", "--out", str(tmp_path / "runs"))
+    run_a = only_run_folder(tmp_path / "runs")
+    run_b = tmp_path / "run_b"
+    shutil.copytree(run_a, run_b)
+    report = json.loads((run_b / "report.json").read_text())
+    report["overall"]["retrieval"]["hybrid"]["mrr@10"] = {"value": 0.25, "low": 0.1, "high": 0.4, "n": 4}
+    report["run"]["settings"]["k"] = 7
+    (run_b / "report.json").write_text(json.dumps(report))
+
+    result = run_eval_cli("--compare", str(run_a), str(run_b))
+    assert result.exit_code == 0, result.stderr
+    a_mrr = json.loads((run_a / "report.json").read_text())["overall"]["retrieval"]["hybrid"]["mrr@10"]["value"]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("| retrieval hybrid mrr@10 |"))
+    assert line.endswith(f"| {0.25 - a_mrr:+.3f} * |")
+    assert "| retrieval hybrid recall@5 |" in result.stdout and "+0.000 |" in result.stdout
+    assert "k: 5 -> 7" in result.stdout and "QA file: the same" in result.stdout
+
+
+def bad_utf8(folder: Path) -> Path:
+    path = folder / "qa.jsonl"
+    path.write_bytes(json.dumps(QA[0]).encode() + b"\n" + b'{"id": "x", "question": "caf\xe9"}\n')
+    return path
+
+
+def broken_json(folder: Path) -> Path:
+    path = write_qa(folder, QA[:2])
+    path.write_text(path.read_text() + '{"id": "q3", "question": \n')
+    return path
+
+
+def drop(key):
+    return lambda folder: write_qa(folder, [QA[0], {k: v for k, v in QA[1].items() if k != key}])
+
+
+def edit(**changes):
+    return lambda folder: write_qa(folder, [QA[0], QA[1], {**QA[2], **changes}])
+
+
+BAD_FILES = {
+    "missing file": (lambda folder: folder / "nope.jsonl", "QA file not found"),
+    "not UTF-8": (bad_utf8, "qa.jsonl:2: not UTF-8"),
+    "broken JSON line": (broken_json, "qa.jsonl:3: not valid JSON"),
+    "missing question": (drop("question"), 'qa.jsonl:2: missing "question"'),
+    "missing id": (drop("id"), 'qa.jsonl:2: missing "id"'),
+    "missing type": (drop("type"), 'qa.jsonl:2: missing "type"'),
+    "missing gold_titles": (drop("gold_titles"), 'qa.jsonl:2: missing "gold_titles"'),
+    "unknown type": (edit(type="trivia"), "qa.jsonl:3: unknown type 'trivia'"),
+    "gold title not in the index": (edit(gold_titles=["Foo"]), "qa.jsonl:3: gold title 'Foo' is not a paper in the index"),
+    "duplicate id": (edit(id="s1"), "qa.jsonl:3: duplicate id 's1' (first on line 1)"),
+    "history on a non-followup": (edit(history=["earlier"]), 'qa.jsonl:3: "history" is only allowed on followup items'),
+    "empty question": (edit(question="  "), "qa.jsonl:3: empty question"),
+    "no questions": (lambda folder: write_qa(folder, []), "has no questions"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_bad_qa_file_stops_before_anything_runs(run_eval_cli, tmp_path, monkeypatch, case):
+    from rag.pipeline import Pipeline
+
+    make, message = BAD_FILES[case]
+    monkeypatch.setattr(Pipeline, "ask", lambda *a, **kw: pytest.fail("a question ran"))
+    result = run_eval_cli("--qa", str(make(tmp_path)), "--out", str(tmp_path / "runs"))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "no QA set"),
+    (["--qa", "x.jsonl", "--compare", "a", "b"], "not both"),
+    (["--compare", "a", "b"], "no report at a"),
+])
+def test_usage_errors(run_eval_cli, args, message):
+    result = run_eval_cli(*args)
+    assert result.exit_code == 2 and message in result.stderr and result.stderr.startswith("error: ")
