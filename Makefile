@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
 
-.PHONY: setup setup-llm ask ingest stats test test-unit bench calibrate clean-index
+.PHONY: setup setup-llm ask ingest stats test test-unit bench eval calibrate clean-index
 
 setup: $(VENV)/.installed
 
@@ -40,8 +40,12 @@ test-unit: setup
 bench: setup
 	$(PY) bench/bench_backbone.py
 
+eval: setup
+	$(VENV)/bin/rag eval --qa evals/qa/dev.jsonl --baselines
+
 calibrate: setup
 	$(PY) evals/calibrate_abstention.py tests/data/retrieval_questions.jsonl evals/qa/dev.jsonl
+	$(PY) evals/calibrate_support.py evals/qa/dev.jsonl
 
 clean-index:
 	rm -rf index index.rebuild index.old

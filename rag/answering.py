@@ -53,6 +53,7 @@ def answer_events(pipeline, answer: Answer, qvec, backend) -> Iterator[dict]:
     if first is not None:
         answer.timings_ms["first_token"] = (first - started) * 1000
     answer.sentences = [v.to_json() for v in generation.verdicts]
+    answer.model_output = generation.raw
     if generation.kept:
         answer.answer = " ".join(shown)
     elif generation.declined:

@@ -83,6 +83,7 @@ class Answer:
     fallback: str | None = None  # "extractive" when no LLM sentence survived the citation check
     sources_seen: list[int] | None = None  # LLM answers: the source ranks that fitted in the prompt
     prompt_tokens: int | None = None
+    model_output: str | None = None  # LLM answers: the model's raw text, before checking
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` object of CONTRACTS.md §2 (extra fields only ever added)."""
@@ -99,6 +100,7 @@ class Answer:
         }
         optional = {"retrieval_query": self.retrieval_query, "abstain_reason": self.abstain_reason,
                     "sentences": self.sentences, "fallback": self.fallback,
-                    "sources_seen": self.sources_seen, "prompt_tokens": self.prompt_tokens}
+                    "sources_seen": self.sources_seen, "prompt_tokens": self.prompt_tokens,
+                    "model_output": self.model_output}
         out.update({k: v for k, v in optional.items() if v is not None})
         return out

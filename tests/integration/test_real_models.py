@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PROJECT, SHIPPED_CORPUS
-from rag.corpus import load_corpus
-from rag.ingest import ingest
+from conftest import PROJECT
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
@@ -24,15 +22,6 @@ pytestmark = pytest.mark.integration
 QUESTIONS = [json.loads(line) for line in (PROJECT / "tests/data/retrieval_questions.jsonl").read_text().splitlines() if line.strip()]
 ANSWERABLE = [q for q in QUESTIONS if q["gold_titles"]]
 UNANSWERABLE = [q for q in QUESTIONS if not q["gold_titles"]]
-
-
-@pytest.fixture(scope="session")
-def shipped_index(tmp_path_factory) -> Path:
-    index_dir = tmp_path_factory.mktemp("shipped") / "index"
-    settings = Settings.build(env={}, corpus=[SHIPPED_CORPUS], index_dir=index_dir)
-    report = ingest(settings, load_corpus(settings.corpus), progress=False)
-    assert report.added == 295
-    return index_dir
 
 
 @pytest.fixture(scope="session")
