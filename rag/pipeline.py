@@ -153,7 +153,9 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         history = [clean_question(h, self.settings.max_question_chars) for h in history]
         backend = self.backend
+        tc = time.perf_counter()
         query = self.condense(question, history)
+        condense_ms = (time.perf_counter() - tc) * 1000
         retriever = self.retriever()
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
@@ -175,6 +177,8 @@ class Pipeline:
                             for m in dict.fromkeys(markers) if m in by_rank]
         answer.timings_ms.update({"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000,
                                   "total": (t2 - started) * 1000, "load": self.load_ms - load_before})
+        if history:
+            answer.timings_ms["condense"] = condense_ms
         answer.stamp = self.stamp()
         yield {"type": "answer", "answer": answer}
 

@@ -40,7 +40,7 @@ def hits_for(papers):
 def test_every_sentence_is_verbatim_from_the_paper_it_cites():
     enc = FakeEncoder()
     hits = hits_for(PAPERS[:3])
-    settings = Settings.build(relevance_margin=0.5, abstain_threshold=0.0)
+    settings = Settings.build(relevance_margin=0.5)
     result = extractive_answer(enc.encode(["tracking benchmark videos"])[0], hits, enc, settings)
     assert result.markers == [1, 2, 3]  # papers in rank order
     for line, hit in zip(result.text.splitlines(), hits):

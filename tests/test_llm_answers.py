@@ -136,6 +136,7 @@ def test_follow_up_is_condensed_by_the_llm(make_pipeline):
     assert "Earlier questions:" in backend.prompts[0][0]["content"]
     assert answer.retrieval_query == "How many videos does the long-term tracking benchmark include?"
     assert answer.sources[0].paper.title == PAPERS[1][0]
+    assert answer.timings_ms["condense"] > 0
 
 
 def test_a_useless_rewrite_falls_back_to_the_deterministic_query(make_pipeline):

@@ -5,7 +5,6 @@ index of the shipped corpus built by the real model (the shared `shipped_index`)
 """
 
 import json
-from pathlib import Path
 
 import pytest
 
