@@ -17,6 +17,7 @@ import click
 from evals.cli import build_eval_command
 from rag.errors import RagError, UsageError
 from rag.settings import Settings
+from ui.cli import build_ui_command
 
 
 def guarded(fn):
@@ -214,6 +215,7 @@ def stats_command(as_json, index_dir):
 
 rag_group.add_command(ask_command)
 rag_group.add_command(build_eval_command(guarded))
+rag_group.add_command(build_ui_command(guarded))
 
 
 def ask_main() -> None:

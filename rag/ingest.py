@@ -128,6 +128,7 @@ def _ingest_locked(settings: Settings, corpus: CorpusLoad, index_dir: Path, prog
     if touched or catalog.get_meta("state") != READY:
         catalog.set_meta(state="building", format=INDEX_FORMAT, embed_model=model, chunking=config)
     store = open_store(index_dir)
+    store.widen_search()  # indexes built before the search breadth was raised
     if removed:
         store.delete(catalog.chunk_ids(removed))
         catalog.delete_papers(removed)

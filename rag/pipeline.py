@@ -26,6 +26,8 @@ from rag.settings import Settings
 _UNSET = object()
 
 
+SUPPORT_DEPTH = 3  # abstention looks at this many top papers (evals/calibrate_abstention.py)
+
 def clean_question(question: str, max_chars: int) -> str:
     """Strip control characters and outer space; refuse empty and oversized questions."""
     if len(question) > max_chars:
@@ -160,7 +162,10 @@ class Pipeline:
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
         hits = retriever.search(query, k=k, filters=filters, query_vector=qvec)
-        support = self.support(query, hits[0]) if hits else None
+        # The best-supported of the top few papers: RRF order and support disagree at times
+        # (a follow-up's merged query ranked the paper that answers it first but with low
+        # term coverage, while the second had plenty).
+        support = max(self.support(query, hit) for hit in hits[:SUPPORT_DEPTH]) if hits else None
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}
         answer = Answer(question=question, answer="", abstained=False, citations=[], sources=hits,

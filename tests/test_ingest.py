@@ -128,3 +128,15 @@ def test_missing_bm25_files_are_rebuilt_from_the_catalog(small_corpus, fake_enco
     shutil.rmtree(Settings.build().index_dir / "bm25")
     index = open_index(fake_encoder)
     assert index.bm25.search("tracking benchmark videos", 3)
+
+
+def test_ingest_widens_the_vector_search_of_an_index_built_at_chromas_defaults(small_corpus, fake_encoder):
+    from vectorstore.chroma_store import COLLECTION, SEARCH_EF
+
+    run(small_corpus, fake_encoder)
+    store = open_index(fake_encoder).store
+    store.collection.modify(configuration={"hnsw": {"ef_search": 100}})  # what earlier builds had
+    assert store.search_ef() == 100
+    run(small_corpus, fake_encoder)
+    assert open_index(fake_encoder).store.search_ef() == SEARCH_EF
+    assert store.client.get_collection(COLLECTION).configuration_json["hnsw"]["ef_construction"] == 200
