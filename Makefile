@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
 
-.PHONY: setup setup-all setup-browser ask ingest stats test test-unit bench eval calibrate clean-index
+.PHONY: setup setup-ui setup-all setup-browser ask ui bench-ui ingest stats test test-unit bench eval calibrate clean-index
 
 setup: $(VENV)/.installed
 
@@ -13,6 +13,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The Gradio chat only (seconds; no LLM build).
+setup-ui: $(VENV)/.installed-ui
+
+$(VENV)/.installed-ui: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,ui]'
 	touch $@
 
 # LLM backends (local, gguf:, ollama:, openai:) and the Gradio UI.
@@ -44,6 +51,13 @@ test-unit: setup
 
 bench: setup
 	$(PY) bench/bench_backbone.py
+
+bench-ui: setup-ui
+	$(PY) bench/bench_ui.py --n 20
+
+# The chat on http://127.0.0.1:7860 (ARGS="--port 8000 --auth ann:s3cret" to change).
+ui: setup-ui
+	$(VENV)/bin/rag ui $(ARGS)
 
 eval: setup
 	$(VENV)/bin/rag eval --qa evals/qa/dev.jsonl --baselines

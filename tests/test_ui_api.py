@@ -200,3 +200,16 @@ def test_rag_ui_flags_and_defaults(monkeypatch):
     assert launched["auth"] == ("ann", "pa:ss") and launched["settings"].k == 3
     result = CliRunner().invoke(command, ["--auth", "nopassword"])
     assert result.exit_code == 2 and "USER:PASSWORD" in result.output
+
+
+def test_rag_ui_without_gradio_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from rag.cli import rag_group
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio -> ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, "ui.app")
+    result = CliRunner().invoke(rag_group, ["ui"], env={"RAG_INDEX_DIR": "/nonexistent"})
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: the chat needs Gradio, which is not installed: run `make setup-ui` "
+                                     "(or pip install -e '.[ui]')")

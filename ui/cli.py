@@ -57,7 +57,7 @@ def build_ui_command(guarded) -> click.Command:
         except ModuleNotFoundError as exc:
             if exc.name not in ("gradio", "gradio_client"):
                 raise
-            raise UsageError("the chat needs Gradio, which is not installed: run `make setup-all` "
+            raise UsageError("the chat needs Gradio, which is not installed: run `make setup-ui` "
                              "(or pip install -e '.[ui]')") from None
 
         def make_pipeline(spec: str) -> Pipeline:
