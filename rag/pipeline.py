@@ -24,9 +24,8 @@ from rag.retrieve import Filters, Retriever
 from rag.settings import Settings
 
 _UNSET = object()
-
-
 SUPPORT_DEPTH = 3  # abstention looks at this many top papers (evals/calibrate_abstention.py)
+
 
 def clean_question(question: str, max_chars: int) -> str:
     """Strip control characters and outer space; refuse empty and oversized questions."""
