@@ -19,9 +19,9 @@ COLLECTION = "paper_chunks"
 SOURCE_PREFIX = "src:"
 # Chroma's HNSW search is approximate. At its defaults (ef 100) some builds of the shipped
 # corpus's 541 chunks missed a query's true nearest chunk, so a paper that both retrievers
-# rank first fell out of the fused top 5 (a flaky CI failure). At ef 200, 12 builds of it
-# returned the exact top 10 of every test and dev question and of every chunk, with no
-# measurable change in retrieval latency at this size.
+# rank first fell out of the fused top 5 (a flaky CI failure). At ef 200 no build of it
+# missed any of the exact top 10 of a test or dev question or of a chunk (bench/bench_hnsw.py),
+# with no measurable change in retrieval latency at this size.
 SEARCH_EF = 200
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": SEARCH_EF}
 
