@@ -189,12 +189,20 @@ class ChatApp:
 
     # -- serving ------------------------------------------------------------------------
     def launch(self, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-               auth: tuple[str, str] | None = None, block: bool = True, concurrency: int = CONCURRENCY) -> str:
-        """Serve the app; returns its local URL (when `block` is False, at once)."""
+               auth: tuple[str, str] | None = None, block: bool = True, concurrency: int = CONCURRENCY,
+               announce: Callable[[str], None] | None = None) -> str:
+        """Serve the app; returns its local URL (when `block` is False, at once). `announce`
+        gets the URLs to show the user (Gradio's own start-up text is kept quiet: its advice
+        names launch() arguments, not our flags)."""
         self.blocks.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
-        _, url, _ = self.blocks.launch(server_name=host, server_port=port, share=share, auth=auth,
-                                       prevent_thread_lock=not block, quiet=not block, css=CSS, head=JS_HEAD,
-                                       footer_links=["api"])
+        _, url, share_url = self.blocks.launch(server_name=host, server_port=port, share=share, auth=auth,
+                                               prevent_thread_lock=True, quiet=True, css=CSS, head=JS_HEAD,
+                                               footer_links=["api"])
+        if announce:
+            announce(f"Paper QA chat on {url}" + (f" and {share_url} (public)" if share_url else "")
+                     + (" (login required)" if auth else "") + "; Ctrl+C stops it")
+        if block:
+            self.blocks.block_thread()
         return url
 
     def close(self) -> None:

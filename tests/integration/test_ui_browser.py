@@ -117,3 +117,27 @@ def test_corpus_tab_shows_the_index_and_searchable_titles(page):
     cells.filter(has_text="FlowTransformer: A Transformer Framework for Flow-based Network Intrusion").first.wait_for()
     assert cells.filter(has_text="Zero-TPrune").count() == 0  # filtered out
     page.get_by_role("tab", name="Chat").click()
+
+
+def test_rag_ui_command_serves_on_loopback_and_stops_on_ctrl_c(shipped_index):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["RAG_INDEX_DIR"] = str(shipped_index)
+    server = subprocess.Popen([str(Path(sys.executable).parent / "rag"), "ui", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first_line = server.stdout.readline()
+        assert first_line.strip() == f"Paper QA chat on http://127.0.0.1:{port}/; Ctrl+C stops it"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+            assert page.status == 200 and "Paper QA" in page.read().decode()
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.stdout.close()
