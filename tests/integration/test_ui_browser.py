@@ -120,6 +120,7 @@ def test_corpus_tab_shows_the_index_and_searchable_titles(page):
 
 
 def test_rag_ui_command_serves_on_loopback_and_stops_on_ctrl_c(shipped_index):
+    import select
     import signal
     import subprocess
     import sys
@@ -131,6 +132,8 @@ def test_rag_ui_command_serves_on_loopback_and_stops_on_ctrl_c(shipped_index):
     server = subprocess.Popen([str(Path(sys.executable).parent / "rag"), "ui", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
+        ready, _, _ = select.select([server.stdout], [], [], 120)  # never hang the suite
+        assert ready, "rag ui printed nothing in 120 s"
         first_line = server.stdout.readline()
         assert first_line.strip() == f"Paper QA chat on http://127.0.0.1:{port}/; Ctrl+C stops it"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
