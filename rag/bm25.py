@@ -1,93 +1,208 @@
-"""BM25 over chunk texts (bm25s + an English stemmer), with filter masks kept beside it.
+"""BM25 over chunk texts, built in a streaming pass and searched from memory-mapped arrays.
 
-Built from the catalog after every ingest that changed anything and saved to the index
-folder; loaded memory-mapped at query time. The corpus text itself is not kept here.
-Filter masks (has code, per source file) are boolean arrays over chunks, passed to bm25s as
-a weight mask so filtering happens inside the search, not after it.
+Scoring is bm25s's "lucene" variant (k1 1.5, b 0.75, idf log(1 + (N - df + .5) / (df + .5)))
+with its tokenizer (lower case, `\\w\\w+` words, English stopwords, Snowball stemmer), so
+rankings match bm25s; the index is our own because bm25s needs every document's tokens in
+memory at once to build and parses a JSON vocabulary to load, neither of which scales to
+arXiv-size corpora.
+
+On disk (`<index>/bm25/`), all NumPy arrays, opened memory-mapped so a query process pages
+in only what its terms touch:
+    vocab.npy      sorted UTF-8 terms ('S' array; a term's id is its position)
+    indptr.npy     term-major (CSC) postings: term t's postings are [indptr[t], indptr[t+1])
+    docs.npy       the chunk number of each posting (int32)
+    scores.npy     the precomputed BM25 score of each posting (float32)
+    chunk_ids.npy  chunk number -> chunk id ('S' array)
+    filters.npz    boolean masks over chunks: has_code, and one per source file
+    meta.json      format, number of chunks, average length, k1, b
+The build holds one batch of chunk texts at a time; what grows with the corpus is the
+vocabulary and the postings (about 12 bytes per distinct term per chunk), never the text.
+A query costs time in proportion to the postings of its terms, not to the number of chunks.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
-IDS_FILE = "chunk_ids.json"
-MASKS_FILE = "filters.npz"
+FORMAT = 2
+K1, B = 1.5, 0.75
+WORD = re.compile(r"(?u)\b\w\w+\b")
+BUILD_BATCH = 4096
+FILES = ("vocab.npy", "indptr.npy", "docs.npy", "scores.npy", "chunk_ids.npy", "filters.npz", "meta.json")
 
 
-def _stemmer():
-    import Stemmer
+class Tokenizer:
+    """bm25s.tokenize's tokens (stopwords="en", English stemmer), with a stem cache."""
 
-    return Stemmer.Stemmer("english")
+    def __init__(self):
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self.stemmer = Stemmer.Stemmer("english")
+        self.stopwords = frozenset(STOPWORDS_EN)
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        out = []
+        cache = self.cache
+        for word in WORD.findall(text.lower()):
+            if word in self.stopwords:
+                continue
+            stem = cache.get(word)
+            if stem is None:
+                stem = self.stemmer.stemWord(word)
+                if len(cache) < 1_000_000:
+                    cache[word] = stem
+            out.append(stem)
+        return out
 
 
-def tokenize(texts: list[str], stemmer) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+def _encode(strings: Sequence[str]) -> np.ndarray:
+    encoded = [s.encode("utf-8") for s in strings]
+    width = max((len(s) for s in encoded), default=1) or 1
+    return np.array(encoded, dtype=f"S{width}")
 
 
 class BM25Index:
-    def __init__(self, retriever, chunk_ids: list[str], masks: dict[str, np.ndarray]):
-        self.retriever = retriever
-        self.chunk_ids = chunk_ids
+    def __init__(self, vocab: np.ndarray, indptr: np.ndarray, docs: np.ndarray, scores: np.ndarray,
+                 chunk_ids: np.ndarray, masks: dict[str, np.ndarray]):
+        self.vocab, self.indptr, self.docs, self.scores = vocab, indptr, docs, scores
+        self._chunk_ids = chunk_ids
         self.masks = masks
-        self.stemmer = _stemmer()
-        self._df: np.ndarray | None = None
+        self.n_docs = len(chunk_ids)
+        self.tokenizer = Tokenizer()
 
+    # -- building ---------------------------------------------------------------------------
     @classmethod
-    def build(cls, rows: Iterable[tuple[str, str, str]], has_code: dict[str, bool],
-              sources: dict[str, list[str]]) -> "BM25Index":
-        """rows: (chunk_id, paper_id, text); has_code/sources: per paper id."""
-        import bm25s
-
-        chunk_ids, paper_ids, texts = [], [], []
-        for chunk_id, paper_id, text in rows:
+    def build(cls, rows: Iterable[tuple[str, str, bool, Sequence[str]]]) -> "BM25Index":
+        """rows: (chunk_id, text, has_code, source files) per chunk, in a stable order."""
+        tokenizer = Tokenizer()
+        term_ids: dict[str, int] = {}
+        chunk_ids: list[str] = []
+        has_code: list[bool] = []
+        by_source: dict[str, list[int]] = {}
+        doc_parts, term_parts, tf_parts, lengths = [], [], [], []
+        batch_docs: list[int] = []
+        batch_terms: list[int] = []
+        for chunk_id, text, code, sources in rows:
+            doc = len(chunk_ids)
             chunk_ids.append(chunk_id)
-            paper_ids.append(paper_id)
-            texts.append(text)
-        retriever = bm25s.BM25()
-        retriever.index(tokenize(texts, _stemmer()), show_progress=False)
-        masks = {"has_code": np.array([has_code[p] for p in paper_ids], dtype=bool)}
-        for i, pid in enumerate(paper_ids):
-            for source in sources[pid]:
-                masks.setdefault("src:" + source, np.zeros(len(paper_ids), dtype=bool))[i] = True
-        return cls(retriever, chunk_ids, masks)
+            has_code.append(bool(code))
+            for source in sources:
+                by_source.setdefault(source, []).append(doc)
+            tokens = tokenizer(text)
+            lengths.append(len(tokens))
+            batch_docs.extend([doc] * len(tokens))
+            batch_terms.extend(term_ids.setdefault(t, len(term_ids)) for t in tokens)
+            if len(batch_terms) >= BUILD_BATCH * 128:
+                cls._count(batch_docs, batch_terms, doc_parts, term_parts, tf_parts)
+                batch_docs, batch_terms = [], []
+        cls._count(batch_docs, batch_terms, doc_parts, term_parts, tf_parts)
+
+        n_docs, n_terms = len(chunk_ids), len(term_ids)
+        docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32)
+        terms = np.concatenate(term_parts) if term_parts else np.zeros(0, np.int32)
+        tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32)
+        del doc_parts, term_parts, tf_parts
+        # Terms get sorted ids so a query finds them by binary search in the mapped vocab.
+        words = sorted(term_ids, key=lambda w: w.encode("utf-8"))
+        rank = np.empty(n_terms, dtype=np.int32)
+        rank[[term_ids[w] for w in words]] = np.arange(n_terms, dtype=np.int32)
+        del term_ids
+        terms = rank[terms]
+        length = np.asarray(lengths, dtype=np.float32)
+        avg = float(length.mean()) if n_docs and length.mean() > 0 else 1.0
+        df = np.bincount(terms, minlength=n_terms).astype(np.float32)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        scores = idf[terms] * tf / (tf + K1 * (1 - B + B * length[docs] / avg))
+        order = np.argsort(terms, kind="stable")  # postings stay in chunk order within a term
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
+        masks = {"has_code": np.asarray(has_code, dtype=bool)}
+        for source, members in by_source.items():
+            mask = np.zeros(n_docs, dtype=bool)
+            mask[members] = True
+            masks["src:" + source] = mask
+        index = cls(_encode(words), indptr, docs[order].astype(np.int32), scores[order].astype(np.float32),
+                    _encode(chunk_ids), masks)
+        index.avg_length = avg
+        return index
+
+    @staticmethod
+    def _count(batch_docs, batch_terms, doc_parts, term_parts, tf_parts) -> None:
+        """Collapse a batch's (chunk, term) occurrences into (chunk, term, count) postings."""
+        if not batch_docs:
+            return
+        pairs = (np.asarray(batch_docs, dtype=np.int64) << 32) | np.asarray(batch_terms, dtype=np.int64)
+        unique, counts = np.unique(pairs, return_counts=True)
+        doc_parts.append((unique >> 32).astype(np.int32))
+        term_parts.append((unique & 0xFFFFFFFF).astype(np.int32))
+        tf_parts.append(counts.astype(np.float32))
 
     def save(self, folder: Path) -> None:
+        """Write every file to a temporary name first, then rename: a reader never sees half."""
         folder.mkdir(parents=True, exist_ok=True)
-        self.retriever.save(str(folder))
-        (folder / IDS_FILE).write_text(json.dumps(self.chunk_ids))
-        np.savez(folder / MASKS_FILE, **self.masks)
+        for name, array in (("vocab.npy", self.vocab), ("indptr.npy", self.indptr), ("docs.npy", self.docs),
+                            ("scores.npy", self.scores), ("chunk_ids.npy", self._chunk_ids)):
+            with open(folder / (name + ".tmp"), "wb") as handle:
+                np.save(handle, array)
+            (folder / (name + ".tmp")).replace(folder / name)
+        with open(folder / "filters.npz.tmp", "wb") as handle:
+            np.savez(handle, **self.masks)
+        (folder / "filters.npz.tmp").replace(folder / "filters.npz")
+        meta = {"format": FORMAT, "chunks": self.n_docs, "avg_length": getattr(self, "avg_length", None),
+                "k1": K1, "b": B}
+        (folder / "meta.json.tmp").write_text(json.dumps(meta))
+        (folder / "meta.json.tmp").replace(folder / "meta.json")
 
     @classmethod
     def load(cls, folder: Path) -> "BM25Index":
-        import bm25s
-
-        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        chunk_ids = json.loads((folder / IDS_FILE).read_text())
-        with np.load(folder / MASKS_FILE) as data:
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"BM25 format {meta.get('format')}, expected {FORMAT}")
+        arrays = [np.load(folder / name, mmap_mode="r") for name in FILES[:5]]
+        with np.load(folder / "filters.npz") as data:
             masks = {k: data[k] for k in data.files}
-        return cls(retriever, chunk_ids, masks)
+        index = cls(*arrays, masks)
+        if index.n_docs != meta["chunks"] or len(index.indptr) != len(index.vocab) + 1:
+            raise ValueError("BM25 files do not match each other")
+        return index
+
+    # -- querying ---------------------------------------------------------------------------
+    def chunk_id(self, doc: int) -> str:
+        return bytes(self._chunk_ids[doc]).decode("utf-8")
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        return [self.chunk_id(i) for i in range(self.n_docs)]
+
+    def term_id(self, term: str) -> int | None:
+        key = term.encode("utf-8")
+        if len(key) > self.vocab.dtype.itemsize:
+            return None
+        at = int(np.searchsorted(self.vocab, key))
+        return at if at < len(self.vocab) and self.vocab[at] == key else None
+
+    def df(self, term_id: int) -> int:
+        return int(self.indptr[term_id + 1] - self.indptr[term_id])
 
     def idf(self, token: str) -> float:
         """BM25's idf over chunks; a term the corpus never uses gets the highest idf."""
-        if self._df is None:  # the index is stored token-major (CSC): column lengths = df
-            self._df = np.diff(np.asarray(self.retriever.scores["indptr"]))
-        n = len(self.chunk_ids)
-        token_id = self.retriever.vocab_dict.get(token)
-        df = 0 if token_id is None else int(self._df[token_id])
-        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        term_id = self.term_id(token)
+        df = 0 if term_id is None else self.df(term_id)
+        return float(np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
 
     def term_coverage(self, query: str, text: str) -> float:
         """Share of the query's terms, weighted by idf, that also occur in `text`."""
-        terms = set(tokenize([query], self.stemmer)[0])
+        terms = set(self.tokenizer(query))
         if not terms:
             return 0.0
-        present = set(tokenize([text], self.stemmer)[0])
+        present = set(self.tokenizer(text))
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
@@ -95,9 +210,9 @@ class BM25Index:
     def filter_mask(self, sources: Sequence[str] | None, has_code: bool | None) -> np.ndarray | None:
         if not sources and has_code is None:
             return None
-        mask = np.ones(len(self.chunk_ids), dtype=bool)
+        mask = np.ones(self.n_docs, dtype=bool)
         if sources:
-            empty = np.zeros(len(self.chunk_ids), dtype=bool)
+            empty = np.zeros(self.n_docs, dtype=bool)
             mask &= np.logical_or.reduce([self.masks.get("src:" + s, empty) for s in sources])
         if has_code is not None:
             mask &= self.masks["has_code"] == has_code
@@ -105,14 +220,25 @@ class BM25Index:
 
     def search(self, query: str, n: int, sources: Sequence[str] | None = None,
                has_code: bool | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) for up to n chunks that share a term with the query."""
-        tokens = tokenize([query], self.stemmer)[0]
-        vocab = self.retriever.vocab_dict
-        tokens = [t for t in tokens if t in vocab]
-        n = min(n, len(self.chunk_ids))
-        if not tokens or n <= 0:
+        """(chunk id, BM25 score) for up to n chunks that share a term with the query, best
+        first (ties: earlier chunk first). A repeated query term counts once per repeat."""
+        term_ids = [t for t in (self.term_id(tok) for tok in self.tokenizer(query)) if t is not None]
+        if not term_ids or n <= 0:
             return []
+        spans = [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in term_ids]
+        docs = np.concatenate([self.docs[s:e] for s, e in spans])
+        weights = np.concatenate([self.scores[s:e] for s, e in spans])
+        # Sum per chunk over the postings touched only: the cost follows the query's terms.
+        candidates, inverse = np.unique(docs, return_inverse=True)
+        totals = np.bincount(inverse, weights=weights).astype(np.float32)
         mask = self.filter_mask(sources, has_code)
-        docs, scores = self.retriever.retrieve([tokens], k=n, show_progress=False, n_threads=1,
-                                               weight_mask=None if mask is None else mask.astype(np.float32))
-        return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        if mask is not None:
+            keep = mask[candidates]
+            candidates, totals = candidates[keep], totals[keep]
+        keep = totals > 0
+        candidates, totals = candidates[keep], totals[keep]
+        if len(candidates) > n:
+            top = np.argpartition(-totals, n - 1)[:n]
+            candidates, totals = candidates[top], totals[top]
+        order = np.lexsort((candidates, -totals))
+        return [(self.chunk_id(int(candidates[i])), float(totals[i])) for i in order]

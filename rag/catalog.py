@@ -62,6 +62,16 @@ class Catalog:
         rows = self.db.execute("SELECT paper_id, content_hash, meta_hash FROM papers")
         return {r["paper_id"]: (r["content_hash"], r["meta_hash"]) for r in rows}
 
+    def hashes_for(self, paper_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(content hash, metadata hash) of those of these papers that are indexed."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(paper_ids), 500):
+            part = paper_ids[start:start + 500]
+            rows = self.db.execute("SELECT paper_id, content_hash, meta_hash FROM papers "
+                                   f"WHERE paper_id IN ({','.join('?' * len(part))})", part)
+            found.update((r[0], (r[1], r[2])) for r in rows)
+        return found
+
     def put_papers(self, items: Iterable[tuple[Paper, str, str, list[Chunk] | None]]) -> None:
         """Insert or replace papers; chunks=None keeps the paper's stored chunks. One transaction."""
         with self.db:
@@ -104,6 +114,14 @@ class Catalog:
     def iter_chunks(self) -> Iterator[tuple[str, str, str]]:
         """(chunk_id, paper_id, text) in a stable order."""
         yield from self.db.execute("SELECT chunk_id, paper_id, text FROM chunks ORDER BY chunk_id")
+
+    def iter_chunks_for_bm25(self) -> Iterator[tuple[str, str, bool, list[str]]]:
+        """(chunk_id, text, has code, source files) in chunk id order, streamed."""
+        rows = self.db.execute(
+            "SELECT c.chunk_id, c.text, p.code_url IS NOT NULL, p.sources FROM chunks c "
+            "JOIN papers p ON p.paper_id = c.paper_id ORDER BY c.chunk_id")
+        for chunk_id, text, has_code, sources in rows:
+            yield chunk_id, text, bool(has_code), json.loads(sources)
 
     def chunk_text(self, chunk_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()

@@ -44,6 +44,7 @@ def index_options(fn):
     fn = click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (default: ./index in the project; RAG_INDEX_DIR).")(fn)
     fn = click.option("--corpus", multiple=True, type=click.Path(path_type=Path), help="Corpus file or folder; repeat for several (default: the shipped corpus; RAG_CORPUS).")(fn)
     fn = click.option("--preset", help="Named settings preset: default, quick, thorough (RAG_PRESET).")(fn)
+    fn = click.option("--chroma-url", help="Keep/find the vectors on this Chroma server, http://HOST:PORT (RAG_CHROMA_URL).")(fn)
     return fn
 
 
@@ -51,11 +52,12 @@ def build_settings(preset, corpus=(), **overrides) -> Settings:
     return Settings.build(preset=preset, corpus=list(corpus) or None, **overrides)
 
 
-def echo_warnings(warnings: list[str], limit: int = 20) -> None:
+def echo_warnings(warnings: list[str], limit: int = 20, total: int | None = None) -> None:
     for line in warnings[:limit]:
         click.echo(f"warning: {line}", err=True)
-    if len(warnings) > limit:
-        click.echo(f"warning: … and {len(warnings) - limit} more skipped lines", err=True)
+    total = len(warnings) if total is None else max(total, len(warnings))
+    if total > limit:
+        click.echo(f"warning: … and {total - limit} more", err=True)
 
 
 def read_batch(path: Path) -> list[dict]:
@@ -127,7 +129,8 @@ def print_sources(answer) -> None:
 @click.option("--stream/--no-stream", default=None, help="Print sentences as they are checked (default: when stdout is a terminal).")
 @index_options
 @guarded
-def ask_command(question, as_json, batch, llm, k, history, retriever, sources, has_code, stream, index_dir, corpus, preset):
+def ask_command(question, as_json, batch, llm, k, history, retriever, sources, has_code, stream, index_dir, corpus, preset,
+                chroma_url):
     """Answer a question from the paper abstracts, citing every claim as [n].
 
     Example: ask "which methods prune tokens without fine-tuning?"
@@ -136,7 +139,8 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
         raise UsageError("give either a QUESTION or --batch FILE, not both")
     if not batch and question is None:
         raise UsageError('no question: ask "your question" (or --batch questions.jsonl)')
-    settings = build_settings(preset, corpus, index_dir=index_dir, llm=llm, k=k, retriever=retriever)
+    settings = build_settings(preset, corpus, index_dir=index_dir, llm=llm, k=k, retriever=retriever,
+                              chroma_url=chroma_url)
     items = read_batch(batch) if batch else [{"question": question, "history": list(history), "line": 0}]
 
     from rag.pipeline import Pipeline
@@ -175,19 +179,32 @@ def rag_group():
 
 @rag_group.command(name="ingest")
 @click.option("--rebuild", is_flag=True, help="Rebuild from scratch (in a new folder, swapped in when done).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--category", "categories", multiple=True,
+              help="Only papers in this arXiv category (cs.CL) or archive (cs, cs.*); repeatable.")
+@click.option("--since", help="Only papers updated on or after this date (2023-01-31, 2023-01 or 2023).")
+@click.option("--until", help="Only papers updated on or before this date.")
+@click.option("--embed-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]),
+              help="What runs the embedding model (default torch; RAG_EMBED_BACKEND).")
 @index_options
 @guarded
-def ingest_command(rebuild, quiet, index_dir, corpus, preset):
-    """Build or update the index from the corpus: embeds only new or changed papers."""
-    from rag.corpus import load_corpus
+def ingest_command(rebuild, quiet, categories, since, until, embed_backend, index_dir, corpus, preset, chroma_url):
+    """Build or update the index from the corpus: embeds only new or changed papers.
+
+    Streams any size of corpus (e.g. the arXiv metadata snapshot, one JSON object per line)
+    in constant memory. Interrupted, it goes on where it stopped when run again on the same
+    corpus. The index mirrors the corpus files and filters given: papers no longer in them
+    are removed.
+    """
+    from rag.corpus import CorpusFilter, CorpusReader
     from rag.ingest import ingest
 
-    settings = build_settings(preset, corpus, index_dir=index_dir)
-    loaded = load_corpus(settings.corpus)
-    echo_warnings(loaded.warnings)
-    click.echo(f"read {loaded.entries} entries, {len(loaded.papers)} distinct papers", err=True)
-    report = ingest(settings, loaded, rebuild=rebuild, progress=not quiet)
+    settings = build_settings(preset, corpus, index_dir=index_dir, chroma_url=chroma_url, embed_backend=embed_backend)
+    reader = CorpusReader(settings.corpus, CorpusFilter.parse(categories, since, until))
+    report = ingest(settings, reader, rebuild=rebuild, progress=not quiet)
+    echo_warnings(report.warnings, total=report.skipped_lines)
+    skipped = f", {report.skipped_lines} bad ones skipped" if report.skipped_lines else ""
+    click.echo(f"read {report.entries} corpus entries{skipped}", err=True)
     click.echo(report.summary())
 
 

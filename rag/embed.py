@@ -91,5 +91,13 @@ def load_query_encoder(name: str) -> Encoder:
     return SentenceTransformerEncoder(path)
 
 
-def load_ingest_encoder(name: str, show_progress: bool = True) -> Encoder:
-    return SentenceTransformerEncoder(model_dir(name), show_progress=show_progress)
+def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "torch") -> Encoder:
+    """backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime)."""
+    path = model_dir(name)
+    if backend == "torch":
+        return SentenceTransformerEncoder(path, show_progress=show_progress)
+    from rag import onnx_embed
+
+    if not onnx_embed.supports(path):
+        raise UsageError(f"the ONNX backend runs BERT models with mean pooling only, not {name}: use RAG_EMBED_BACKEND=torch")
+    return onnx_embed.OnnxEncoder(path, quantize=backend == "onnx-int8")

@@ -1,9 +1,11 @@
 """The on-disk index: a folder with the catalog (SQLite), the Chroma store and BM25.
 
     <index_dir>/catalog.sqlite   papers, chunks, facts (model, build times, state)
-    <index_dir>/chroma/          chunk embeddings (vectorstore.ChromaStore)
+    <index_dir>/chroma/          chunk embeddings (vectorstore.ChromaStore), unless they are
+                                 kept on a Chroma server (`--chroma-url`)
     <index_dir>/bm25/            BM25 over chunk texts + filter masks
     <index_dir>/.lock            held while an ingest writes
+    <index_dir>/ingest-run.sqlite  an unfinished ingest's checkpoint (rag.ingest)
 
 Opening checks everything a user can get wrong (a file where the folder should be, an
 unreadable or damaged folder, another embedding model) and says how to fix it. The BM25
@@ -15,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -93,9 +96,40 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def open_store(index_dir: Path):
-    from vectorstore import ChromaStore
+def store_location(catalog: Catalog, index_dir: Path, chroma_url: str | None, creating: bool = False) -> dict:
+    """Where an index keeps its vectors: {"kind": "embedded"} (its chroma/ folder) or
+    {"kind": "server", "url": …, "collection": …}. Fixed when the index is first built;
+    `chroma_url` may then only move a server index to another address."""
+    recorded = catalog.get_meta("vector_store")
+    if recorded is None:
+        new = creating and catalog.count_papers() == 0 and not (index_dir / "chroma").exists()
+        if new and chroma_url:
+            recorded = {"kind": "server", "url": chroma_url, "collection": f"paper_chunks_{uuid.uuid4().hex[:12]}"}
+        else:
+            recorded = {"kind": "embedded"}
+        if creating:
+            catalog.set_meta(vector_store=recorded)
+    if recorded["kind"] == "embedded" and chroma_url:
+        raise IndexUnavailable(
+            f"index at {index_dir} keeps its vectors in its own folder, not on a Chroma server: drop --chroma-url "
+            f"(RAG_CHROMA_URL), or move it to the server with `rag ingest --rebuild --chroma-url {chroma_url}`")
+    if recorded["kind"] == "server" and chroma_url and chroma_url != recorded["url"] and creating:
+        recorded = {**recorded, "url": chroma_url}
+        catalog.set_meta(vector_store=recorded)
+    return recorded
 
+
+def open_store(index_dir: Path, catalog: Catalog | None = None, chroma_url: str | None = None,
+               chroma_token: str | None = None, creating: bool = False):
+    from vectorstore import ChromaStore
+    from vectorstore.chroma_store import ServerUnreachable
+
+    where = store_location(catalog, index_dir, chroma_url, creating) if catalog is not None else {"kind": "embedded"}
+    if where["kind"] == "server":
+        try:
+            return ChromaStore(url=chroma_url or where["url"], collection=where["collection"], token=chroma_token)
+        except ServerUnreachable as exc:
+            raise IndexUnavailable(str(exc)) from None
     try:
         return ChromaStore(index_dir / "chroma")
     except Exception as exc:  # chromadb raises many types for a damaged folder
@@ -103,10 +137,7 @@ def open_store(index_dir: Path):
 
 
 def build_bm25(catalog: Catalog, index_dir: Path) -> BM25Index:
-    papers = list(catalog.iter_papers())
-    bm25 = BM25Index.build(catalog.iter_chunks(),
-                           has_code={p.paper_id: p.code_url is not None for p in papers},
-                           sources={p.paper_id: p.sources for p in papers})
+    bm25 = BM25Index.build(catalog.iter_chunks_for_bm25())
     bm25.save(index_dir / "bm25")
     catalog.set_meta(bm25_version=catalog.get_meta("version", 0))
     return bm25
@@ -115,7 +146,8 @@ def build_bm25(catalog: Catalog, index_dir: Path) -> BM25Index:
 class Index:
     """A ready index opened for querying."""
 
-    def __init__(self, index_dir: Path, embed_model: str):
+    def __init__(self, index_dir: Path, embed_model: str, chroma_url: str | None = None,
+                 chroma_token: str | None = None):
         self.dir = Path(index_dir)
         check_folder(self.dir)
         if not (self.dir / "catalog.sqlite").exists():
@@ -129,7 +161,12 @@ class Index:
             raise IndexUnavailable(f"index at {self.dir} is incomplete (an ingest was interrupted): run `rag ingest` to finish it")
         check_model(self.catalog, self.dir, embed_model)
         self.embed_model = embed_model
-        self.store = open_store(self.dir)
+        self.store = open_store(self.dir, self.catalog, chroma_url, chroma_token)
+        self.location = store_location(self.catalog, self.dir, chroma_url)
+        if self.location["kind"] == "server" and self.store.count() == 0 and self.catalog.count_chunks() > 0:
+            raise IndexUnavailable(
+                f"the Chroma server at {self.store.url} has no vectors for the index at {self.dir} (collection "
+                f"{self.location['collection']}): point --chroma-url at the server it was built on, or rebuild with `rag ingest --rebuild`")
         self.bm25 = self._load_bm25()
 
     @classmethod
@@ -148,7 +185,7 @@ class Index:
         if fresh:
             try:
                 return BM25Index.load(self.dir / "bm25")
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, EOFError):
                 pass  # derived data: rebuild below
         return build_bm25(self.catalog, self.dir)
 
@@ -163,8 +200,10 @@ class Index:
             "embed_model": meta.get("embed_model"),
             "embed_dim": meta.get("embed_dim"),
             "chunking": meta.get("chunking"),
-            "bm25": "bm25s (English stemmer, stopwords)",
-            "vector_store": "chroma (embedded, cosine)",
+            "bm25": "BM25 (bm25s lucene scoring, English stemmer, stopwords)",
+            "vector_store": ("chroma (embedded, cosine)" if self.location["kind"] == "embedded" else
+                             f"chroma server {self.store.url}, collection {self.location['collection']} (cosine)"),
+            "embed_backend": meta.get("embed_backend", "torch"),
             "corpus_files": self.catalog.source_files(),
             "built_at": meta.get("built_at"),
             "updated_at": meta.get("updated_at"),

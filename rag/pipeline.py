@@ -69,7 +69,8 @@ class Pipeline:
             index_dir = Path(self.settings.index_dir)
             if not is_ready(index_dir):
                 self.build_index()
-            self._index = Index(index_dir, self.model_name())
+            token = self.settings.chroma_token.get_secret_value() if self.settings.chroma_token else None
+            self._index = Index(index_dir, self.model_name(), self.settings.chroma_url, token)
             self.load_ms += (time.perf_counter() - started) * 1000
         return self._index
 

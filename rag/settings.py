@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from rag.errors import UsageError
 
@@ -48,6 +48,20 @@ class Settings(BaseModel):
         default="all-MiniLM-L6-v2",
         description="Embedding model: the bundled all-MiniLM-L6-v2 or a local "
         "sentence-transformers folder. An index only answers queries in its own model.",
+    )
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="torch",
+        description="What runs the embedding model at ingest: sentence-transformers on PyTorch, "
+        "or ONNX Runtime (fp32, or int8 dynamically quantised; exported from the same weights "
+        "on first use). Queries always use the fp32 NumPy encoder.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server (http://HOST:PORT) to keep the vectors in, instead of the "
+        "embedded store in the index folder; the catalog and BM25 stay in the index folder.",
+    )
+    chroma_token: SecretStr | None = Field(
+        default=None, description="Bearer token for a Chroma server behind an authenticating proxy."
     )
     embed_batch_size: int = Field(default=32, ge=1, le=1024, description="Texts per embedding batch.")
     chunk_tokens: int = Field(
@@ -105,6 +119,16 @@ class Settings(BaseModel):
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused.")
     snippet_chars: int = Field(default=320, ge=40, description="Length of a source's snippet.")
 
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        from vectorstore.chroma_store import parse_url
+
+        parse_url(url)  # ValueError names what is wrong
+        return url.strip().rstrip("/")
+
     @classmethod
     def build(
         cls,
@@ -132,5 +156,5 @@ class Settings(BaseModel):
 
     def stamp(self) -> str:
         """A short hash of every setting, so an answer says what produced it."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"openai_api_key"}), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"openai_api_key", "chroma_token"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]

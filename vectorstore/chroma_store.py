@@ -1,10 +1,13 @@
-"""Chunk embeddings in Chroma (embedded persistent store), with paper metadata for filters.
+"""Chunk embeddings in Chroma, with paper metadata for filters: the embedded persistent store
+in the index folder, or a Chroma server (`chroma run`) given by URL.
 
 We always pass embeddings in, so Chroma's default embedding function (which would download
 a model) is never used. Distances are cosine; `query` returns cosine similarities.
 Filters are metadata flags: `has_code` and one `src:<file name>` flag per corpus file,
 because Chroma metadata values must be scalars.
-Knows nothing about papers beyond the metadata it is given.
+On a server, each index keeps its vectors in a collection of its own (`paper_chunks_<id>`),
+so several indexes can share one server. Knows nothing about papers beyond the metadata it
+is given.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -42,20 +46,56 @@ def where_clause(sources: Sequence[str] | None = None, has_code: bool | None = N
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+class ServerUnreachable(Exception):
+    """The Chroma server at the URL did not answer (a message fit for the user)."""
+
+
+def parse_url(url: str) -> tuple[str, int, bool]:
+    """http(s)://HOST[:PORT] -> (host, port, ssl); ValueError with the reason otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not a Chroma server URL: give http://HOST:PORT (e.g. http://127.0.0.1:8000)")
+    if parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"{url!r}: give the server's address only (http://HOST:PORT), without a path")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 8000)
+    except ValueError:
+        raise ValueError(f"{url!r} has a bad port number: give http://HOST:PORT") from None
+    return parts.hostname, port, parts.scheme == "https"
+
+
 class ChromaStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | None = None, *, url: str | None = None, collection: str = COLLECTION,
+                 token: str | None = None):
+        """The embedded store at `path`, or the server at `url` (with an optional bearer token,
+        for a server behind an authenticating proxy)."""
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        self.path = Path(path)
-        self.client = chromadb.PersistentClient(
-            path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.path = None if path is None else Path(path)
+        self.url = url
+        if url is not None:
+            host, port, ssl = parse_url(url)
+            headers = {"Authorization": f"Bearer {token}"} if token else None
+            try:
+                self.client = chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=settings)
+                self.client.heartbeat()
+            except Exception as exc:  # connection refused, DNS, TLS: chromadb wraps them variously
+                reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+                raise ServerUnreachable(f"cannot reach the Chroma server at {url} ({reason}): start it "
+                                        "(`chroma run --path DIR --host 127.0.0.1 --port PORT`) or fix --chroma-url") from None
+        else:
+            self.client = chromadb.PersistentClient(path=str(self.path), settings=settings)
         self.collection = self.client.get_or_create_collection(
-            COLLECTION, configuration={"hnsw": HNSW}, embedding_function=None
+            collection, configuration={"hnsw": HNSW}, embedding_function=None
         )
         self.max_batch = int(self.client.get_max_batch_size())
+
+    def drop(self) -> None:
+        """Delete this store's collection (a server-side index being replaced or removed)."""
+        self.client.delete_collection(self.collection.name)
 
     def search_ef(self) -> int:
         return int((self.collection.configuration_json.get("hnsw") or {}).get("ef_search") or 0)
@@ -69,12 +109,13 @@ class ChromaStore:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def upsert(self, ids: list[str], embeddings: np.ndarray, documents: list[str],
-               metadatas: list[dict[str, Any]]) -> None:
+    def upsert(self, ids: list[str], embeddings: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        """Vectors and filter metadata only: chunk texts live in the catalog, so Chroma does
+        not keep (and full-text index) a second copy of the corpus."""
         for start in range(0, len(ids), self.max_batch):
             end = start + self.max_batch
             self.collection.upsert(ids=ids[start:end], embeddings=embeddings[start:end],
-                                   documents=documents[start:end], metadatas=metadatas[start:end])
+                                   metadatas=metadatas[start:end])
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         for start in range(0, len(ids), self.max_batch):
