@@ -1,0 +1,78 @@
+"""Our streaming, memory-mapped BM25 scores exactly like bm25s (which it replaced)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT, SHIPPED_CORPUS
+from rag.bm25 import BM25Index
+from rag.corpus import load_corpus
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    papers = load_corpus([SHIPPED_CORPUS]).papers
+    rows = [(f"{p.paper_id}:0", f"{p.title}\n{p.abstract}", p.code_url is not None, p.sources) for p in papers]
+    return rows
+
+
+def test_scores_match_bm25s_on_the_shipped_corpus(shipped, tmp_path):
+    import bm25s
+    import Stemmer
+
+    ours = BM25Index.build(iter(shipped))
+    ours.save(tmp_path / "bm25")
+    ours = BM25Index.load(tmp_path / "bm25")  # memory-mapped, as queries use it
+    stemmer = Stemmer.Stemmer("english")
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenize([t for _, t, _, _ in shipped], stopwords="en", stemmer=stemmer, show_progress=False),
+                    show_progress=False)
+    questions = [json.loads(line)["question"] for line in (PROJECT / "evals/qa/dev.jsonl").read_text().splitlines()]
+    compared = 0
+    for question in questions + ["pruning pruning tokens", "a"]:
+        tokens = [t for t in bm25s.tokenize([question], stopwords="en", stemmer=stemmer, return_ids=False,
+                                            show_progress=False)[0] if t in reference.vocab_dict]
+        got = ours.search(question, 20)
+        if not tokens:
+            assert got == []
+            continue
+        expected = reference.get_scores(tokens)
+        for chunk_id, score in got:
+            row = next(i for i, r in enumerate(shipped) if r[0] == chunk_id)
+            assert score == pytest.approx(expected[row], rel=1e-5)
+        assert [s for _, s in got] == pytest.approx(sorted(expected[expected > 0], reverse=True)[:20], rel=1e-5)
+        compared += 1
+    assert compared > 60
+
+
+def test_filters_restrict_the_search_inside_it(shipped):
+    index = BM25Index.build(iter(shipped))
+    source = shipped[0][3][0]
+    hits = index.search("transformer model", 500, sources=[source])
+    allowed = {r[0] for r in shipped if source in r[3]}
+    assert hits and {c for c, _ in hits} <= allowed
+    coded = {c for c, _ in index.search("transformer model", 500, has_code=True)}
+    assert coded and coded <= {r[0] for r in shipped if r[2]}
+    assert index.search("transformer model", 5, sources=["not-a-file.txt"]) == []
+
+
+def test_unknown_and_over_long_terms_match_nothing(shipped):
+    index = BM25Index.build(iter(shipped))
+    assert index.search("zzzqqqxxx " + "w" * 500, 5) == []
+    assert index.idf("zzzqqqxxx") == pytest.approx(np.log(1 + (len(shipped) + 0.5) / 0.5))
+
+
+def test_ties_are_broken_by_chunk_order_and_results_are_capped():
+    rows = [(f"p{i}:0", "same words here", False, ["a.txt"]) for i in range(10)]
+    hits = BM25Index.build(iter(rows)).search("same words", 4)
+    assert [c for c, _ in hits] == ["p0:0", "p1:0", "p2:0", "p3:0"]
+
+
+def test_a_half_written_bm25_folder_is_refused_not_misread(shipped, tmp_path):
+    BM25Index.build(iter(shipped)).save(tmp_path / "bm25")
+    (tmp_path / "bm25" / "meta.json").write_text(json.dumps({"format": 2, "chunks": 3}))
+    with pytest.raises(ValueError, match="do not match"):
+        BM25Index.load(tmp_path / "bm25")
