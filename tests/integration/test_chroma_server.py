@@ -1,0 +1,168 @@
+"""Chroma in client/server mode: a real `chroma run` on 127.0.0.1, started and stopped here.
+
+The server-backed index is built from the same vectors as the session's embedded index (an
+encoder that replays them by chunk text), so both stores must give the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import PROJECT, SHIPPED_CORPUS
+from rag.cli import ask_command, rag_group
+from rag.corpus import load_corpus
+from rag.index import Index
+from rag.ingest import ingest
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+
+pytestmark = pytest.mark.integration
+QUESTIONS = [json.loads(line)["question"] for line in (PROJECT / "tests/data/retrieval_questions.jsonl").read_text().splitlines()]
+QUESTIONS += [json.loads(line)["question"] for line in (PROJECT / "evals/qa/dev.jsonl").read_text().splitlines()][:20]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data: Path) -> tuple[subprocess.Popen, str]:
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chroma command comes with chromadb"
+    port = free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen([chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, url
+        except OSError:
+            assert proc.poll() is None, "chroma run exited at start"
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("chroma run did not start listening within 60 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    proc, url = start_server(tmp_path_factory.mktemp("chroma-server"))
+    yield url
+    stop_server(proc)
+
+
+class ReplayEncoder:
+    """Gives each chunk text the vector the embedded index stored for it."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, index: Index):
+        ids, texts = [], []
+        for chunk_id, _, text in index.catalog.iter_chunks():
+            ids.append(chunk_id)
+            texts.append(text)
+        got = index.store.collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        self.vectors = {text: by_id[cid] for cid, text in zip(ids, texts)}
+        self.dim = len(next(iter(self.vectors.values())))
+        from rag.embed import load_query_encoder
+
+        self.real = load_query_encoder("all-MiniLM-L6-v2")
+        self.max_tokens = self.real.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self.real.count_tokens(text)
+
+    def encode(self, texts, batch_size=32):
+        return np.stack([self.vectors[t] for t in texts])
+
+
+@pytest.fixture(scope="module")
+def server_index(server, shipped_index, tmp_path_factory) -> Path:
+    index_dir = tmp_path_factory.mktemp("server-backed") / "index"
+    settings = Settings.build(env={}, corpus=[SHIPPED_CORPUS], index_dir=index_dir, chroma_url=server)
+    report = ingest(settings, load_corpus(settings.corpus), progress=False,
+                    encoder=ReplayEncoder(Index(shipped_index, "all-MiniLM-L6-v2")))
+    assert report.added == 295
+    return index_dir
+
+
+def test_server_index_keeps_no_vectors_in_its_folder(server_index, server):
+    assert not (server_index / "chroma").exists()
+    stats = Index.for_stats(server_index).stats()
+    assert stats["vector_store"].startswith(f"chroma server {server}, collection paper_chunks_")
+    assert stats["vectors"] == stats["chunks"] == 541
+
+
+def test_server_and_embedded_stores_give_the_same_answers(server_index, shipped_index, server):
+    embedded = Pipeline(Settings.build(env={}, index_dir=shipped_index), progress=False)
+    remote = Pipeline(Settings.build(env={}, index_dir=server_index, chroma_url=server), progress=False)
+    for question in QUESTIONS:
+        a, b = embedded.ask(question), remote.ask(question)
+        assert [h.paper.paper_id for h in a.sources] == [h.paper.paper_id for h in b.sources], question
+        assert [round(h.dense_score or 0, 5) for h in a.sources] == [round(h.dense_score or 0, 5) for h in b.sources]
+        assert (a.answer, a.abstained) == (b.answer, b.abstained)
+
+
+def test_cli_asks_through_the_server(server_index, server):
+    result = CliRunner().invoke(ask_command, ["--json", "--index-dir", str(server_index), "--chroma-url", server,
+                                              "which methods prune tokens without fine-tuning?"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["citations"] and not answer["abstained"]
+    assert any("Prun" in s["title"] for s in answer["sources"])
+
+
+def test_cli_ingest_into_a_server_embeds_nothing_when_unchanged(server_index, server):
+    result = CliRunner().invoke(rag_group, ["ingest", "--quiet", "--index-dir", str(server_index),
+                                            "--chroma-url", server, "--corpus", str(SHIPPED_CORPUS)])
+    assert result.exit_code == 0, result.output
+    assert "295 unchanged" in result.stdout
+
+
+def test_a_server_that_is_down_is_one_clear_line(server_index):
+    port = free_port()  # nothing listens there
+    result = CliRunner().invoke(ask_command, ["--index-dir", str(server_index), "--chroma-url",
+                                              f"http://127.0.0.1:{port}", "token pruning"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith(f"error: cannot reach the Chroma server at http://127.0.0.1:{port}") and "\n" not in line
+    assert "chroma run" in line
+
+
+def test_chroma_url_on_an_embedded_index_says_how_to_move_it(shipped_index, server):
+    result = CliRunner().invoke(ask_command, ["--index-dir", str(shipped_index), "--chroma-url", server, "token pruning"])
+    assert result.exit_code == 2
+    assert "keeps its vectors in its own folder" in result.stderr and "--rebuild --chroma-url" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://host:1", "http://host:99999", "http://host:8000/api"])
+def test_bad_server_urls_are_refused_before_any_work(url):
+    result = CliRunner().invoke(ask_command, ["--chroma-url", url, "token pruning"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: bad value for --chroma-url:")
