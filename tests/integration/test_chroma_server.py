@@ -7,13 +7,6 @@ encoder that replays them by chunk text), so both stores must give the same answ
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,53 +20,17 @@ from rag.index import Index
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
+from vectorstore.server import ChromaServer, free_port
 
 pytestmark = pytest.mark.integration
 QUESTIONS = [json.loads(line)["question"] for line in (PROJECT / "tests/data/retrieval_questions.jsonl").read_text().splitlines()]
 QUESTIONS += [json.loads(line)["question"] for line in (PROJECT / "evals/qa/dev.jsonl").read_text().splitlines()][:20]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(data: Path) -> tuple[subprocess.Popen, str]:
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    assert chroma, "the chroma command comes with chromadb"
-    port = free_port()
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen([chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc, url
-        except OSError:
-            assert proc.poll() is None, "chroma run exited at start"
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("chroma run did not start listening within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    proc, url = start_server(tmp_path_factory.mktemp("chroma-server"))
-    yield url
-    stop_server(proc)
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server")) as url:
+        yield url
 
 
 class ReplayEncoder:
