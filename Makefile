@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
 
-.PHONY: setup setup-ui setup-all setup-browser ask ui bench-ui ingest stats test test-unit bench eval calibrate clean-index
+.PHONY: setup setup-ui setup-all setup-browser ask ui bench-ui bench-scale chroma-server ingest stats test test-unit bench eval calibrate clean-index
 
 setup: $(VENV)/.installed
 
@@ -51,6 +51,13 @@ test-unit: setup
 
 bench: setup
 	$(PY) bench/bench_backbone.py
+
+bench-scale: setup
+	$(PY) bench/bench_scale.py --sizes 300,100000 --server
+
+# A Chroma server on 127.0.0.1:8000 with its data in ./chroma-data (Ctrl+C stops it).
+chroma-server: setup
+	$(PY) -m vectorstore.server chroma-data 8000
 
 bench-ui: setup-ui
 	$(PY) bench/bench_ui.py --n 20
