@@ -92,6 +92,7 @@ class ChromaStore:
             collection, configuration={"hnsw": HNSW}, embedding_function=None
         )
         self.max_batch = int(self.client.get_max_batch_size())
+        self._count: int | None = None
 
     def drop(self) -> None:
         """Delete this store's collection (a server-side index being replaced or removed)."""
@@ -107,11 +108,15 @@ class ChromaStore:
             self.collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
 
     def count(self) -> int:
-        return int(self.collection.count())
+        """Cached: counting costs tens of ms at 100k vectors, and every query needs it."""
+        if self._count is None:
+            self._count = int(self.collection.count())
+        return self._count
 
     def upsert(self, ids: list[str], embeddings: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
         """Vectors and filter metadata only: chunk texts live in the catalog, so Chroma does
         not keep (and full-text index) a second copy of the corpus."""
+        self._count = None
         for start in range(0, len(ids), self.max_batch):
             end = start + self.max_batch
             self.collection.upsert(ids=ids[start:end], embeddings=embeddings[start:end],
@@ -123,6 +128,7 @@ class ChromaStore:
             self.collection.update(ids=ids[start:end], metadatas=metadatas[start:end])
 
     def delete(self, ids: list[str]) -> None:
+        self._count = None
         for start in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=ids[start:start + self.max_batch])
 
