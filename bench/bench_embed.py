@@ -1,0 +1,98 @@
+"""Embedding benchmark: sentence-transformers (torch) vs ONNX Runtime fp32 vs ONNX int8.
+
+Encodes real abstracts of the shipped corpus ("title\\nabstract", as ingest embeds a paper
+that fits the window; longer ones are truncated at 256 word pieces by each encoder) and
+prints abstracts/s (median over repeats, the backends taking turns so background load hits
+them alike), the ratio to torch, and each backend's cosine to torch. Never asserts on time.
+
+    python bench/bench_embed.py                      # every abstract, ONNX files from the cache
+    python bench/bench_embed.py --fresh --repeats 5  # export into a temp folder, timing it
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="abstracts to encode (default: all)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: os.cpu_count())")
+    parser.add_argument("--fresh", action="store_true", help="export into a temp folder (times the export)")
+    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    opts = parser.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+    import numpy as np
+
+    from rag.chunking import chunk_text
+    from rag.corpus import load_corpus
+    from rag.embed import SentenceTransformerEncoder, model_dir
+    from rag.onnx_embed import OnnxEncoder, default_cache_dir, onnx_model_path
+
+    path = model_dir(opts.model)
+    papers = load_corpus([PROJECT / "corpus"]).papers[: opts.limit]
+    texts = [chunk_text(p.title, p.abstract) for p in papers]
+    cache = Path(tempfile.mkdtemp(prefix="rag-onnx-")) if opts.fresh else default_cache_dir()
+    encoders, load_s, notes = {}, {}, []
+    t0 = time.perf_counter()  # first, so its load time includes importing torch
+    encoders["sentence-transformers (torch)"] = SentenceTransformerEncoder(path)
+    load_s["sentence-transformers (torch)"] = time.perf_counter() - t0
+    for quantize in (False, True):
+        t0 = time.perf_counter()
+        file = onnx_model_path(path, quantize, cache)
+        how = "exported (torch already imported)" if opts.fresh else "from the cache, or exported if missing"
+        notes.append(f"{file.name}: {file.stat().st_size / 1e6:.1f} MB, ready in {time.perf_counter() - t0:.1f} s, {how}")
+        name = f"ONNX {'int8' if quantize else 'fp32'}"
+        t0 = time.perf_counter()
+        encoders[name] = OnnxEncoder(path, quantize=quantize, threads=opts.threads, cache_dir=cache)
+        load_s[name] = time.perf_counter() - t0
+    for encoder in encoders.values():
+        encoder.encode(texts[:8], batch_size=opts.batch_size)  # warm-up
+
+    rates: dict[str, list[float]] = {name: [] for name in encoders}
+    vectors: dict[str, np.ndarray] = {}
+    load_before = os.getloadavg()[0]
+    for _ in range(opts.repeats):
+        for name, encoder in encoders.items():
+            t0 = time.perf_counter()
+            vectors[name] = encoder.encode(texts, batch_size=opts.batch_size)
+            rates[name].append(len(texts) / (time.perf_counter() - t0))
+    load_after = os.getloadavg()[0]
+
+    import torch
+
+    torch_name = next(iter(encoders))
+    base = statistics.median(rates[torch_name])
+    tokens = [min(encoders["ONNX fp32"].count_tokens(t), 256) for t in texts]
+    header = f"{'backend':<31}{'load s':>7}{'abstracts/s':>13}{'min–max':>13}{'× torch':>9}{'cos mean':>10}{'cos min':>9}"
+    print(f"\nembedding benchmark: {len(texts)} abstracts (mean {statistics.mean(tokens):.0f} word pieces after "
+          f"truncation), batch {opts.batch_size}, {opts.repeats} repeats, {os.cpu_count()} cores; torch threads "
+          f"{torch.get_num_threads()}, ONNX threads {opts.threads or os.cpu_count()}; "
+          f"1-min load average {load_before:.2f} before, {load_after:.2f} after\n")
+    print(header)
+    print("-" * len(header))
+    for name in encoders:
+        cos = (vectors[name] * vectors[torch_name]).sum(1)
+        rate = statistics.median(rates[name])
+        spread = f"{min(rates[name]):.1f}–{max(rates[name]):.1f}"
+        print(f"{name:<31}{load_s[name]:>7.1f}{rate:>13.1f}{spread:>13}{rate / base:>9.2f}{cos.mean():>10.5f}{cos.min():>9.5f}")
+    print()
+    for note in notes:
+        print(note)
+    if opts.fresh:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

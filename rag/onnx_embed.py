@@ -1,0 +1,219 @@
+"""The bundled BERT sentence encoder run by ONNX Runtime (fp32, or int8 weights), for ingest.
+
+Why: sentence-transformers runs the model through PyTorch, which costs 8-10 s of imports and
+is not the fastest CPU runtime for a 6-layer BERT; ONNX Runtime fuses the graph (LayerNorm,
+GELU, attention) and can run int8 weights. The same safetensors weights are exported once to
+`<cache>/<key>/model.onnx` (and quantised to `model-int8.onnx`), keyed by the model folder's
+path and its weights' size and mtime, so a changed model re-exports by itself.
+Exporting needs torch + transformers; loading a cached file needs only onnxruntime, tokenizers
+and NumPy. Writes go to a temp file renamed into place: a killed export leaves no broken model.
+Supports BERT models with mean pooling, i.e. the bundled all-MiniLM-L6-v2; rows come back
+L2-normalised like `rag.embed.SentenceTransformerEncoder`'s, and
+`tests/integration/test_onnx_embed.py` checks them against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+# Bump when the exported graph changes (inputs, opset, export code): old cache entries are skipped.
+EXPORT_FORMAT = 1
+OPSET = 17
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to an export that died
+
+
+def supports(model_dir: Path) -> bool:
+    """True when the folder holds a BERT model with mean pooling that this encoder can run."""
+    try:
+        config = json.loads((model_dir / "config.json").read_text())
+        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        config.get("model_type") == "bert"
+        and pooling.get("pooling_mode_mean_tokens") is True
+        and not any(pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens"))
+        and (model_dir / "model.safetensors").exists()
+        and (model_dir / "tokenizer.json").exists()
+        and (model_dir / "sentence_bert_config.json").exists()
+    )
+
+
+def default_cache_dir() -> Path:
+    """`RAG_ONNX_CACHE`, else ~/.cache/paper-qa/onnx."""
+    configured = os.environ.get("RAG_ONNX_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "paper-qa" / "onnx"
+
+
+def cache_key(model_dir: Path) -> str:
+    weights = (model_dir / "model.safetensors").stat()
+    source = f"{Path(model_dir).resolve()}|{weights.st_size}|{weights.st_mtime_ns}|format{EXPORT_FORMAT}"
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def model_file_name(quantize: bool) -> str:
+    return "model-int8.onnx" if quantize else "model.onnx"
+
+
+def _temp_path(final: Path) -> Path:
+    handle, name = tempfile.mkstemp(prefix=final.name + ".", suffix=".tmp", dir=final.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def _publish(temp: Path, final: Path) -> None:
+    with open(temp, "rb+") as handle:
+        os.fsync(handle.fileno())  # the bytes are on disk before the name points at them
+    os.replace(temp, final)
+
+
+def _drop_stale_temps(folder: Path) -> None:
+    for path in folder.glob("*.tmp"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                path.unlink()
+        except OSError:
+            pass  # another process took it first
+
+
+def export_onnx(model_dir: Path, out_dir: Path, quantize: bool) -> Path:
+    """Export the model to `out_dir/model.onnx` (and quantise it to `model-int8.onnx` when
+    `quantize`); returns the requested file. Reuses an fp32 file already there for int8."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _drop_stale_temps(out_dir)
+    fp32 = out_dir / model_file_name(False)
+    if not fp32.exists():
+        _export_fp32(Path(model_dir), fp32)
+    if not quantize:
+        return fp32
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = out_dir / model_file_name(True)
+    temp = _temp_path(int8)
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # "consider pre-processing": it changes nothing here
+    try:
+        # int8 weights; activations are quantised per batch at run time. Per channel, because
+        # one scale per matrix lost too much in the FFN output layers (cosine to fp32 fell to
+        # 0.91 on some abstracts; per channel keeps it near 0.99).
+        quantize_dynamic(str(fp32), str(temp), weight_type=QuantType.QInt8, per_channel=True)
+        _publish(temp, int8)
+    finally:
+        logging.disable(previous)
+        temp.unlink(missing_ok=True)
+    return int8
+
+
+def _export_fp32(model_dir: Path, final: Path) -> None:
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    # Eager attention exports as plain MatMul/Softmax; SDPA's trace adds warnings about
+    # data-dependent branches (its output was right too, but there is nothing to gain).
+    bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    wrapper = LastHiddenState(bert).eval()  # eval() on the wrapper: export restores its mode
+    # Trace with padding in the mask, so no "all ones, skip the mask" shortcut is baked in.
+    ids = torch.full((2, 8), 1000, dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0
+    axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUTS, "last_hidden_state")}
+    temp = _temp_path(final)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # legacy-exporter deprecation and tracer notes
+            torch.onnx.export(wrapper, (ids, mask, torch.zeros_like(ids)), str(temp), dynamo=False,
+                              input_names=list(INPUTS), output_names=["last_hidden_state"],
+                              dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+        _publish(temp, final)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def onnx_model_path(model_dir: Path, quantize: bool, cache_dir: Path | None = None) -> Path:
+    """The cached ONNX file for this model, exported on first use (that needs torch)."""
+    folder = (cache_dir or default_cache_dir()) / cache_key(Path(model_dir))
+    path = folder / model_file_name(quantize)
+    if path.exists():
+        return path
+    return export_onnx(Path(model_dir), folder, quantize)
+
+
+class OnnxEncoder:
+    def __init__(self, model_dir: Path, quantize: bool = False, threads: int | None = None,
+                 cache_dir: Path | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        config = json.loads((model_dir / "config.json").read_text())
+        st_config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(st_config.get("max_seq_length", 512))
+        self.dim = int(config["hidden_size"])
+        self.path = onnx_model_path(model_dir, quantize, cache_dir)
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: no optimiser chatter on stderr
+        self.session = ort.InferenceSession(str(self.path), sess_options=options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces including [CLS]/[SEP], before truncation."""
+        self.tokenizer.no_truncation()
+        try:
+            return len(self.tokenizer.encode(text).ids)
+        finally:
+            self.tokenizer.enable_truncation(max_length=self.max_tokens)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        # Batches of similar length, so short texts do not pay for a long one's padding.
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            out[rows] = self._encode_batch([ids[i] for i in rows])
+        return out
+
+    def _encode_batch(self, batch: list[list[int]]) -> np.ndarray:
+        length = max(len(row) for row in batch)
+        input_ids = np.zeros((len(batch), length), dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.int64)
+        for row, pieces in enumerate(batch):
+            input_ids[row, : len(pieces)] = pieces
+            mask[row, : len(pieces)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
+        hidden = self.session.run(["last_hidden_state"], {k: v for k, v in feeds.items() if k in self.inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled.astype(np.float32)
