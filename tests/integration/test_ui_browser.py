@@ -139,7 +139,8 @@ def test_rag_ui_command_serves_on_loopback_and_stops_on_ctrl_c(shipped_index):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
             assert page.status == 200 and "Paper QA" in page.read().decode()
         server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=30) == 0
+        # Gradio's shutdown took over 30 s once in CI on a loaded machine; a real hang still fails.
+        assert server.wait(timeout=90) == 0
     finally:
         if server.poll() is None:
             server.kill()
