@@ -34,7 +34,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.corpus import CorpusLoad, CorpusReader, Position, merge_into
+from rag.corpus import CorpusLoad, CorpusReader, Position, merge_duplicates, merge_into
 from rag.index import INDEX_FORMAT, READY, build_bm25, check_folder, check_model, open_catalog, open_store, write_lock
 from rag.records import Paper
 from rag.settings import Settings
@@ -148,12 +148,7 @@ class Run:
 
     def stage(self, papers: list[Paper], **progress: Any) -> None:
         """Merge a batch into the staged papers and record the read position, atomically."""
-        merged: dict[str, Paper] = {}
-        for paper in papers:
-            if paper.paper_id in merged:
-                merge_into(merged[paper.paper_id], paper)
-            else:
-                merged[paper.paper_id] = paper
+        merged = {p.paper_id: p for p in merge_duplicates(papers)}
         ids = list(merged)
         earlier = {}
         for start in range(0, len(ids), 500):

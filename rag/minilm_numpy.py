@@ -37,6 +37,16 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return (x - mean) / np.sqrt(var + np.float32(eps)) * weight + bias
 
 
+def count_word_pieces(tokenizer, text: str, max_tokens: int) -> int:
+    """Word pieces of `text` including [CLS]/[SEP], before truncation; the tokenizer is left
+    truncating at `max_tokens` as its encoder keeps it."""
+    tokenizer.no_truncation()
+    try:
+        return len(tokenizer.encode(text).ids)
+    finally:
+        tokenizer.enable_truncation(max_length=max_tokens)
+
+
 def supports(model_dir: Path) -> bool:
     """True when the folder holds a BERT model with mean pooling this encoder can run."""
     try:
@@ -77,12 +87,7 @@ class NumpyBertEncoder:
         self.tokenizer.no_padding()
 
     def count_tokens(self, text: str) -> int:
-        """Word pieces including [CLS]/[SEP], before truncation."""
-        self.tokenizer.no_truncation()
-        try:
-            return len(self.tokenizer.encode(text).ids)
-        finally:
-            self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        return count_word_pieces(self.tokenizer, text, self.max_tokens)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

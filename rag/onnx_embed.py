@@ -185,12 +185,9 @@ class OnnxEncoder:
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def count_tokens(self, text: str) -> int:
-        """Word pieces including [CLS]/[SEP], before truncation."""
-        self.tokenizer.no_truncation()
-        try:
-            return len(self.tokenizer.encode(text).ids)
-        finally:
-            self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        from rag.minilm_numpy import count_word_pieces
+
+        return count_word_pieces(self.tokenizer, text, self.max_tokens)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
