@@ -212,6 +212,10 @@ class BM25Index:
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
+    def source_files(self) -> list[str]:
+        """The corpus file names the chunks came from (the filter masks' names)."""
+        return sorted(name[4:] for name in self.masks if name.startswith("src:"))
+
     def filter_mask(self, sources: Sequence[str] | None, has_code: bool | None) -> np.ndarray | None:
         if not sources and has_code is None:
             return None

@@ -149,12 +149,17 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
     from rag.pipeline import clean_question
 
     for item in items:  # refuse a bad batch before answering any of it
+        where = f"{batch}:{item['line']}: " if batch else ""
         try:
             clean_question(item["question"], settings.max_question_chars)
-            for earlier in item["history"]:
-                clean_question(earlier, settings.max_question_chars)
         except UsageError as exc:
-            raise UsageError(f"{batch}:{item['line']}: {exc}" if batch else str(exc)) from None
+            raise UsageError(f"{where}{exc}") from None
+        for number, earlier in enumerate(item["history"], start=1):
+            try:
+                clean_question(earlier, settings.max_question_chars)
+            except UsageError as exc:
+                name = '"history"' if batch else "--history"
+                raise UsageError(f"{where}{name} item {number}: {exc}") from None
     pipeline = Pipeline(settings, progress=sys.stderr.isatty())
     filters = Filters(sources=tuple(sources), has_code=has_code)
     stream = sys.stdout.isatty() and not as_json if stream is None else stream and not as_json

@@ -360,9 +360,8 @@ def _parse_date(text: str | None, flag: str, start: bool) -> date | None:
             return date(int(text), 1, 1) if start else date(int(text), 12, 31)
         if re.fullmatch(r"\d{4}-\d{2}", text):
             year, month = map(int, text.split("-"))
-            if start:
-                return date(year, month, 1)
-            return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+            first = date(year, month, 1)  # ValueError for month 13
+            return first if start else date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
         return date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"bad {flag} {text!r}: use a date like 2023-01-31, 2023-01 or 2023") from None
@@ -474,6 +473,7 @@ class CorpusReader:
 
     def _jsonl(self, path: Path, number: int, start: Position) -> Iterator[tuple[Paper, Position]]:
         offset, lineno = start.offset, start.line
+        ids: dict[str, tuple[str, int]] = {}  # this file's record ids -> (paper id, line)
         with open(path, "rb") as handle:
             handle.seek(offset)
             for raw in handle:
@@ -491,8 +491,25 @@ class CorpusReader:
                 paper = paper_from_record(obj, where, path.name, warnings)
                 for message in warnings:
                     self._warn(message)
+                if paper is not None and "arxiv_id" not in paper.metadata:
+                    self._check_unique_id(obj.get("id"), paper, where, lineno, ids)
                 if paper is not None and self._keep(paper):
                     yield paper, Position(number, offset, lineno)
+
+    def _check_unique_id(self, record_id: object, paper: Paper, where: str, lineno: int,
+                         ids: dict[str, tuple[str, int]]) -> None:
+        """Papers are keyed by title (arXiv ids aside): the same record twice is one paper, but
+        an id reused by another title is two papers, which the user should hear about."""
+        if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
+            return
+        key = str(record_id)
+        earlier = ids.get(key)
+        if earlier is None:
+            if len(ids) < MAX_TRACKED_IDS:
+                ids[key] = (paper.paper_id, lineno)
+        elif earlier[0] != paper.paper_id and len(self.warnings) < self.max_warnings:
+            self.warnings.append(f"{where}: id {key!r} is also line {earlier[1]}'s, which has another title: "
+                                 "both kept as separate papers (make the ids unique)")
 
     def _dump(self, path: Path, number: int, start: Position) -> Iterator[tuple[Paper, Position]]:
         warnings: list[str] = []
@@ -503,6 +520,9 @@ class CorpusReader:
         for at, paper in enumerate(papers[start.offset:], start=start.offset + 1):
             if self._keep(paper):
                 yield paper, Position(number, at)
+
+
+MAX_TRACKED_IDS = 2_000_000  # per file; about 200 MB at most
 
 
 def _no_papers(path: Path) -> CorpusError:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rag.corpus import CorpusLoad, CorpusReader, Position, merge_duplicates, merge_into
+from rag.errors import UsageError
 from rag.index import INDEX_FORMAT, READY, build_bm25, check_folder, check_model, open_catalog, open_store, write_lock
 from rag.records import Paper
 from rag.settings import Settings
@@ -257,6 +258,15 @@ def _ingest_locked(settings: Settings, source, index_dir: Path, progress: bool, 
     if run.get("phase") == "read":
         _read_pass(source, run, progress)
         run.set(phase="embed")
+    if run.staged_count() == 0 and run.get("filtered_out", 0):
+        # The index mirrors what passes the filters: an index emptied by a mistyped filter
+        # is never what was meant, so refuse before anything is removed.
+        total = run.get("entries", 0)
+        catalog.close()
+        run.close()
+        run_path.unlink(missing_ok=True)
+        raise UsageError(f"the filters leave out all {total:,} corpus entries, so nothing was changed: check "
+                         "--category/--since/--until (page dumps have no dates or categories)")
 
     was_ready = catalog.get_meta("state") == READY
     state = {"building": False}

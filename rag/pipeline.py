@@ -21,7 +21,7 @@ from rag.backends import EXTRACTIVE, load_backend, parse_spec
 from rag.errors import UsageError
 from rag.records import Answer, Citation
 from rag.retrieve import Filters, Retriever
-from rag.settings import Settings
+from rag.settings import K_MAX, Settings
 
 _UNSET = object()
 SUPPORT_DEPTH = 3  # abstention looks at this many top papers (evals/calibrate_abstention.py)
@@ -154,6 +154,9 @@ class Pipeline:
         started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
         history = [clean_question(h, self.settings.max_question_chars) for h in history]
+        if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
+            raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
+        self.check_filters(filters)
         backend = self.backend
         tc = time.perf_counter()
         query = self.condense(question, history)
@@ -186,6 +189,16 @@ class Pipeline:
             answer.timings_ms["condense"] = condense_ms
         answer.stamp = self.stamp()
         yield {"type": "answer", "answer": answer}
+
+    def check_filters(self, filters: Filters | None) -> None:
+        """A corpus-file filter naming no file of the index would silently match nothing."""
+        if not filters or not filters.sources:
+            return
+        known = self.index.bm25.source_files()
+        unknown = [s for s in filters.sources if s not in known]
+        if unknown:
+            choices = ", ".join(known[:10]) + (f" (and {len(known) - 10} more)" if len(known) > 10 else "")
+            raise UsageError(f"no corpus file named {unknown[0]!r} in the index: choose from {choices}")
 
     def abstain(self, answer: Answer, reason: str) -> None:
         from rag.prompts import render

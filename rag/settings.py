@@ -28,6 +28,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+K_MAX = 200  # most papers one answer may retrieve (--k, the UI slider, the API)
+
 # Settings that follow their tools' usual environment variables as well as RAG_*.
 STANDARD_ENV = {"openai_api_key": "OPENAI_API_KEY", "openai_base_url": "OPENAI_BASE_URL", "ollama_host": "OLLAMA_HOST"}
 
@@ -71,7 +73,7 @@ class Settings(BaseModel):
     )
     chunk_overlap: int = Field(default=40, ge=0, le=512, description="Token overlap between chunks.")
     llm: str = Field(default="extractive", description="Answer backend spec (CONTRACTS.md §2).")
-    k: int = Field(default=5, ge=1, le=200, description="Distinct papers to return as sources.")
+    k: int = Field(default=5, ge=1, le=K_MAX, description="Distinct papers to return as sources.")
     retriever: Literal["hybrid", "dense", "bm25"] = Field(
         default="hybrid", description="Which retrievers feed the ranking."
     )
