@@ -14,9 +14,12 @@ part is derived from the catalog, so when it is missing or stale it is rebuilt, 
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +31,7 @@ from rag.errors import IndexUnavailable
 
 INDEX_FORMAT = 1
 READY = "ready"
+READ_ONLY_COPY_MAX = 1_000_000_000  # bytes of vectors copied to query a read-only index
 
 
 def folder_size(path: Path) -> int:
@@ -46,6 +50,31 @@ def check_folder(index_dir: Path) -> None:
         raise IndexUnavailable(f"index path {index_dir} is a file, not a folder: move it away or set RAG_INDEX_DIR / --index-dir to a folder")
     if index_dir.exists() and not os.access(index_dir, os.R_OK | os.X_OK):
         raise IndexUnavailable(f"cannot read index folder {index_dir}: permission denied (fix its permissions or choose another --index-dir)")
+
+
+def check_writable(index_dir: Path) -> None:
+    """Before an ingest changes anything: a read-only folder is one line, not a stack of
+    SQLite errors half-way through."""
+    if index_dir.exists() and not os.access(index_dir, os.W_OK):
+        raise IndexUnavailable(f"index folder {index_dir} is read-only, so nothing was changed: make it writable "
+                               "or choose another --index-dir (queries still work)")
+
+
+def read_only_copy(folder: Path, index_dir: Path) -> Path:
+    """Chroma writes to its folder even to answer a query; for a read-only index (a shared
+    or archived copy) it works on a temporary copy of its vectors, removed at exit."""
+    size = folder_size(folder)
+    if size > READ_ONLY_COPY_MAX:
+        raise IndexUnavailable(
+            f"index folder {index_dir} is read-only and its vector store ({size / 1e6:,.0f} MB) is too large to "
+            "query from a temporary copy (Chroma writes even to query): make it writable or copy the index elsewhere")
+    scratch = Path(tempfile.mkdtemp(prefix="paper-qa-readonly-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    copy = scratch / "chroma"
+    shutil.copytree(folder, copy, copy_function=shutil.copyfile)
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o700 if path.is_dir() else path.stat().st_mode | 0o600)
+    return copy
 
 
 def damaged(index_dir: Path, part: str, exc: Exception) -> IndexUnavailable:
@@ -130,8 +159,14 @@ def open_store(index_dir: Path, catalog: Catalog | None = None, chroma_url: str 
             return ChromaStore(url=chroma_url or where["url"], collection=where["collection"], token=chroma_token)
         except ServerUnreachable as exc:
             raise IndexUnavailable(str(exc)) from None
+    folder = index_dir / "chroma"
+    if not creating:
+        if not folder.is_dir():
+            raise damaged(index_dir, "vector store", FileNotFoundError(f"{folder} is missing"))
+        if not os.access(folder, os.W_OK) or not os.access(folder / "chroma.sqlite3", os.W_OK):
+            folder = read_only_copy(folder, index_dir)
     try:
-        return ChromaStore(index_dir / "chroma")
+        return ChromaStore(folder)
     except Exception as exc:  # chromadb raises many types for a damaged folder
         raise damaged(index_dir, "vector store", exc) from None
 
@@ -163,6 +198,8 @@ class Index:
         self.embed_model = embed_model
         self.store = open_store(self.dir, self.catalog, chroma_url, chroma_token)
         self.location = store_location(self.catalog, self.dir, chroma_url)
+        if self.location["kind"] == "embedded" and self.store.count() == 0 and self.catalog.count_chunks() > 0:
+            raise damaged(self.dir, "vector store", ValueError("it holds no vectors"))
         if self.location["kind"] == "server" and self.store.count() == 0 and self.catalog.count_chunks() > 0:
             raise IndexUnavailable(
                 f"the Chroma server at {self.store.url} has no vectors for the index at {self.dir} (collection "

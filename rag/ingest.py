@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rag.corpus import CorpusLoad, CorpusReader, Position, merge_duplicates, merge_into
-from rag.errors import UsageError
-from rag.index import INDEX_FORMAT, READY, build_bm25, check_folder, check_model, open_catalog, open_store, write_lock
+from rag.errors import IndexUnavailable, UsageError
+from rag.index import INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, open_catalog, open_store, write_lock
 from rag.records import Paper
 from rag.settings import Settings
 
@@ -188,6 +188,7 @@ def ingest(settings: Settings, corpus: CorpusLoad | CorpusReader, *, rebuild: bo
     source.check()  # a bad corpus file fails here, before anything is written
     index_dir = Path(settings.index_dir)
     check_folder(index_dir)
+    check_writable(index_dir)
     if rebuild:
         return _rebuild(settings, source, progress, encoder)
     with write_lock(index_dir):
@@ -207,6 +208,7 @@ def _rebuild(settings: Settings, source, progress: bool, encoder) -> IngestRepor
         if final.exists():
             final.rename(old)
         fresh.rename(final)
+        forget_open_stores()
         shutil.rmtree(old, ignore_errors=True)
         if replaced is not None:  # the old index's vectors on the server go with it
             from vectorstore import ChromaStore
@@ -221,15 +223,26 @@ def _rebuild(settings: Settings, source, progress: bool, encoder) -> IngestRepor
     return report
 
 
+def forget_open_stores() -> None:
+    """chromadb keeps one client per folder path for the life of the process, open files
+    included: after the swap, that path must open the new store, not the one moved away."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 def _server_collection(index_dir: Path) -> dict | None:
     """The Chroma server collection an existing index keeps its vectors in, if any."""
     if not (index_dir / "catalog.sqlite").exists():
         return None
-    catalog = open_catalog(index_dir)
-    try:
-        where = catalog.get_meta("vector_store")
-    finally:
-        catalog.close()
+    try:  # a damaged catalog is what --rebuild is for: it must not stop it
+        catalog = open_catalog(index_dir)
+        try:
+            where = catalog.get_meta("vector_store")
+        finally:
+            catalog.close()
+    except (IndexUnavailable, sqlite3.DatabaseError):
+        return None
     return where if where and where.get("kind") == "server" else None
 
 

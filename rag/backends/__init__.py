@@ -10,7 +10,7 @@ message that names the backend and the fix, never a key.
 from __future__ import annotations
 
 import importlib
-from typing import Iterator, Protocol
+from typing import Iterable, Iterator, Protocol
 
 from rag.errors import UsageError
 
@@ -49,7 +49,32 @@ def load_backend(spec: str, settings) -> Backend | None:
     return importlib.import_module(MODULES[kind]).load(kind, arg, settings)
 
 
+def secret_key(settings) -> str:
+    """The API key worth hiding ('' when there is none, or it is too short to search for)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return key if len(key) >= 4 else ""
+
+
 def redact(text: str, settings) -> str:
     """Remove the API key from any text that may reach a user (defence in depth)."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    return text.replace(key, "***") if len(key) >= 4 else text
+    key = secret_key(settings)
+    return text.replace(key, "***") if key else text
+
+
+def redact_stream(pieces: Iterable[str], settings) -> Iterator[str]:
+    """`redact` for a streamed reply (a server may echo the key it was sent), where the key
+    can arrive split over pieces: an end of the text that could start the key is held back
+    until the next piece shows whether it does; everything else passes at once."""
+    key = secret_key(settings)
+    if not key:
+        yield from pieces
+        return
+    pending = ""
+    for piece in pieces:
+        text = (pending + piece).replace(key, "***")
+        hold = next((n for n in range(min(len(key) - 1, len(text)), 0, -1) if key.startswith(text[-n:])), 0)
+        pending = text[len(text) - hold:] if hold else ""
+        if text[:len(text) - hold]:
+            yield text[:len(text) - hold]
+    if pending:
+        yield pending

@@ -2,15 +2,15 @@
 
 `LlamaIndexBackend` streams a llama-index LLM's `stream_chat` and turns the client
 library's exceptions into one `BackendUnavailable` line via the backend's `explain`
-function, which knows that library's error types. The text is passed through `redact`,
-so a key echoed by a server never reaches the user.
+function, which knows that library's error types. Both the reply and the error text pass
+through `redact`, so a key echoed by a server never reaches the user.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from rag.backends import redact
+from rag.backends import redact, redact_stream
 from rag.errors import BackendUnavailable
 
 
@@ -23,6 +23,9 @@ class LlamaIndexBackend:
         self.settings = settings
 
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        yield from redact_stream(self._deltas(messages), self.settings)
+
+    def _deltas(self, messages: list[dict[str, str]]) -> Iterator[str]:
         from llama_index.core.llms import ChatMessage
 
         chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]

@@ -33,6 +33,8 @@ def load(kind: str, model: str, settings) -> LlamaIndexBackend:
             return f"{base} has no model {model!r} (HTTP 404): check the model name"
         if isinstance(exc, openai.APIStatusError):
             return f"{base} answered HTTP {exc.status_code}: check the server's log"
+        if isinstance(exc, openai.APIError):  # e.g. an error event in the middle of the stream
+            return f"{base} sent an error instead of an answer ({type(exc).__name__}): check the server's log"
         return None
 
     return LlamaIndexBackend(f"openai:{model}", llm, context, explain, settings)

@@ -23,14 +23,24 @@ def assert_one_line_error(result, code: int, *fragments: str) -> str:
     return lines[0]
 
 
+def fresh_process() -> None:
+    """Each command starts as a new process would: chromadb caches one client per folder
+    (open files included), which would carry a damaged or replaced store over."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 class Commands:
     def __init__(self):
         self.runner = CliRunner()
 
     def ask(self, *args: str, input: str | None = None):
+        fresh_process()
         return self.runner.invoke(ask_command, list(args), input=input, catch_exceptions=False)
 
     def rag(self, *args: str):
+        fresh_process()
         return self.runner.invoke(rag_group, list(args), catch_exceptions=False)
 
     def ask_json(self, *args: str) -> dict:
