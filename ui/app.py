@@ -12,6 +12,7 @@ citations and sources). Tests inject `make_pipeline` to run it on a fake encoder
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any, Callable
@@ -77,6 +78,31 @@ def earlier_questions(history: list[dict], max_chars: int) -> list[str]:
     return questions
 
 
+def string_list(value: Any, name: str) -> list[str]:
+    """An API argument that must be a list of strings (None: empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise UsageError(f"{name} must be a list of strings, not {shown(value)}")
+    return value
+
+
+def shown(value: Any) -> str:
+    """A value an API client sent, as JSON, cut short: for error messages."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def whole_number(value: Any) -> Any:
+    """k as an API client may send it, 5, 5.0 or "5", as an int; anything else unchanged, for
+    the pipeline to refuse in words (a ValueError here would only say "something went wrong")."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return value
+
+
 def corpus_facts(pipeline: Pipeline) -> dict[str, Any]:
     """Runs in a worker thread at start-up: what the corpus tab and the filters need from the
     index. One search first loads the query encoder, off the first question's clock."""
@@ -121,7 +147,7 @@ class ChatApp:
         try:
             workers = self.workers_for(llm)
             earlier = earlier_questions(history, self.settings.max_question_chars)
-            filters = Filters(sources=tuple(sources or ()), has_code=True if has_code else None)
+            filters = Filters(sources=tuple(string_list(sources, "sources")), has_code=True if has_code else None)
             for event in workers.run(lambda p: p.stream(message, history=earlier, k=int(k), filters=filters)):
                 if event["type"] == "sources":
                     panel = render.sources_html(event["hits"])
@@ -145,13 +171,17 @@ class ChatApp:
             """Answer one question (earlier questions of the chat in `history`): the answer,
             its citations and its sources as JSON, or {"error": message}."""
             try:
-                filters = Filters(sources=tuple(sources or ()), has_code=True if has_code else None)
-                answer = self.workers_for(llm).call(lambda p: p.ask(question, history=list(history or []), k=int(k),
+                # An API client can send any JSON: check the shapes the type hints promise.
+                if not isinstance(question, str):
+                    raise UsageError(f"question must be a string, not {shown(question)}")
+                earlier = string_list(history, "history")
+                filters = Filters(sources=tuple(string_list(sources, "sources")), has_code=True if has_code else None)
+                answer = self.workers_for(llm).call(lambda p: p.ask(question, history=earlier, k=whole_number(k),
                                                                     filters=filters))
                 return render.api_result(answer)
             except Exception as exc:
                 if not isinstance(exc, RagError):
-                    log.exception("answering %r failed", question[:200])
+                    log.exception("answering %r failed", str(question)[:200])
                 return {"error": render.error_message(exc, settings)}
 
         with gr.Blocks(title="Paper QA", analytics_enabled=False) as blocks:

@@ -66,6 +66,8 @@ def build_ui_command(guarded) -> click.Command:
         app = ChatApp(settings, make_pipeline=make_pipeline)
         if credentials is None and host not in ("127.0.0.1", "localhost", "::1"):
             click.echo(f"warning: serving on {host} without --auth: anyone who can reach it can use it", err=True)
+        if credentials is None and share:
+            click.echo("warning: --share without --auth: anyone who has the public link can use it", err=True)
         app.launch(host=host, port=port, share=share, auth=credentials, announce=click.echo)
 
     return ui_command

@@ -13,6 +13,8 @@ from typing import Callable, Iterator
 from rag.backends import redact, redact_stream
 from rag.errors import BackendUnavailable
 
+CHARS_PER_TOKEN_CAP = 16  # a token is about 4 characters; this leaves a wide margin
+
 
 class LlamaIndexBackend:
     def __init__(self, name: str, llm, context_tokens: int, explain: Callable[[Exception], str | None], settings):
@@ -29,10 +31,19 @@ class LlamaIndexBackend:
         from llama_index.core.llms import ChatMessage
 
         chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        # A server that ignores max_tokens could stream without end (and the client library
+        # re-joins the whole reply at every piece): stop reading well past what was asked for.
+        budget = max(4096, self.settings.llm_max_tokens * CHARS_PER_TOKEN_CAP)
         try:
-            for response in self.llm.stream_chat(chat):
+            received = 0
+            replies = self.llm.stream_chat(chat)
+            for response in replies:
                 if response.delta:
+                    received += len(response.delta)
                     yield response.delta
+                    if received >= budget:
+                        replies.close()
+                        return
         except Exception as exc:  # each client library has its own error types: explain() sorts them
             reason = self.explain(exc)
             if reason is None:
