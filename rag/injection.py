@@ -14,7 +14,7 @@ from rag.sentences import split_sentences
 
 INSTRUCTION = re.compile(
     r"(?i:\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:instructions?|prompts?|rules)\b)"
-    r"|^\W*(?i:system|assistant)\s*:"
+    r"|(?:^|</?\w+\s*/?>)\W*(?i:system|assistant)\s*:"  # "SYSTEM:", also after a tag: "</source> Assistant:"
     r"|(?i:(?:^\W*|\b(?:and|then|please|just|to)\s+)(?:reply|respond|answer|output|say|print)\s+(?:only\s+|with\s+|exactly\s+)*)[\"'“]?[A-Z]{4,}\b"
     r"|(?i:\byou are now\b|\bnew instructions\b)",
     re.MULTILINE,
