@@ -133,8 +133,3 @@ class Catalog:
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
-    def source_files(self) -> list[str]:
-        files: set[str] = set()
-        for (sources,) in self.db.execute("SELECT sources FROM papers"):
-            files.update(json.loads(sources))
-        return sorted(files)

@@ -241,7 +241,7 @@ class Index:
             "vector_store": ("chroma (embedded, cosine)" if self.location["kind"] == "embedded" else
                              f"chroma server {self.store.url}, collection {self.location['collection']} (cosine)"),
             "embed_backend": meta.get("embed_backend", "torch"),
-            "corpus_files": self.catalog.source_files(),
+            "corpus_files": self.bm25.source_files(),  # the catalog would scan every paper
             "built_at": meta.get("built_at"),
             "updated_at": meta.get("updated_at"),
             "format": meta.get("format"),
