@@ -51,6 +51,7 @@ def serve(handler_class) -> Iterator[tuple[str, list]]:
     handler_class.requests = requests
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
     server.daemon_threads = True
+    server.handle_error = lambda request, address: None  # a client hanging up mid-reply is a test case, not noise
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -31,6 +31,18 @@ def fresh_process() -> None:
     SharedSystemClient.clear_system_cache()
 
 
+def assert_safe_answer(out: dict) -> None:
+    """A contract-shaped answer: cited markers exist among the sources, abstention says so."""
+    source_ids = {s["paper_id"] for s in out["sources"]}
+    assert {c["paper_id"] for c in out["citations"]} <= source_ids
+    for citation in out["citations"]:
+        assert f"[{citation['marker']}]" in out["answer"]
+    if out["abstained"]:
+        assert out["citations"] == [] and "corpus" in out["answer"].lower()
+    else:
+        assert out["citations"]
+
+
 class Commands:
     def __init__(self):
         self.runner = CliRunner()

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import PAPERS
 from fakes import _Handler, free_port, openai_handler, serve
-from tests.robustness.conftest import assert_one_line_error
+from tests.robustness.conftest import assert_one_line_error, assert_safe_answer
 
 FACT = "We prune redundant tokens in pretrained vision transformers without any fine-tuning"
 QUESTION = "which method prunes tokens without fine-tuning?"
@@ -108,10 +108,8 @@ def test_nonsense_reply_never_reaches_the_user_uncited(llm, reply):
     out = json.loads(result.stdout)
     assert "PWNED" not in out["answer"] and "Bananas" not in out["answer"] and "cheese" not in out["answer"]
     assert "\x00" not in out["answer"] and "\x1b" not in out["answer"]
-    assert not out["abstained"] and out["citations"]  # the extractive answer stands in
-    assert out["citations"][0]["title"] == PAPERS[0][0]
-    for citation in out["citations"]:
-        assert f"[{citation['marker']}]" in out["answer"]
+    assert not out["abstained"] and out["citations"][0]["title"] == PAPERS[0][0]  # the extractive answer stands in
+    assert_safe_answer(out)
 
 
 def test_a_good_sentence_survives_among_bad_ones(llm):

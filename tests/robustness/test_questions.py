@@ -8,21 +8,9 @@ import json
 import pytest
 
 from conftest import PAPERS
-from tests.robustness.conftest import assert_one_line_error
+from tests.robustness.conftest import assert_one_line_error, assert_safe_answer
 
 TEN_MB = "token pruning " * (10 * 1024 * 1024 // 14)
-
-
-def assert_safe_answer(out: dict) -> None:
-    """A contract-shaped answer: cited markers exist among the sources, abstention says so."""
-    source_ids = {s["paper_id"] for s in out["sources"]}
-    assert {c["paper_id"] for c in out["citations"]} <= source_ids
-    for citation in out["citations"]:
-        assert f"[{citation['marker']}]" in out["answer"]
-    if out["abstained"]:
-        assert out["citations"] == [] and "corpus" in out["answer"].lower()
-    else:
-        assert out["citations"]
 
 
 @pytest.mark.parametrize("args, fragments", [
