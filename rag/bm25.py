@@ -15,8 +15,9 @@ in only what its terms touch:
     chunk_ids.npy  chunk number -> chunk id ('S' array)
     filters.npz    boolean masks over chunks: has_code, and one per source file
     meta.json      format, number of chunks, average length, k1, b
-The build holds one batch of chunk texts at a time; what grows with the corpus is the
-vocabulary and the postings (about 12 bytes per distinct term per chunk), never the text.
+The build holds one batch of chunk texts at a time and spills postings to disk in segments;
+what it holds that grows with the corpus is the vocabulary, the chunk ids and the finished
+postings (8 bytes per distinct term per chunk), never the text.
 A query costs time in proportion to the postings of its terms (a common term's postings grow
 with the corpus) plus one pass over a float per chunk.
 """
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -34,6 +36,7 @@ FORMAT = 2
 K1, B = 1.5, 0.75
 WORD = re.compile(r"(?u)\b\w\w+\b")
 BUILD_BATCH = 4096
+SEGMENT_POSTINGS = 8_000_000  # postings held in memory before a segment goes to disk (~100 MB)
 # bm25s's English stopwords (bm25s.stopwords.STOPWORDS_EN; tests/test_bm25.py checks they
 # still agree), copied because importing bm25s pulls in SciPy: 0.8 s of every cold `ask`.
 STOPWORDS_EN = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
@@ -73,6 +76,40 @@ def _encode(strings: Sequence[str]) -> np.ndarray:
     return np.array(encoded, dtype=f"S{width}")
 
 
+class _Segments:
+    """(chunk, term, count) postings collapsed a batch at a time, written to disk in segments."""
+
+    def __init__(self, folder: Path, segment_postings: int):
+        self.folder, self.limit = folder, segment_postings
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.held = 0
+        self.paths: list[Path] = []
+
+    def add(self, batch_docs: list[int], batch_terms: list[int]) -> None:
+        if not batch_docs:
+            return
+        pairs = (np.asarray(batch_docs, dtype=np.int64) << 32) | np.asarray(batch_terms, dtype=np.int64)
+        unique, counts = np.unique(pairs, return_counts=True)  # sorted by chunk, then term
+        self.parts.append(((unique >> 32).astype(np.int32), (unique & 0xFFFFFFFF).astype(np.int32),
+                           counts.astype(np.float32)))
+        self.held += len(unique)
+        if self.held >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        path = self.folder / f"segment-{len(self.paths):05d}.npz"
+        np.savez(path, *(np.concatenate(column) for column in zip(*self.parts)))
+        self.paths.append(path)
+        self.parts, self.held = [], 0
+
+    def read(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for path in self.paths:
+            with np.load(path) as data:
+                yield data["arr_0"], data["arr_1"], data["arr_2"]
+
+
 class BM25Index:
     def __init__(self, vocab: np.ndarray, indptr: np.ndarray, docs: np.ndarray, scores: np.ndarray,
                  chunk_ids: np.ndarray, masks: dict[str, np.ndarray]):
@@ -84,70 +121,77 @@ class BM25Index:
 
     # -- building ---------------------------------------------------------------------------
     @classmethod
-    def build(cls, rows: Iterable[tuple[str, str, bool, Sequence[str]]]) -> "BM25Index":
-        """rows: (chunk_id, text, has_code, source files) per chunk, in a stable order."""
+    def build(cls, rows: Iterable[tuple[str, str, bool, Sequence[str]]], spill_dir: Path | None = None,
+              segment_postings: int = SEGMENT_POSTINGS) -> "BM25Index":
+        """rows: (chunk_id, text, has_code, source files) per chunk, in a stable order.
+
+        Postings are counted a batch at a time and written to disk in segments of about
+        `segment_postings` (in a temporary folder under `spill_dir`), then placed straight
+        into their final term-major position one segment at a time: the build holds one
+        segment plus the finished arrays (8 bytes a posting), not every posting several times."""
         tokenizer = Tokenizer()
         term_ids: dict[str, int] = {}
         chunk_ids: list[str] = []
         has_code: list[bool] = []
         by_source: dict[str, list[int]] = {}
-        doc_parts, term_parts, tf_parts, lengths = [], [], [], []
-        batch_docs: list[int] = []
-        batch_terms: list[int] = []
-        for chunk_id, text, code, sources in rows:
-            doc = len(chunk_ids)
-            chunk_ids.append(chunk_id)
-            has_code.append(bool(code))
-            for source in sources:
-                by_source.setdefault(source, []).append(doc)
-            tokens = tokenizer(text)
-            lengths.append(len(tokens))
-            batch_docs.extend([doc] * len(tokens))
-            batch_terms.extend(term_ids.setdefault(t, len(term_ids)) for t in tokens)
-            if len(batch_terms) >= BUILD_BATCH * 128:
-                cls._count(batch_docs, batch_terms, doc_parts, term_parts, tf_parts)
-                batch_docs, batch_terms = [], []
-        cls._count(batch_docs, batch_terms, doc_parts, term_parts, tf_parts)
+        lengths: list[int] = []
+        with tempfile.TemporaryDirectory(prefix="bm25-build-", dir=spill_dir) as spill:
+            segments = _Segments(Path(spill), segment_postings)
+            batch_tokens = min(BUILD_BATCH * 128, segment_postings)
+            batch_docs: list[int] = []
+            batch_terms: list[int] = []
+            for chunk_id, text, code, sources in rows:
+                doc = len(chunk_ids)
+                chunk_ids.append(chunk_id)
+                has_code.append(bool(code))
+                for source in sources:
+                    by_source.setdefault(source, []).append(doc)
+                tokens = tokenizer(text)
+                lengths.append(len(tokens))
+                batch_docs.extend([doc] * len(tokens))
+                batch_terms.extend(term_ids.setdefault(t, len(term_ids)) for t in tokens)
+                if len(batch_terms) >= batch_tokens:
+                    segments.add(batch_docs, batch_terms)
+                    batch_docs, batch_terms = [], []
+            segments.add(batch_docs, batch_terms)
+            segments.flush()
 
-        n_docs, n_terms = len(chunk_ids), len(term_ids)
-        docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32)
-        terms = np.concatenate(term_parts) if term_parts else np.zeros(0, np.int32)
-        tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32)
-        del doc_parts, term_parts, tf_parts
-        # Terms get sorted ids so a query finds them by binary search in the mapped vocab.
-        words = sorted(term_ids, key=lambda w: w.encode("utf-8"))
-        rank = np.empty(n_terms, dtype=np.int32)
-        rank[[term_ids[w] for w in words]] = np.arange(n_terms, dtype=np.int32)
-        del term_ids
-        terms = rank[terms]
-        length = np.asarray(lengths, dtype=np.float32)
-        avg = float(length.mean()) if n_docs and length.mean() > 0 else 1.0
-        df = np.bincount(terms, minlength=n_terms).astype(np.float32)
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        scores = idf[terms] * tf / (tf + K1 * (1 - B + B * length[docs] / avg))
-        order = np.argsort(terms, kind="stable")  # postings stay in chunk order within a term
-        indptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
+            n_docs, n_terms = len(chunk_ids), len(term_ids)
+            # Terms get sorted ids so a query finds them by binary search in the mapped vocab.
+            words = sorted(term_ids, key=lambda w: w.encode("utf-8"))
+            rank = np.empty(n_terms, dtype=np.int32)
+            rank[[term_ids[w] for w in words]] = np.arange(n_terms, dtype=np.int32)
+            del term_ids
+            length = np.asarray(lengths, dtype=np.float32)
+            del lengths
+            avg = float(length.mean()) if n_docs and length.mean() > 0 else 1.0
+            df = np.zeros(n_terms, dtype=np.int64)
+            for _, terms, _ in segments.read():
+                df += np.bincount(rank[terms], minlength=n_terms)
+            indptr = np.zeros(n_terms + 1, dtype=np.int64)
+            np.cumsum(df, out=indptr[1:])
+            idf = np.log1p((n_docs - df.astype(np.float32) + 0.5) / (df.astype(np.float32) + 0.5)).astype(np.float32)
+            docs_out = np.empty(int(indptr[-1]), dtype=np.int32)
+            scores_out = np.empty(int(indptr[-1]), dtype=np.float32)
+            filled = indptr[:-1].copy()  # the next free slot of each term
+            for docs, terms, tf in segments.read():  # segments come in chunk order
+                terms = rank[terms]
+                order = np.argsort(terms, kind="stable")  # chunk order kept within a term
+                docs, terms, tf = docs[order], terms[order], tf[order]
+                counts = np.bincount(terms, minlength=n_terms)
+                first = np.cumsum(counts) - counts  # where each term's run starts in this segment
+                slots = filled[terms] + (np.arange(len(terms)) - first[terms])
+                docs_out[slots] = docs
+                scores_out[slots] = idf[terms] * tf / (tf + K1 * (1 - B + B * length[docs] / avg))
+                filled += counts
         masks = {"has_code": np.asarray(has_code, dtype=bool)}
         for source, members in by_source.items():
             mask = np.zeros(n_docs, dtype=bool)
             mask[members] = True
             masks["src:" + source] = mask
-        index = cls(_encode(words), indptr, docs[order].astype(np.int32), scores[order].astype(np.float32),
-                    _encode(chunk_ids), masks)
+        index = cls(_encode(words), indptr, docs_out, scores_out, _encode(chunk_ids), masks)
         index.avg_length = avg
         return index
-
-    @staticmethod
-    def _count(batch_docs, batch_terms, doc_parts, term_parts, tf_parts) -> None:
-        """Collapse a batch's (chunk, term) occurrences into (chunk, term, count) postings."""
-        if not batch_docs:
-            return
-        pairs = (np.asarray(batch_docs, dtype=np.int64) << 32) | np.asarray(batch_terms, dtype=np.int64)
-        unique, counts = np.unique(pairs, return_counts=True)
-        doc_parts.append((unique >> 32).astype(np.int32))
-        term_parts.append((unique & 0xFFFFFFFF).astype(np.int32))
-        tf_parts.append(counts.astype(np.float32))
 
     def save(self, folder: Path) -> None:
         """Write every file to a temporary name first, then rename: a reader never sees half."""

@@ -172,7 +172,7 @@ def open_store(index_dir: Path, catalog: Catalog | None = None, chroma_url: str 
 
 
 def build_bm25(catalog: Catalog, index_dir: Path) -> BM25Index:
-    bm25 = BM25Index.build(catalog.iter_chunks_for_bm25())
+    bm25 = BM25Index.build(catalog.iter_chunks_for_bm25(), spill_dir=index_dir)
     bm25.save(index_dir / "bm25")
     catalog.set_meta(bm25_version=catalog.get_meta("version", 0))
     return bm25

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT, SHIPPED_CORPUS
-from rag.bm25 import BM25Index
+from rag.bm25 import BM25Index, _Segments
 from rag.corpus import load_corpus
 
 
@@ -97,3 +97,17 @@ def test_querying_does_not_import_bm25s_or_scipy(shipped, tmp_path):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bm25s', 'scipy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_build_spilled_in_many_segments_equals_one_built_in_memory(shipped, tmp_path, monkeypatch):
+    whole = BM25Index.build(iter(shipped))
+    seen = []
+    monkeypatch.setattr(_Segments, "flush", lambda self, flush=_Segments.flush: (seen.append(len(self.paths)), flush(self)))
+    spilled = BM25Index.build(iter(shipped), spill_dir=tmp_path, segment_postings=500)
+    assert len(seen) > 20  # it did spill, many times
+    for name in ("vocab", "indptr", "docs", "scores"):
+        assert np.array_equal(getattr(whole, name), getattr(spilled, name)), name
+    assert whole.chunk_ids == spilled.chunk_ids
+    assert list(tmp_path.iterdir()) == []  # the segments are gone
+    for question in ("token pruning without fine-tuning", "long-term object tracking benchmark"):
+        assert spilled.search(question, 10) == whole.search(question, 10)
