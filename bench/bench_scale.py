@@ -12,7 +12,7 @@ postings are denser than real arXiv text's (a pessimistic query cost). The model
 throughput is measured by bench/bench_embed.py.
 
     python bench/bench_scale.py --sizes 300,100000 --server      # about 15 min on 2 cores
-    python bench/bench_scale.py --sizes 1000000 --bulk           # about 30 min
+    python bench/bench_scale.py --sizes 1000000 --bulk           # about 40 min
 `--bulk` builds the synthetic indexes without the ingest pipeline (one chunk per paper,
 straight into the catalog and Chroma, then the real BM25 build): the query side is the same,
 and the pipeline's own throughput is what the non-bulk 100k row measures.
