@@ -143,10 +143,8 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
                               chroma_url=chroma_url)
     items = read_batch(batch) if batch else [{"question": question, "history": list(history), "line": 0}]
 
-    from rag.pipeline import Pipeline
+    from rag.pipeline import Pipeline, clean_question
     from rag.retrieve import Filters
-
-    from rag.pipeline import clean_question
 
     for item in items:  # refuse a bad batch before answering any of it
         where = f"{batch}:{item['line']}: " if batch else ""
@@ -201,7 +199,8 @@ def ingest_command(rebuild, quiet, categories, since, until, embed_backend, inde
     corpus. The index mirrors the corpus files and filters given: papers no longer in them
     are removed.
     """
-    from rag.corpus import CorpusFilter, CorpusReader
+    from rag.corpus import CorpusReader
+    from rag.corpus_filter import CorpusFilter
     from rag.ingest import ingest
 
     settings = build_settings(preset, corpus, index_dir=index_dir, chroma_url=chroma_url, embed_backend=embed_backend)

@@ -198,9 +198,9 @@ class Index:
         self.embed_model = embed_model
         self.store = open_store(self.dir, self.catalog, chroma_url, chroma_token)
         self.location = store_location(self.catalog, self.dir, chroma_url)
-        if self.location["kind"] == "embedded" and self.store.count() == 0 and self.catalog.count_chunks() > 0:
-            raise damaged(self.dir, "vector store", ValueError("it holds no vectors"))
-        if self.location["kind"] == "server" and self.store.count() == 0 and self.catalog.count_chunks() > 0:
+        if self.store.count() == 0 and self.catalog.count_chunks() > 0:
+            if self.location["kind"] == "embedded":
+                raise damaged(self.dir, "vector store", ValueError("it holds no vectors"))
             raise IndexUnavailable(
                 f"the Chroma server at {self.store.url} has no vectors for the index at {self.dir} (collection "
                 f"{self.location['collection']}): point --chroma-url at the server it was built on, or rebuild with `rag ingest --rebuild`")

@@ -47,22 +47,29 @@ def count_word_pieces(tokenizer, text: str, max_tokens: int) -> int:
         tokenizer.enable_truncation(max_length=max_tokens)
 
 
-def supports(model_dir: Path) -> bool:
-    """True when the folder holds a BERT model with mean pooling this encoder can run."""
+def mean_pooled_bert_config(model_dir: Path) -> dict | None:
+    """config.json of a BERT sentence model with mean pooling, safetensors weights and a
+    tokenizer.json in `model_dir`; None when the folder is not one."""
     try:
         config = json.loads((model_dir / "config.json").read_text())
         pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
     except (OSError, ValueError):
-        return False
-    return (
+        return None
+    ok = (
         config.get("model_type") == "bert"
-        and config.get("hidden_act") == "gelu"
-        and config.get("position_embedding_type", "absolute") == "absolute"
         and pooling.get("pooling_mode_mean_tokens") is True
         and not any(pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens"))
         and (model_dir / "model.safetensors").exists()
         and (model_dir / "tokenizer.json").exists()
     )
+    return config if ok else None
+
+
+def supports(model_dir: Path) -> bool:
+    """True when this encoder can run the model: also exact GELU and absolute positions."""
+    config = mean_pooled_bert_config(model_dir)
+    return (config is not None and config.get("hidden_act") == "gelu"
+            and config.get("position_embedding_type", "absolute") == "absolute")
 
 
 class NumpyBertEncoder:

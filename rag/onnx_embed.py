@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.minilm_numpy import count_word_pieces, mean_pooled_bert_config
+
 # Bump when the exported graph changes (inputs, opset, export code): old cache entries are skipped.
 EXPORT_FORMAT = 1
 OPSET = 17
@@ -33,20 +35,9 @@ STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to an export that died
 
 
 def supports(model_dir: Path) -> bool:
-    """True when the folder holds a BERT model with mean pooling that this encoder can run."""
-    try:
-        config = json.loads((model_dir / "config.json").read_text())
-        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return (
-        config.get("model_type") == "bert"
-        and pooling.get("pooling_mode_mean_tokens") is True
-        and not any(pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens"))
-        and (model_dir / "model.safetensors").exists()
-        and (model_dir / "tokenizer.json").exists()
-        and (model_dir / "sentence_bert_config.json").exists()
-    )
+    """True when the folder holds a BERT model with mean pooling that this encoder can run
+    (ONNX runs any activation and position embedding the graph exports)."""
+    return mean_pooled_bert_config(model_dir) is not None and (model_dir / "sentence_bert_config.json").exists()
 
 
 def default_cache_dir() -> Path:
@@ -185,8 +176,6 @@ class OnnxEncoder:
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def count_tokens(self, text: str) -> int:
-        from rag.minilm_numpy import count_word_pieces
-
         return count_word_pieces(self.tokenizer, text, self.max_tokens)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:

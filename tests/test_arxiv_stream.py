@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import rag_group
-from rag.corpus import CorpusFilter, CorpusReader, load_corpus
+from rag.corpus import CorpusReader, load_corpus
+from rag.corpus_filter import CorpusFilter
 from rag.errors import CorpusError, UsageError
 from rag.index import Index, is_ready
 from rag.ingest import RUN_FILE, ingest
