@@ -21,6 +21,7 @@ from rag.settings import Settings
 
 RETRIEVAL_DEPTH = 10  # recall@10, MRR@10 and nDCG@10 need ten ranked papers whatever --k is
 MODES = ("hybrid", "dense", "bm25")
+EVIDENCE = "sources"  # the pipeline's own order (retrieval + evidence), as `ask` shows it
 
 
 def retrieval_modes(primary: str, baselines: bool) -> list[str]:
@@ -33,11 +34,21 @@ def rank_titles(retriever, query: str, modes: list[str], depth: int) -> tuple[di
     started = time.perf_counter()
     qvec = retriever.embed_query(query)
     ranked, first_ms = {}, 0.0
-    for mode in modes:
+    searched = [m for m in modes if m != EVIDENCE]
+    for mode in searched:
         ranked[mode] = [h.paper.title for h in retriever.search(query, k=depth, mode=mode, query_vector=qvec)]
-        if mode == modes[0]:
+        if mode == searched[0]:
             first_ms = (time.perf_counter() - started) * 1000
     return ranked, first_ms
+
+
+def evidence_titles(pipeline, item, query: str, depth: int) -> list[str]:
+    from rag.shapes import read_question
+
+    reading = read_question(query)
+    form = read_question(item.question).shape if item.history else reading.shape
+    ranking = pipeline.judge(query, reading, pipeline.retriever().embed_query(query), depth, None, form)
+    return [j.paper.title for j in ranking.sources][:depth]
 
 
 def question_row(item) -> dict:
@@ -74,6 +85,8 @@ def run_questions(pipeline, qa: QASet, modes: list[str], retrieval_only: bool, p
             row.update(answer_fields(answer))
             query = answer.retrieval_query or answer.question  # what `ask` searched (a condensed follow-up)
         row["retrieved"], search_ms = rank_titles(pipeline.retriever(), query, modes, depth)
+        if EVIDENCE in modes:  # the order `ask` shows its sources in: the pool judged on its sentences
+            row["retrieved"][EVIDENCE] = evidence_titles(pipeline, item, query, depth)
         if retrieval_only:
             row["timings_ms"] = {"retrieve": round(search_ms, 2)}
         rows.append(row)
@@ -89,7 +102,7 @@ def run_eval(settings: Settings, qa_path: Path, *, retrieval_only: bool = False,
     started, wall = datetime.now(timezone.utc), time.perf_counter()
     pipeline = Pipeline(settings, progress=progress)
     check_gold_titles(qa, {paper.title for paper in pipeline.index.catalog.iter_papers()})
-    modes = retrieval_modes(settings.retriever, baselines)
+    modes = [EVIDENCE, *retrieval_modes(settings.retriever, baselines)]
     rows = run_questions(pipeline, qa, modes, retrieval_only, progress)
     run = {
         "started_at": started.isoformat(timespec="seconds"),

@@ -14,7 +14,7 @@ from typing import Any, Collection
 
 from rag.errors import UsageError
 
-TYPES = ("single", "multi", "numeric", "comparative", "unanswerable", "followup")
+TYPES = ("single", "multi", "list", "numeric", "comparative", "unanswerable", "followup")
 
 
 @dataclass(frozen=True)

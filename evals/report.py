@@ -21,6 +21,8 @@ ANSWER_LABELS = {
     "supported_sentences": "answer sentences their citations support (answered questions)",
     "answer_points": "answer-point recall (answered questions with answer points)",
     "answer_points_all": "answer-point recall, abstentions count 0 (answerable questions)",
+    "list_recall": "list questions: gold papers the answer names (abstentions name none)",
+    "list_precision": "list questions: papers named that are gold",
     "abstention_accuracy": "abstained on unanswerable questions (higher is better)",
     "false_abstention": "abstained on answerable questions (lower is better)",
 }
@@ -69,21 +71,26 @@ def latency_section(report: dict) -> list[str]:
     return lines
 
 
+SHORT = {"citation_precision": "cit. prec.", "citation_recall": "cit. recall", "supported_sentences": "supported",
+         "answer_points": "points", "answer_points_all": "points (abst. 0)", "list_recall": "list recall",
+         "list_precision": "list prec.", "abstention_accuracy": "refused", "false_abstention": "false abst."}
+
+
 def per_type_section(report: dict) -> list[str]:
-    primary = report["run"]["retrievers"][0]
-    header = ["type", "n", f"recall@5 ({primary})", "mrr@10"]
+    """Every figure per question type: retrieval, then (full runs) every answer metric."""
+    modes = report["run"]["retrievers"]
+    header = ["type", "n", *(f"r@5 {m}" for m in modes), f"mrr@10 {modes[0]}"]
     with_answers = not report["run"]["retrieval_only"]
     if with_answers:
-        header += ["citation precision", "citation recall", "answer points", "abstained"]
+        header += [SHORT[name] for name in ANSWER_METRICS]
     rows = []
     for kind, group in report["per_type"].items():
-        row = [kind, str(group["n"]), fmt(group["retrieval"][primary]["recall@5"], 2), fmt(group["retrieval"][primary]["mrr@10"], 2)]
+        row = [kind, str(group["n"]), *(fmt(group["retrieval"][m]["recall@5"], 2) for m in modes),
+               fmt(group["retrieval"][modes[0]]["mrr@10"], 2)]
         if with_answers:
-            a = group["answers"]
-            abstained = a["abstention_accuracy"] if kind == "unanswerable" else a["false_abstention"]
-            row += [fmt(a["citation_precision"], 2), fmt(a["citation_recall"], 2), fmt(a["answer_points"], 2), fmt(abstained, 2)]
+            row += [fmt(group["answers"][name], 2) for name in ANSWER_METRICS]
         rows.append(row)
-    note = ["", "abstained: share of the type's questions that abstained (1 is right for unanswerable, 0 elsewhere)."]
+    note = ["", "n/a: the metric does not apply to the type (see evals/README.md for what each one averages)."]
     return ["## Per question type", "", *table(header, rows), *(note if with_answers else [])]
 
 

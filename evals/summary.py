@@ -18,7 +18,8 @@ from evals.qaset import TYPES
 BOOTSTRAP = {"resamples": 1000, "seed": 0, "level": 0.95}
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 ANSWER_METRICS = ("citation_precision", "citation_recall", "supported_sentences", "answer_points",
-                  "answer_points_all", "abstention_accuracy", "false_abstention")
+                  "answer_points_all", "list_recall", "list_precision", "abstention_accuracy", "false_abstention")
+LIST_TYPES = ("list", "multi")  # "which papers…" questions: every gold paper should be named
 STAGES = ("retrieve", "generate", "total")
 CURVE_DEPTH = 10
 
@@ -42,6 +43,10 @@ def answer_scores(row: dict) -> dict[str, float]:
         if not abstained:
             scores["citation_precision"] = metrics.citation_precision(row["cited_titles"], gold)
             scores["citation_recall"] = metrics.citation_recall(row["cited_titles"], gold)
+        if row.get("type") in LIST_TYPES:  # the papers the answer names; an abstention names none
+            named = [] if abstained else row["cited_titles"]
+            scores["list_recall"] = metrics.citation_recall(named, gold)
+            scores["list_precision"] = metrics.citation_precision(named, gold)
         if points:
             recall = 0.0 if abstained else metrics.answer_point_recall(row["answer"], points)
             scores["answer_points_all"] = recall

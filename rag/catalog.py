@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from rag.records import Chunk, Paper
 
 SCHEMA = """
@@ -25,6 +27,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_paper ON chunks(paper_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS evidence (paper_id TEXT PRIMARY KEY, dim INTEGER NOT NULL, vectors BLOB NOT NULL);
 """
 
 
@@ -72,9 +75,15 @@ class Catalog:
             found.update((r[0], (r[1], r[2])) for r in rows)
         return found
 
-    def put_papers(self, items: Iterable[tuple[Paper, str, str, list[Chunk] | None]]) -> None:
-        """Insert or replace papers; chunks=None keeps the paper's stored chunks. One transaction."""
+    def put_papers(self, items: Iterable[tuple[Paper, str, str, list[Chunk] | None]],
+                   evidence: dict[str, np.ndarray] | None = None) -> None:
+        """Insert or replace papers; chunks=None keeps the paper's stored chunks. `evidence`:
+        paper id -> one vector per abstract sentence (rag.evidence), kept as float16. One
+        transaction, so a paper's row, chunks and evidence are written together or not at all."""
         with self.db:
+            for pid, vectors in (evidence or {}).items():
+                self.db.execute("INSERT OR REPLACE INTO evidence VALUES (?, ?, ?)",
+                                (pid, int(vectors.shape[1]), np.asarray(vectors, dtype=np.float16).tobytes()))
             for paper, content_hash, meta_hash, chunks in items:
                 self.db.execute(
                     "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -90,6 +99,7 @@ class Catalog:
         with self.db:
             for pid in paper_ids:
                 self.db.execute("DELETE FROM chunks WHERE paper_id = ?", (pid,))
+                self.db.execute("DELETE FROM evidence WHERE paper_id = ?", (pid,))
                 self.db.execute("DELETE FROM papers WHERE paper_id = ?", (pid,))
 
     def chunk_ids(self, paper_ids: Iterable[str]) -> list[str]:
@@ -97,6 +107,17 @@ class Catalog:
         for pid in paper_ids:
             out.extend(r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE paper_id = ?", (pid,)))
         return out
+
+    def evidence(self, paper_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Paper id -> its sentence vectors (float32), for those of these papers that have them."""
+        ids = list(dict.fromkeys(paper_ids))
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            rows = self.db.execute(f"SELECT paper_id, dim, vectors FROM evidence WHERE paper_id IN ({','.join('?' * len(part))})", part)
+            for pid, dim, blob in rows:
+                found[pid] = np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+        return found
 
     def papers(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
         ids = list(dict.fromkeys(paper_ids))

@@ -65,6 +65,7 @@ class SentenceTransformerEncoder:
 
         hf_logging.set_verbosity_error()  # no "sequence longer than max" noise: we count on purpose
         hf_logging.disable_progress_bar()
+        self.path = path
         self.model = SentenceTransformer(str(path), device="cpu")
         self.max_tokens = int(self.model.max_seq_length)
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
@@ -80,6 +81,38 @@ class SentenceTransformerEncoder:
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, truncation=False)["input_ids"])
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                          batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors (as `encode`, for mean-pooling models) and per text one vector per
+        character span, pooled from the same forward pass (rag.pooling). Other models fall
+        back to encoding each span on its own."""
+        from rag.pooling import encode_spans_fallback, mean_pool, pool_spans
+
+        if not self._mean_pooled():
+            return encode_spans_fallback(self, texts, spans, batch_size)
+        import torch
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            batch = self.model.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                         max_length=self.max_tokens, return_offsets_mapping=True, return_tensors="pt")
+            offsets = batch.pop("offset_mapping").tolist()
+            with torch.inference_mode():
+                hidden = self.model[0].auto_model(**batch).last_hidden_state.float().numpy()
+            mask = batch["attention_mask"].numpy()
+            out[rows] = mean_pool(hidden, mask)
+            for at, i in enumerate(rows):
+                pooled[i] = pool_spans(hidden[at], [tuple(o) for o in offsets[at][: int(mask[at].sum())]], spans[i])
+        return out, pooled
+
+    def _mean_pooled(self) -> bool:
+        from rag.minilm_numpy import mean_pooled_bert_config
+
+        return len(self.model) >= 2 and mean_pooled_bert_config(Path(self.path)) is not None
 
 
 def load_query_encoder(name: str) -> Encoder:

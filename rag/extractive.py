@@ -1,39 +1,29 @@
-"""The `extractive` backend: an answer assembled from abstract sentences, each one cited.
+"""The `extractive` answer: abstract sentences chosen for the question's shape, each one cited.
 
-No language model: for the papers that retrieval found close enough to the question, it
-quotes the sentences most similar to the question (same embedder as retrieval), keeps
-them in the abstract's order, and cites each with its paper's source rank `[n]`; papers
-appear in rank order. Every claim is therefore a verbatim, correctly attributed sentence.
-It does not decide abstention; the pipeline does, before calling it.
+No language model. The papers come judged on their sentences (rag.relevance); this module
+only decides which sentences to quote and in what form (rag.shapes):
+- list: "4 papers match:" and one line per paper, short name — its matching sentence [n];
+  "showing 3 of 4" and how to see all when more match than the sources hold;
+- single / explanation: the top paper (plus any within a calibrated margin), 2–4 sentences —
+  the one that answers, the contribution, the result with its numbers — in abstract order;
+- quantity: the top paper's sentence holding the numbers the question asks about first;
+- comparison: a block per paper named in the question.
+Background sentences are quoted only when nothing better matches. Every quote is verbatim and
+cited with its paper's source rank, so every claim is correctly attributed. It does not decide
+abstention; the pipeline does, before calling it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
+from rag.citations import with_markers
+from rag.relevance import Judged, sentence_kind
 
-from rag.injection import is_instruction
-from rag.records import Hit
-from rag.sentences import split_sentences
-from rag.settings import Settings
-
-_BOILERPLATE = re.compile(r"^(?:our |the |all )?(?:source )?(?:code|models?|data(?:set)?s?|project page|demo|weights)\b.{0,60}"
-                          r"(?:available|released|found|public|https?:)", re.IGNORECASE)
-
-
-def is_boilerplate(sentence: str) -> bool:
-    """Code/project-page availability lines say nothing about the question."""
-    return bool(_BOILERPLATE.search(sentence)) or len(sentence.split()) < 5
-
-
-def cite(sentence: str, marker: int) -> str:
-    """Put ` [n]` before the closing punctuation: 'It works [1].'"""
-    match = re.search(r"([.!?]+[\"')\]]*)$", sentence)
-    if match:
-        return f"{sentence[:match.start()].rstrip()} [{marker}]{match.group(1)}"
-    return f"{sentence} [{marker}]."
+_NUMBER = re.compile(r"\d")
+_NAME = re.compile(r"\b(?:[A-Z][\w.+-]*[A-Z0-9][\w.+-]*|[A-Za-z]+[-+]?\d[\w.+-]*|[A-Z][a-z]+(?:[A-Z][\w]*)+)\b")
+LIST_SHOW_HINT = "use --k {count} (or the papers slider) to see all"
 
 
 def short_name(title: str) -> str:
@@ -45,38 +35,135 @@ def short_name(title: str) -> str:
 @dataclass
 class ExtractiveAnswer:
     text: str
-    markers: list[int]  # the source ranks cited, in order of appearance
+    markers: list[int]  # the source ranks cited, in order of first appearance
+    evidence: dict[int, list[int]] = field(default_factory=dict)  # source rank -> sentence indexes quoted
+    form: str = "single"  # the shape it was composed for (an LLM is asked for the same)
 
 
-def relevant_hits(hits: list[Hit], settings: Settings) -> list[Hit]:
-    """The top hit, plus every hit whose dense similarity is within the margin of the best.
+class Composer:
+    """Quotes for each shape, from papers already judged and ranked as the sources are."""
 
-    Whether to answer at all is the pipeline's decision (abstention, on another scale);
-    here only closeness to the best paper counts.
-    """
-    if not hits:
-        return []
-    scores = [h.dense_score if h.dense_score is not None else -1.0 for h in hits]
-    floor = max(scores) - settings.relevance_margin
-    chosen = [h for h, s in zip(hits, scores) if s >= floor or h is hits[0]]
-    return chosen[: settings.answer_max_papers]
+    def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int):
+        self.sources = sources  # in rank order; sources[i].hit.rank == i + 1
+        self.single_margin = single_margin
+        self.max_papers = max_papers
+        self.sentences_per_paper = sentences_per_paper
+        self.quoted: dict[int, list[int]] = {}
+
+    def quote(self, judged: Judged, indexes: list[int]) -> str:
+        rank = judged.hit.rank
+        self.quoted.setdefault(rank, []).extend(i for i in indexes if i not in self.quoted.get(rank, []))
+        return " ".join(with_markers(judged.sentences[i], [rank]) for i in indexes)
+
+    def result(self, lines: list[str]) -> ExtractiveAnswer:
+        return ExtractiveAnswer(text="\n".join(lines), markers=list(self.quoted), evidence=dict(self.quoted))
+
+    # -- choosing sentences ------------------------------------------------------------
+    def pick(self, judged: Judged, quota: int, lead_with_number: bool = False) -> list[int]:
+        """Up to `quota` sentences: the best answer, the contribution, a result with numbers;
+        background only when nothing else is usable. Returned in abstract order, except that
+        a quantity answer leads with its number-bearing sentence."""
+        ranked = judged.best_sentences(len(judged.sentences))
+        if not ranked:
+            return []
+        kinds = {i: sentence_kind(judged.sentences[i]) for i in ranked}
+        foreground = [i for i in ranked if kinds[i] != "background"] or ranked
+        numbered = [i for i in foreground if _NUMBER.search(judged.sentences[i])]
+        chosen: list[int] = []
+        if lead_with_number and numbered:
+            chosen.append(numbered[0])
+        for want in ("any", "contribution", "result"):
+            if len(chosen) >= quota:
+                break
+            pool = foreground if want == "any" else [i for i in foreground if kinds[i] == want and
+                                                    (want != "result" or i in numbered or not numbered)]
+            for i in pool:
+                if i not in chosen:
+                    chosen.append(i)
+                    break
+        lead = chosen[:1] if lead_with_number and numbered else []
+        return lead + sorted(i for i in chosen if i not in lead)
+
+    def companions(self) -> list[Judged]:
+        """The top source and any other within the margin of its match (single look-ups)."""
+        top = self.sources[0]
+        near = [j for j in self.sources[1:] if j.match >= top.match - self.single_margin]
+        return [top, *near][: self.max_papers]
+
+    # -- shapes ------------------------------------------------------------------------
+    def single(self, lead_with_number: bool = False) -> ExtractiveAnswer:
+        lines = []
+        for position, judged in enumerate(self.companions()):
+            quota = max(self.sentences_per_paper, 3) if position == 0 else 1
+            picked = self.pick(judged, quota, lead_with_number)
+            if picked:
+                lines.append(f"{short_name(judged.paper.title)}: {self.quote(judged, picked)}")
+        return self.result(lines)
+
+    def listing(self, matches: list[Judged], count: int) -> ExtractiveAnswer:
+        """`matches`: the matching papers among the sources (rank order); `count`: all that match."""
+        shown = len(matches)
+        noun = "paper matches" if count == 1 else "papers match"
+        head = f"{count} {noun}:" if shown == count else (
+            f"{count} {noun}, showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)}):")
+        lines = [head]
+        for judged in matches:
+            index = self.matching_sentence(judged)
+            if index is not None:
+                lines.append(f"- {short_name(judged.paper.title)} — {self.quote(judged, [index])}")
+        return self.result(lines)
+
+    @staticmethod
+    def matching_sentence(judged: Judged) -> int | None:
+        """The sentence that meets the question's condition: the weakest aspect's best one
+        (that is what had to be found), else the paper's best sentence."""
+        if judged.aspect_scores:
+            weakest = min(range(len(judged.aspect_scores)), key=lambda a: judged.aspect_scores[a])
+            index = judged.aspect_best[weakest]
+            if index >= 0 and judged.usable[index]:
+                return index
+        best = judged.best_sentences(1)
+        return best[0] if best else None
+
+    def comparison(self, question: str) -> ExtractiveAnswer:
+        names = [n for n in dict.fromkeys(_NAME.findall(question)) if len(n) > 2]
+        blocks: list[Judged] = []
+        for name in names:
+            found = self.paper_named(name)
+            if found is not None and found not in blocks:
+                blocks.append(found)
+        if not blocks:
+            return self.single()
+        lines = []
+        for judged in blocks[: self.max_papers]:
+            mentions = [i for i in judged.best_sentences(len(judged.sentences))
+                        if any(n.lower() in judged.sentences[i].lower() for n in names)]
+            picked = sorted(dict.fromkeys(mentions[:2] + self.pick(judged, 2, lead_with_number=True)))[:3]
+            lines.append(f"{short_name(judged.paper.title)}: {self.quote(judged, picked)}")
+        return self.result(lines)
+
+    def paper_named(self, name: str) -> Judged | None:
+        """The source a name in the question refers to: its short name or title first, then
+        the highest-ranked source whose abstract says it."""
+        key = name.lower()
+        for judged in self.sources:
+            if key == short_name(judged.paper.title).lower() or re.search(rf"\b{re.escape(key)}\b", judged.paper.title.lower()):
+                return judged
+        for judged in self.sources:
+            if re.search(rf"\b{re.escape(key)}\b", judged.paper.abstract.lower()):
+                return judged
+        return None
 
 
-def extractive_answer(question_vector: np.ndarray, hits: list[Hit], encoder, settings: Settings) -> ExtractiveAnswer:
-    chosen = relevant_hits(hits, settings)
-    per_paper = []
-    for hit in chosen:
-        sentences = [s for s in split_sentences(hit.paper.abstract) if not is_boilerplate(s) and not is_instruction(s)]
-        per_paper.append((hit, sentences or [hit.paper.abstract]))
-    flat = [s for _, sentences in per_paper for s in sentences]
-    sims = encoder.encode(flat) @ question_vector if flat else np.zeros(0)
-    lines, markers, offset = [], [], 0
-    for position, (hit, sentences) in enumerate(per_paper):
-        scores = sims[offset:offset + len(sentences)]
-        offset += len(sentences)
-        quota = settings.sentences_per_paper if position == 0 else 1
-        picked = sorted(np.argsort(-scores)[:quota])
-        quoted = " ".join(cite(sentences[i], hit.rank) for i in picked)
-        lines.append(f"{short_name(hit.paper.title)}: {quoted}")
-        markers.append(hit.rank)
-    return ExtractiveAnswer(text="\n".join(lines), markers=markers)
+def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings) -> ExtractiveAnswer:
+    composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper)
+    if not sources:
+        return ExtractiveAnswer(text="", markers=[], form=form)
+    if form == "list" and matches:
+        plan = composer.listing(matches, match_count)
+    elif form == "comparison":
+        plan = composer.comparison(question)
+    else:
+        plan = composer.single(lead_with_number=form == "quantity")
+    plan.form = form
+    return plan

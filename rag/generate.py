@@ -16,9 +16,7 @@ from typing import Iterator
 
 from rag.citations import MARKER, CitationChecker, Verdict, answer_sentences
 from rag.injection import strip_instructions
-from rag.sentences import split_sentences
 from rag.prompts import render
-from rag.records import Hit
 from rag.tokens import count_tokens
 
 NOT_COVERED = "The sources do not cover this question."
@@ -32,7 +30,7 @@ SAFETY = 0.9  # tiktoken is not the model's tokenizer: leave a margin
 @dataclass
 class Prompt:
     messages: list[dict[str, str]]
-    seen: list[Hit]  # the sources the model saw, in rank order
+    seen: list  # the judged sources (rag.relevance.Judged) the model saw, in rank order
     tokens: int
 
 
@@ -56,36 +54,61 @@ def neutralise(text: str) -> str:
     return re.sub(r"</?\s*source\b[^>]*>?", "", strip_instructions(text), flags=re.I)
 
 
-def build_prompt(question: str, hits: list[Hit], context_tokens: int, max_tokens: int, prompts_dir) -> Prompt:
+FORMS = ("list", "single", "quantity", "comparison", "explanation")
+EVIDENCE_SENTENCES = 4  # per source, when whole abstracts do not fit
+
+
+def source_block(prompts_dir, judged, whole: bool) -> str:
+    """One numbered source: its whole abstract, or its best sentences numbered in abstract order."""
+    if whole:
+        body = judged.paper.abstract
+    else:
+        picked = sorted(judged.best_sentences(EVIDENCE_SENTENCES)) or [0]
+        body = "\n".join(f"{n}. {judged.sentences[i]}" for n, i in enumerate(picked, start=1) if i < len(judged.sentences))
+        body = body or judged.paper.abstract
+    return render(prompts_dir, "source.txt", marker=judged.hit.rank, title=neutralise(judged.paper.title),
+                  abstract=neutralise(body))
+
+
+def build_prompt(question: str, sources: list, context_tokens: int, max_tokens: int, prompts_dir,
+                 form: str = "single", match_count: int | None = None) -> Prompt:
+    """`sources`: judged sources (rag.relevance.Judged) in rank order. Whole abstracts when
+    every source fits; otherwise each source's selected evidence (its best sentences), so a
+    tight context drops fewer sources; lowest-ranked sources go first when even that is too much."""
     system = render(prompts_dir, "system.txt", not_covered=NOT_COVERED, max_sentences=MAX_SENTENCES)
+    form_text = render(prompts_dir, f"form_{form if form in FORMS else 'single'}.txt")
+    if form == "list" and match_count:
+        form_text += f" The retrieval found {match_count} candidate matches among the sources."
 
     def user(blocks: list[str]) -> str:
-        return render(prompts_dir, "answer.txt", sources="\n".join(blocks), question=question, max_sentences=MAX_SENTENCES)
+        return render(prompts_dir, "answer.txt", sources="\n".join(blocks), question=question,
+                      max_sentences=MAX_SENTENCES, form=form_text)
 
     budget = int(context_tokens * SAFETY) - max_tokens - count_tokens(system) - count_tokens(user([])) - 16
-    blocks, seen = [], []
-    for hit in hits:
-        def block(abstract: str) -> str:
-            return render(prompts_dir, "source.txt", marker=hit.rank, title=neutralise(hit.paper.title),
-                          abstract=neutralise(abstract))
-
-        text = block(hit.paper.abstract)
+    whole = [source_block(prompts_dir, j, True) for j in sources]
+    blocks = whole if sum(count_tokens(b) for b in whole) <= budget else [source_block(prompts_dir, j, False) for j in sources]
+    kept, seen = [], []
+    for judged, text in zip(sources, blocks):
         cost = count_tokens(text)
         if cost > budget and not seen:  # the top source alone is too long: keep whole sentences
-            kept: list[str] = []
-            for sentence in split_sentences(hit.paper.abstract):
-                if count_tokens(block(" ".join(kept + [sentence]))) > budget:
+            sentences: list[str] = []
+            for sentence in judged.sentences:
+                candidate = render(prompts_dir, "source.txt", marker=judged.hit.rank, title=neutralise(judged.paper.title),
+                                   abstract=neutralise(" ".join(sentences + [sentence])))
+                if count_tokens(candidate) > budget:
                     break
-                kept.append(sentence)
-            if not kept:
+                sentences.append(sentence)
+            if not sentences:
                 break
-            text, cost = block(" ".join(kept)), count_tokens(block(" ".join(kept)))
+            text = render(prompts_dir, "source.txt", marker=judged.hit.rank, title=neutralise(judged.paper.title),
+                          abstract=neutralise(" ".join(sentences)))
+            cost = count_tokens(text)
         elif cost > budget:
             break  # this and every lower-ranked source are dropped
-        blocks.append(text)
-        seen.append(hit)
+        kept.append(text)
+        seen.append(judged)
         budget -= cost
-    content = user(blocks)
+    content = user(kept)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
     return Prompt(messages=messages, seen=seen, tokens=count_tokens(system) + count_tokens(content))
 

@@ -254,7 +254,10 @@ def _ingest_locked(settings: Settings, source, index_dir: Path, progress: bool, 
     model = encoder.name if encoder is not None else canonical_model_name(settings.embed_model)
     catalog = open_catalog(index_dir)
     check_model(catalog, index_dir, model)
-    config = {"embed_model": model, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
+    from rag.evidence import EVIDENCE_FORMAT
+
+    config = {"embed_model": model, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+              "evidence": f"{EVIDENCE_FORMAT}/{settings.evidence_vectors}"}
     fingerprint = _hash([source.fingerprint(), config])
 
     run_path = index_dir / RUN_FILE
@@ -394,12 +397,12 @@ def _embed_pass(settings, run: Run, catalog, store, config, counts, building, pr
             ids = catalog.chunk_ids([paper.paper_id])
             store.update_metadata(ids, [chunk_metadata(paper, int(i.rsplit(":", 1)[1])) for i in ids])
         written = [(p, ch, mh, None) for p, ch, mh in meta_only]
-        seconds = 0.0
+        seconds, evidence = 0.0, {}
         if to_embed:
-            seconds, chunked, dim = _embed_batch(settings, to_embed, catalog, store, embedder)
+            seconds, chunked, dim, evidence = _embed_batch(settings, to_embed, catalog, store, embedder)
             counts["chunks_embedded"] += sum(len(chunks) for *_, chunks in chunked)
             written.extend(chunked)
-        catalog.put_papers(written)
+        catalog.put_papers(written, evidence)
         seq_done = batch[-1][0]
         run.set(seq_done=seq_done, embed_seconds=run.get("embed_seconds", 0.0) + seconds, **counts)
         bar.update(len(batch))
@@ -408,8 +411,9 @@ def _embed_pass(settings, run: Run, catalog, store, config, counts, building, pr
     return dim
 
 
-def _embed_batch(settings, to_embed, catalog, store, embedder) -> tuple[float, list, int]:
+def _embed_batch(settings, to_embed, catalog, store, embedder) -> tuple[float, list, int, dict]:
     from rag.chunking import Chunker
+    from rag.evidence import embed_chunks_with_evidence
 
     if embedder["encoder"] is None:
         from rag.embed import load_ingest_encoder
@@ -423,7 +427,8 @@ def _embed_batch(settings, to_embed, catalog, store, embedder) -> tuple[float, l
     chunked = [(paper, ch, mh, embedder["chunker"].chunk(paper)) for paper, ch, mh in to_embed]
     chunks = [c for *_, cs in chunked for c in cs]
     t0 = time.perf_counter()
-    vectors = encoder.encode([c.text for c in chunks], batch_size=settings.embed_batch_size)
+    vectors, evidence = embed_chunks_with_evidence(encoder, [(p, cs) for p, _, _, cs in chunked],
+                                                   settings.embed_batch_size, settings.evidence_vectors)
     seconds = time.perf_counter() - t0
     by_id = {p.paper_id: p for p, *_ in chunked}
     store.upsert([c.chunk_id for c in chunks], vectors, [chunk_metadata(by_id[c.paper_id], c.ordinal) for c in chunks])
@@ -432,7 +437,7 @@ def _embed_batch(settings, to_embed, catalog, store, embedder) -> tuple[float, l
     stale = [i for i in catalog.chunk_ids(by_id) if i not in new_ids]
     if stale:
         store.delete(stale)
-    return seconds, chunked, encoder.dim
+    return seconds, chunked, encoder.dim, evidence
 
 
 def _remove_missing(run_path: Path, catalog, store, building) -> int:

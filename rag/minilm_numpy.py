@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.pooling import mean_pool, pool_spans
+
 
 def _erf(x: np.ndarray) -> np.ndarray:
     # Abramowitz & Stegun 7.1.26, |error| < 1.5e-7: below float32 noise, and avoids SciPy.
@@ -111,8 +113,29 @@ class NumpyBertEncoder:
             out[batch] = self._encode_batch([texts[j] for j in batch])
         return out
 
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                          batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, and per text one vector per character span, pooled from the same
+        forward pass (rag.pooling)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            encs = self.tokenizer.encode_batch([texts[i] for i in rows])
+            hidden, mask = self._hidden(encs)
+            out[rows] = mean_pool(hidden, mask)
+            for at, i in enumerate(rows):
+                pooled[i] = pool_spans(hidden[at], encs[at].offsets, spans[i])
+        return out, pooled
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encs = self.tokenizer.encode_batch(texts)
+        hidden, mask = self._hidden(self.tokenizer.encode_batch(texts))
+        pooled = mean_pool(hidden, mask)
+        return pooled if self.normalize else (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+
+    def _hidden(self, encs) -> tuple[np.ndarray, np.ndarray]:
+        """The last layer's token vectors and the padding mask of a batch of encodings."""
         length = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), length), dtype=np.int64)
         mask = np.zeros((len(encs), length), dtype=np.float32)
@@ -151,7 +174,4 @@ class NumpyBertEncoder:
             hidden = _gelu(linear(x, "intermediate.dense"))
             x = _layer_norm(x + linear(hidden, "output.dense"),
                             w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
-        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        if self.normalize:
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled.astype(np.float32)
+        return x, mask

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.minilm_numpy import count_word_pieces, mean_pooled_bert_config
+from rag.pooling import mean_pool, pool_spans
 
 # Bump when the exported graph changes (inputs, opset, export code): old cache entries are skipped.
 EXPORT_FORMAT = 1
@@ -190,7 +191,26 @@ class OnnxEncoder:
             out[rows] = self._encode_batch([ids[i] for i in rows])
         return out
 
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                          batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, and per text one vector per character span, pooled from the same
+        forward pass (rag.pooling)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        encs = self.tokenizer.encode_batch(list(texts)) if texts else []
+        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            hidden, mask = self._hidden([encs[i].ids for i in rows])
+            out[rows] = mean_pool(hidden, mask)
+            for at, i in enumerate(rows):
+                pooled[i] = pool_spans(hidden[at], encs[i].offsets, spans[i])
+        return out, pooled
+
     def _encode_batch(self, batch: list[list[int]]) -> np.ndarray:
+        return mean_pool(*self._hidden(batch))
+
+    def _hidden(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         length = max(len(row) for row in batch)
         input_ids = np.zeros((len(batch), length), dtype=np.int64)
         mask = np.zeros((len(batch), length), dtype=np.int64)
@@ -199,7 +219,4 @@ class OnnxEncoder:
             mask[row, : len(pieces)] = 1
         feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
         hidden = self.session.run(["last_hidden_state"], {k: v for k, v in feeds.items() if k in self.inputs})[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled.astype(np.float32)
+        return hidden, mask

@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import unicodedata
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -24,7 +25,13 @@ from rag.retrieve import Filters, Retriever
 from rag.settings import K_MAX, Settings
 
 _UNSET = object()
-SUPPORT_DEPTH = 3  # abstention looks at this many top papers (evals/calibrate_abstention.py)
+
+
+@dataclass
+class Ranking:
+    sources: list  # rag.relevance.Judged, in source order (hit.rank = position + 1)
+    matches: list  # list questions: every matching paper of the pool, in order
+    strength: float | None  # the abstention signal (rag.relevance.evidence_strength)
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -113,13 +120,6 @@ class Pipeline:
         return Retriever(self.index, self.encoder, self.settings)
 
     # -- answering ------------------------------------------------------------------------
-    def support(self, query: str, hit) -> float:
-        """How well the best paper supports answering at all (abstention signal, 0..1)."""
-        weight = self.settings.abstain_lexical_weight
-        dense = hit.dense_score if hit.dense_score is not None else 0.0
-        coverage = self.index.bm25.term_coverage(query, f"{hit.paper.title} {hit.paper.abstract}")
-        return (1 - weight) * dense + weight * coverage
-
     def condense(self, question: str, history: Sequence[str]) -> str:
         """A follow-up as a standalone query: rewritten by the LLM when there is one, checked
         for sanity (one line, mentions something from the chat), else the deterministic way."""
@@ -139,6 +139,22 @@ class Pipeline:
             return fallback
         return line
 
+    def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str) -> Ranking:
+        """The candidate pool judged on its evidence, ordered as the sources are shown."""
+        from rag.evidence import EvidenceStore
+        from rag.relevance import EvidenceScorer, evidence_strength, list_matches
+
+        pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
+        evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
+        judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
+        matches = list_matches(judged, self.settings.list_margin, self.settings.list_min_strength) if form == "list" else []
+        chosen = {id(j) for j in matches}
+        ordered = matches + [j for j in judged if id(j) not in chosen]  # a list answer's matches come first
+        # A list answer names every match up to list_max, even past k (sources are "at least k").
+        sources = ordered[:max(k, min(len(matches), self.settings.list_max))]
+        for rank, item in enumerate(sources, start=1):
+            item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
+        return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None)
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             filters: Filters | None = None) -> Answer:
         event: dict = {}
@@ -150,6 +166,8 @@ class Pipeline:
                filters: Filters | None = None) -> Iterator[dict]:
         """Events: {"type": "sources", "hits"}, {"type": "sentence", "text", "end"}…, {"type": "answer", "answer"}."""
         from rag.answering import answer_events
+        from rag.extractive import compose
+        from rag.shapes import read_question
 
         started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
@@ -161,28 +179,33 @@ class Pipeline:
         tc = time.perf_counter()
         query = self.condense(question, history)
         condense_ms = (time.perf_counter() - tc) * 1000
-        retriever = self.retriever()
+        reading = read_question(query)  # a follow-up is scored on its condensed query…
+        form = reading.shape if not history else read_question(question).shape  # …answered as its own words ask
+        retriever = self.retriever()  # loads the index and the encoder (counted as load, not retrieval)
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
-        hits = retriever.search(query, k=k, filters=filters, query_vector=qvec)
-        # The best-supported of the top few papers: RRF order and support disagree at times
-        # (a follow-up's merged query ranked the paper that answers it first but with low
-        # term coverage, while the second had plenty).
-        support = max(self.support(query, hit) for hit in hits[:SUPPORT_DEPTH]) if hits else None
+        ranking = self.judge(query, reading, qvec, k or self.settings.k, filters, form)
+        hits = [j.hit for j in ranking.sources]
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}
         answer = Answer(question=question, answer="", abstained=False, citations=[], sources=hits,
-                        llm=backend.name if backend else EXTRACTIVE, timings_ms={}, support=support,
-                        retrieval_query=query if query != question else None)
-        if support is None or support < self.settings.abstain_threshold:
+                        llm=backend.name if backend else EXTRACTIVE, timings_ms={}, support=ranking.strength,
+                        retrieval_query=query if query != question else None,
+                        shape="followup" if history else form)
+        if ranking.strength is None or ranking.strength < self.settings.abstain_threshold:
             self.abstain(answer, "retrieval")
         else:
-            yield from answer_events(self, answer, qvec, backend)
+            shown = [j for j in ranking.sources if any(j is m for m in ranking.matches)]
+            if form == "list":
+                answer.matches = {"count": len(ranking.matches), "shown": len(shown),
+                                  "paper_ids": [j.paper.paper_id for j in ranking.matches]}
+            plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings)
+            yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
+                                     decline=lambda a: self.abstain(a, "model"))
         t2 = time.perf_counter()
         by_rank = {h.rank: h for h in hits}
-        markers = [int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)]
         answer.citations = [Citation(marker=m, paper_id=by_rank[m].paper.paper_id, title=by_rank[m].paper.title)
-                            for m in dict.fromkeys(markers) if m in by_rank]
+                            for m in dict.fromkeys(answer.markers) if m in by_rank]
         answer.timings_ms.update({"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000,
                                   "total": (t2 - started) * 1000, "load": self.load_ms - load_before})
         if history:
@@ -203,7 +226,7 @@ class Pipeline:
     def abstain(self, answer: Answer, reason: str) -> None:
         from rag.prompts import render
 
-        answer.abstained, answer.abstain_reason = True, reason
+        answer.abstained, answer.abstain_reason, answer.markers = True, reason, []
         answer.answer = render(self.settings.prompts_dir, "abstain.txt", paper_count=self.index.catalog.count_papers())
 
     def stamp(self) -> dict:

@@ -43,9 +43,10 @@ class Hit:
     bm25_score: float | None
     chunk_id: str
     snippet: str
+    evidence: list[dict] | None = None  # the sentences that matched best: {"text", "score"}
 
     def to_source(self) -> dict[str, Any]:
-        return {
+        out = {
             "rank": self.rank,
             "paper_id": self.paper.paper_id,
             "title": self.paper.title,
@@ -57,6 +58,9 @@ class Hit:
             "truncated": self.paper.truncated,
             "corpus_files": self.paper.sources,
         }
+        if self.evidence is not None:
+            out["evidence"] = self.evidence
+        return out
 
 
 @dataclass(slots=True)
@@ -77,13 +81,17 @@ class Answer:
     timings_ms: dict[str, float]
     stamp: dict[str, Any] = field(default_factory=dict)  # what produced it: index, models, settings hash
     retrieval_query: str | None = None  # the standalone query actually searched, if it differs
-    support: float | None = None  # the abstention signal for the best paper (pipeline.support)
+    support: float | None = None  # the abstention signal: how far the best papers' evidence stands out (rag.relevance)
     abstain_reason: str | None = None  # "retrieval" (nothing close enough) or "model" (it declined)
     sentences: list[dict] | None = None  # LLM answers: every sentence with its citations and support
     fallback: str | None = None  # "extractive" when no LLM sentence survived the citation check
     sources_seen: list[int] | None = None  # LLM answers: the source ranks that fitted in the prompt
     prompt_tokens: int | None = None
     model_output: str | None = None  # LLM answers: the model's raw text, before checking
+    shape: str | None = None  # how the question was read (rag.shapes)
+    matches: dict | None = None  # list questions: {"count", "shown", "paper_ids"}
+    working_set: list[str] | None = None  # chat follow-ups restricted to earlier papers (not yet built)
+    markers: list[int] = field(default_factory=list)  # the source ranks the answerer cited, in order
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` object of CONTRACTS.md §2 (extra fields only ever added)."""
@@ -97,6 +105,9 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "stamp": self.stamp,
             "support": None if self.support is None else round(self.support, 4),
+            "shape": self.shape,
+            "matches": self.matches,
+            "working_set": self.working_set,
         }
         optional = {"retrieval_query": self.retrieval_query, "abstain_reason": self.abstain_reason,
                     "sentences": self.sentences, "fallback": self.fallback,

@@ -71,7 +71,7 @@ class Retriever:
         k = k or self.settings.k
         mode = mode or self.settings.retriever
         filters = filters or Filters()
-        n = max(self.settings.candidates, 4 * k)
+        n = self.settings.candidates  # fixed: the first k papers must not depend on k
         qvec = self.embed_query(query) if query_vector is None else query_vector
         dense, sparse = [], []
         if mode in ("hybrid", "dense"):

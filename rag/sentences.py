@@ -25,3 +25,12 @@ def split_sentences(text: str) -> list[str]:
         start = match.end()
     pieces.append(text[start:].strip())
     return [p for p in pieces if p]
+
+
+_BOILERPLATE = re.compile(r"^(?:our |the |all )?(?:source )?(?:code|models?|data(?:set)?s?|project page|demo|weights)\b.{0,60}"
+                          r"(?:available|released|found|public|https?:)", re.IGNORECASE)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Code/project-page availability lines and fragments say nothing about a question."""
+    return bool(_BOILERPLATE.search(sentence)) or len(sentence.split()) < 5

@@ -22,9 +22,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     # fewer papers, shorter answers: quick look-ups
-    "quick": {"k": 3, "answer_max_papers": 2, "candidates": 30},
+    "quick": {"k": 3, "answer_max_papers": 2, "candidates": 60, "evidence_pool": 30},
     # "which papers…" questions: wider net, more papers in the answer
-    "thorough": {"k": 10, "answer_max_papers": 8, "candidates": 100, "relevance_margin": 0.2},
+    "thorough": {"k": 10, "answer_max_papers": 8, "candidates": 400, "evidence_pool": 200},
 }
 
 
@@ -57,6 +57,12 @@ class Settings(BaseModel):
         "or ONNX Runtime (fp32, or int8 dynamically quantised; exported from the same weights "
         "on first use). Queries always use the fp32 NumPy encoder.",
     )
+    evidence_vectors: Literal["pooled", "standalone"] = Field(
+        default="pooled",
+        description="How ingest computes each abstract sentence's vector (the evidence answers "
+        "are built from): pooled from the chunk pass's token vectors (almost free), or each "
+        "sentence encoded on its own (about twice the embedding work). evals/README.md compares them.",
+    )
     chroma_url: str | None = Field(
         default=None,
         description="A Chroma server (http://HOST:PORT) to keep the vectors in, instead of the "
@@ -78,24 +84,42 @@ class Settings(BaseModel):
         default="hybrid", description="Which retrievers feed the ranking."
     )
     candidates: int = Field(
-        default=50, ge=1, le=5000, description="Chunks each retriever contributes before fusion."
+        default=200, ge=1, le=5000,
+        description="Chunks each retriever contributes before fusion; fixed whatever k is, so the "
+        "first k papers do not depend on k.",
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
-    abstain_threshold: float = Field(
-        default=0.47, ge=-1.0, le=1.0,
-        description="Abstain when the best paper's support (below) is under this; calibrated "
-        "with evals/calibrate_abstention.py, see evals/README.md.",
+    evidence_pool: int = Field(
+        default=100, ge=1, le=1000,
+        description="Candidate papers (hybrid order) whose sentences are scored against the question; "
+        "sources, list matches and abstention all come from this pool.",
     )
-    abstain_lexical_weight: float = Field(
-        default=0.4, ge=0.0, le=1.0,
-        description="Support = (1 - w) * dense cosine similarity + w * idf-weighted share of "
-        "the question's terms found in the paper. Terms catch near-domain questions that "
-        "embeddings rate as close (\"stock prices with a transformer\").",
+    abstain_threshold: float = Field(
+        default=0.56, ge=-100.0, le=100.0,
+        description="Abstain when the evidence strength (rag.relevance.evidence_strength: the share of "
+        "the question's terms the best of the top 3 papers contains, plus half its evidence's lead over "
+        "the candidate pool's median) is under this; calibrated on two corpora with "
+        "evals/calibrate_evidence.py, see evals/README.md.",
+    )
+    list_margin: float = Field(
+        default=0.15, ge=0.0, le=2.0,
+        description="List questions: a paper matches when its evidence is within this of the best "
+        "paper's (and stands out from the pool by list_min_strength).",
+    )
+    list_min_strength: float = Field(
+        default=5.0, ge=-100.0, le=100.0,
+        description="List questions: a matching paper's evidence stands out from the pool by at least "
+        "this many median absolute deviations.",
+    )
+    list_max: int = Field(
+        default=10, ge=1, le=200,
+        description="List questions name up to this many matching papers even when k is smaller "
+        "(sources then hold them all); more than that and the answer says how to see the rest.",
     )
     relevance_margin: float = Field(
-        default=0.12, ge=0.0, le=2.0,
-        description="Extractive answers cite papers whose similarity is within this margin "
-        "of the best one.",
+        default=0.05, ge=0.0, le=2.0,
+        description="Single look-ups also quote papers whose evidence is within this margin of the "
+        "best paper's.",
     )
     answer_max_papers: int = Field(default=4, ge=1, le=50, description="Most papers one answer cites.")
     sentences_per_paper: int = Field(default=2, ge=1, le=10, description="Most sentences quoted per paper.")

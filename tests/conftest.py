@@ -33,6 +33,15 @@ class FakeEncoder:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         self.calls.append(list(texts))
+        return self.vectors(texts)
+
+    def encode_with_spans(self, texts: list[str], spans, batch_size: int = 32):
+        """Like a real encoder's one pass: the texts are encoded (and recorded), each span's
+        vector comes with them (here: its words hashed)."""
+        self.calls.append(list(texts))
+        return self.vectors(texts), [self.vectors([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans)]
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):

@@ -151,6 +151,12 @@ class FailingEncoder:
         self.after -= 1
         return self.inner.encode(texts, batch_size)
 
+    def encode_with_spans(self, texts, spans, batch_size=32):
+        if self.after == 0:
+            raise Interrupt()
+        self.after -= 1
+        return self.inner.encode_with_spans(texts, spans, batch_size)
+
 
 def test_interrupted_ingest_resumes_without_losing_or_duplicating_a_paper(tmp_path, fake_encoder, monkeypatch):
     import rag.ingest

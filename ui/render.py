@@ -15,19 +15,21 @@ import re
 from collections import defaultdict
 
 from rag.backends import redact
-from rag.citations import answer_sentences, parse_markers
+from rag.citations import MARKER, answer_sentences, parse_markers
 from rag.errors import BackendUnavailable, RagError
 from rag.records import Answer, Hit
 from rag.sentences import split_sentences
 
-CITATION = re.compile(r"\[(\d+)\]")
 WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MIN_SHARED_WORDS = 3  # fewer shared words is chance, not support
 
 
 def link_citations(text: str) -> str:
     """'It works [1].' -> 'It works [[1]](#source-1).' (Markdown)"""
-    return CITATION.sub(lambda m: f"[[{m.group(1)}]](#source-{m.group(1)})", text)
+    def links(match: re.Match) -> str:
+        return "".join(f"[[{n}]](#source-{n})" for n in parse_markers(match.group(0))[1])
+
+    return MARKER.sub(links, text)
 
 
 def claims_by_source(answer: Answer) -> tuple[dict[int, list[str]], dict[int, float]]:

@@ -1,0 +1,128 @@
+"""Calibrate the evidence thresholds: when to abstain, and which papers a list answer names.
+
+For every question of the given QA files (one index per file group) this runs the pipeline's
+own ranking (`Pipeline.judge`: the candidate pool judged on its sentences) and records, per
+question, the evidence strength (how far the best papers stand out from the pool, in median
+absolute deviations) and, for list questions, every pool paper's match score and whether it is
+gold. It then sweeps:
+- `abstain_threshold`: answerable kept vs unanswerable refused, per index (a threshold that
+  only works on one corpus's scale shows up here);
+- `list_margin` x `list_min_strength`: recall and precision of the papers a list answer names.
+Calibrate on the calibration split only (evals/qa/calib.jsonl and the second corpus); run it
+on the dev set only to report, never to choose. Usage (INDEX_DIR=QA_FILE[,QA_FILE…], repeatable):
+
+    rag ingest --corpus evals/corpora/second/papers.jsonl --index-dir /tmp/idx-second
+    python evals/calibrate_evidence.py index=evals/qa/calib.jsonl /tmp/idx-second=evals/corpora/second/qa.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rag.pipeline import Pipeline, standalone_query
+from rag.relevance import evidence_strength, pool_spread
+from rag.settings import Settings
+from rag.shapes import read_question
+
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # abstention (evidence strength)
+STRENGTHS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)  # list answers: pool deviations
+MARGINS = (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+
+
+def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
+    pipeline = Pipeline(Settings.build(index_dir=index_dir), progress=False)
+    rows = []
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if split and item.get("split", split) != split:
+                continue
+            query = standalone_query(item["question"], item.get("history", []))
+            reading = read_question(query)
+            qvec = pipeline.retriever().embed_query(query)
+            ranking = pipeline.judge(query, reading, qvec, pipeline.settings.evidence_pool, None, reading.shape)
+            judged = ranking.sources
+            median, spread = pool_spread(judged)
+            gold = set(item["gold_titles"])
+            rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
+                         "strength": evidence_strength(judged), "n_gold": len(gold),
+                         "features": features(judged),
+                         "pool": [((j.match - median) / spread, j.match, j.paper.title in gold) for j in judged]})
+    return rows
+
+
+def features(judged) -> dict:
+    """What else could tell answerable from unanswerable, for the record."""
+    dense = np.array([j.dense for j in judged])
+    return {"coverage": max(j.coverage for j in judged[:3]), "dense": float(dense[:3].max()),
+            "dense_median": float(np.median(dense)), "match": max(j.match for j in judged[:3]),
+            "match_median": float(np.median([j.match for j in judged]))}
+
+
+def list_scores(rows: list[dict], margin: float, min_strength: float) -> tuple[float, float]:
+    recalls, precisions = [], []
+    for row in rows:
+        top = max(m for _, m, _ in row["pool"])
+        named = [gold for z, m, gold in row["pool"] if m >= top - margin and z >= min_strength]
+        recalls.append(sum(named) / row["n_gold"])
+        precisions.append(sum(named) / len(named) if named else 0.0)
+    return float(np.mean(recalls)), float(np.mean(precisions))
+
+
+def report(rows: list[dict]) -> None:
+    print("## Abstention (evidence strength: rag.relevance.evidence_strength)\n")
+    indexes = sorted({r["index"] for r in rows})
+    print("| threshold | " + " | ".join(f"{Path(i).name}: kept / refused" for i in indexes) + " |")
+    print("|---|" + "---|" * len(indexes))
+    for threshold in THRESHOLDS:
+        cells = []
+        for index in indexes:
+            mine = [r for r in rows if r["index"] == index]
+            ans = [r for r in mine if r["answerable"]]
+            una = [r for r in mine if not r["answerable"]]
+            kept = sum(r["strength"] >= threshold for r in ans) / max(len(ans), 1)
+            refused = sum(r["strength"] < threshold for r in una) / max(len(una), 1)
+            cells.append(f"{kept:.1%} / {refused:.1%} (n {len(ans)}/{len(una)})")
+        print(f"| {threshold:g} | " + " | ".join(cells) + " |")
+    lists = [r for r in rows if r["type"] in ("list", "multi")]
+    if not lists:
+        return
+    print(f"\n## List answers ({len(lists)} questions): recall / precision of the papers named\n")
+    print("| margin | " + " | ".join(f"strength ≥ {s:g}" for s in STRENGTHS) + " |")
+    print("|---|" + "---|" * len(STRENGTHS))
+    best = None
+    for margin in MARGINS:
+        cells = []
+        for strength in STRENGTHS:
+            recall, precision = list_scores(lists, margin, strength)
+            cells.append(f"{recall:.2f} / {precision:.2f}")
+            f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+            if best is None or f1 > best[0]:
+                best = (f1, margin, strength, recall, precision)
+        print(f"| {margin:g} | " + " | ".join(cells) + " |")
+    print(f"\nbest F1 {best[0]:.3f}: margin {best[1]:g}, strength {best[2]:g} (recall {best[3]:.2f}, precision {best[4]:.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("groups", nargs="+", help="INDEX_DIR=QA_FILE[,QA_FILE…]")
+    parser.add_argument("--split", help="only items whose split is this (items without a split count)")
+    parser.add_argument("--dump", help="also write the collected rows as JSON here")
+    args = parser.parse_args()
+    rows = []
+    for group in args.groups:
+        index_dir, files = group.split("=", 1)
+        rows += collect(index_dir, files.split(","), args.split)
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(rows))
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

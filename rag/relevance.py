@@ -1,0 +1,229 @@
+"""How well each candidate paper answers the question, from its sentences (evidence units).
+
+Every sentence of every paper in the candidate pool is scored against the question:
+dense similarity (the sentence's vector, rag.evidence) plus the idf-weighted share of the
+question's specific terms it contains, so a condition such as "without fine-tuning" counts
+and the words that only ask for a list ("which papers") do not. Background sentences
+("Recently…", "However, most…") are marked down: they restate the topic rather than answer.
+
+For each paper that gives:
+- `match`: how well it meets *every* aspect of the question (rag.shapes.aspects: the topic
+  and each condition), the weakest aspect counting — what list questions are decided on;
+- `relevance`: the retrieval score combined with the match — the order sources are shown in;
+- its sentences ranked for the answer.
+`evidence_strength` turns the pool into the abstention signal: the best paper's match
+compared with the pool's own spread (the same question over another corpus gives other raw
+similarities, but a paper that answers still stands out from the rest of the pool).
+Calibration: evals/calibrate_evidence.py, figures in evals/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.evidence import PaperEvidence
+from rag.injection import is_instruction
+from rag.records import Hit
+from rag.sentences import is_boilerplate
+from rag.shapes import Reading
+
+LEXICAL_WEIGHT = 0.4  # sentence score = 0.6 * cosine + 0.4 * term coverage
+PAPER_TERMS_WEIGHT = 0.3  # an aspect's score also counts its terms anywhere in the paper
+BACKGROUND_PENALTY = 0.08
+RETRIEVAL_WEIGHT = 0.5
+EVIDENCE_GAP_WEIGHT = 0.5  # abstention: coverage + 0.5 * (match - pool median); evals/calibrate_evidence.py  # relevance = 0.5 * fused retrieval score + 0.5 * match / best match
+
+# Words that ask rather than describe: they must not count as the question's terms.
+ASKING_WORDS = ("which what who whom whose where when how why paper papers work works method methods approach "
+                "approaches study studies model models technique techniques propose proposes proposed report "
+                "reports reported use uses using used list name show find give any there exist exists existing "
+                "does do did can could should would corpus article articles research researchers authors "
+                "introduce introduces present presents describe describes")
+_BACKGROUND = re.compile(
+    r"^(?:recently|in recent years|over the (?:past|last)|nowadays|traditionally|historically|to date|"
+    r"however,? (?:most|many|existing|current|these|such|prior|previous|conventional)|"
+    r"(?:most|many|existing|current|prior|previous|conventional) (?:\w+ ){0,3}(?:methods|approaches|works|models|"
+    r"techniques|studies|systems) (?:\w+ )?(?:have|are|rely|require|suffer|fail|use|focus|still)|"
+    r"(?:\w+ ){0,6}(?:has|have) (?:recently )?(?:emerged|become|gained|shown|achieved|attracted|demonstrated|been widely)|"
+    r"despite (?:the|their|its)|although|while (?:\w+ ){0,4}(?:has|have|is|are)|"
+    r"(?:\w+ ){0,8}(?:remains?|is|are) (?:still )?(?:a )?(?:challenging|an open|largely unexplored|limited|"
+    r"unclear|costly|expensive|prohibitive|difficult))", re.IGNORECASE)
+# A condition that excludes something ("without fine-tuning", "no labels"): a sentence meets it
+# only by saying so, never by mentioning the excluded thing — that is usually the opposite.
+_NEGATED_ASPECT = re.compile(r"^(?:without|with no|no|not|free of|rather than|instead of|other than|except|but not|and not)\b\s*", re.I)
+_NEGATION_CUE = r"(?:without|no|not|never|free of|w/o|eliminat\w*|avoid\w*|dispens\w* with|removing the need for)"
+# How abstracts say "no training needed" without the question's words (a question's "without
+# fine-tuning" is met by "off-the-shelf" or "training-free").
+_TRAINING = re.compile(r"^(?:re-?)?(?:train|fine-?tun|finetun|tun|learn|optimi[sz]|updat|gradient)", re.I)
+_NO_TRAINING = re.compile(
+    r"\b(?:training[- ]free|tuning[- ]free|zero[- ]shot|off[- ]the[- ]shelf|plug[- ]and[- ]play|"
+    r"without (?:any |additional |extra |further |model |the need for |requiring )*(?:re-?)?(?:training|fine-?tuning|retraining|tuning)|"
+    r"no (?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning|tuning)|"
+    r"(?:does|do|did) not (?:require|need) (?:any )?(?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning))\b", re.I)
+
+
+def negated_terms(aspect: str) -> list[str] | None:
+    """The excluded words of a negated condition ("without fine-tuning" -> ["fine-tuning"]), else None."""
+    match = _NEGATED_ASPECT.match(aspect.strip())
+    if not match:
+        return None
+    rest = aspect.strip()[match.end():]
+    words = re.findall(r"[\w-]{3,}", rest)
+    return [w for w in words if w.lower() not in ("any", "the", "additional", "extra", "further", "model", "models")] or None
+
+
+def says_without(sentence: str, excluded: list[str]) -> bool:
+    """Does the sentence state the absence of the excluded thing?"""
+    if any(_TRAINING.match(w) for w in excluded) and _NO_TRAINING.search(sentence):
+        return True
+    for word in excluded:
+        stem = re.escape(word.lower()[: max(4, len(word) - 3)])
+        if re.search(rf"\b{_NEGATION_CUE}\s+(?:\w+[\s-]+){{0,3}}?{stem}|\b{stem}[\w-]*[- ]free\b", sentence, re.I):
+            return True
+    return False
+
+
+_CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
+                           r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
+                           r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
+_RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
+                     r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
+
+
+def is_background(sentence: str) -> bool:
+    return bool(_BACKGROUND.match(sentence.strip()))
+
+
+def sentence_kind(sentence: str) -> str:
+    """background | contribution | result | other — how an answer uses a sentence."""
+    if is_background(sentence):
+        return "background"
+    if _CONTRIBUTION.search(sentence):
+        return "contribution"
+    if _RESULT.search(sentence):
+        return "result"
+    return "other"
+
+
+@dataclass
+class Judged:
+    """One candidate paper, judged on its sentences."""
+
+    hit: Hit
+    sentences: list[str]
+    scores: np.ndarray  # per sentence: its score against the whole question (background marked down)
+    usable: np.ndarray  # per sentence: may be quoted (not boilerplate, not an instruction)
+    match: float  # weakest aspect's score
+    aspect_scores: list[float] = field(default_factory=list)
+    aspect_best: list[int] = field(default_factory=list)  # per aspect: its best sentence (-1: the title)
+    relevance: float = 0.0
+    dense: float = 0.0  # best sentence's cosine similarity to the question's topic
+    coverage: float = 0.0  # idf-weighted share of the topic's terms found anywhere in the paper
+
+    @property
+    def paper(self):
+        return self.hit.paper
+
+    def best_sentences(self, n: int) -> list[int]:
+        order = [int(i) for i in np.argsort(-self.scores) if self.usable[i]]
+        return order[:n]
+
+    def evidence(self, n: int = 3) -> list[dict]:
+        return [{"text": self.sentences[i], "score": round(float(self.scores[i]), 4)} for i in self.best_sentences(n)]
+
+
+class EvidenceScorer:
+    def __init__(self, bm25, encoder):
+        self.bm25 = bm25
+        self.encoder = encoder
+        self.tokenize = bm25.tokenizer
+        self.asking = set(self.tokenize(ASKING_WORDS))
+
+    def terms(self, text: str) -> dict[str, float]:
+        """The text's terms (stemmed, no stopwords or asking words) with their idf. A term the
+        corpus never uses gets the highest idf: its absence is what "not covered" means."""
+        return {t: self.bm25.idf(t) for t in dict.fromkeys(self.tokenize(text)) if t not in self.asking}
+
+    @staticmethod
+    def coverage(terms: dict[str, float], tokens: set[str]) -> float:
+        total = sum(terms.values())
+        return sum(w for t, w in terms.items() if t in tokens) / total if total else 0.0
+
+    def judge(self, reading: Reading, query: str, query_vector: np.ndarray, hits: list[Hit],
+              evidence: dict[str, PaperEvidence]) -> list[Judged]:
+        """Every hit judged, best relevance first (ties keep the retrieval order)."""
+        texts = [reading.topic, *reading.aspects] if len(reading.aspects) > 1 else [reading.topic]
+        vectors = self.encoder.encode(texts) if reading.topic != query else np.vstack(
+            [query_vector[None, :], self.encoder.encode(texts[1:])] if len(texts) > 1 else [query_vector[None, :]])
+        topic_terms = self.terms(reading.topic)
+        aspect_texts = texts[1:] or [reading.topic]
+        aspect_terms = [self.terms(a) for a in aspect_texts]
+        aspect_vectors = vectors[1:] if len(texts) > 1 else vectors[:1]
+        judged = []
+        for hit in hits:
+            paper_evidence = evidence[hit.paper.paper_id]
+            sentences = paper_evidence.sentences
+            tokens = [set(self.tokenize(s)) for s in sentences]
+            title_tokens = set(self.tokenize(hit.paper.title))
+            paper_tokens = title_tokens.union(*tokens) if tokens else title_tokens
+            background = np.array([is_background(s) for s in sentences], dtype=bool)
+            usable = np.array([not is_boilerplate(s) and not is_instruction(s) for s in sentences], dtype=bool)
+            penalty = np.where(background, BACKGROUND_PENALTY, 0.0) + np.where(usable, 0.0, 1.0)
+            dense = paper_evidence.vectors @ vectors[0]
+            lexical = np.array([self.coverage(topic_terms, t) for t in tokens])
+            scores = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical - penalty
+            aspect_scores, aspect_best = [], []
+            for text, terms, vector in zip(aspect_texts, aspect_terms, aspect_vectors):
+                excluded = negated_terms(text)
+                if excluded:
+                    lexical_hits = np.array([float(says_without(s, excluded)) for s in sentences])
+                    paper_hit = float(says_without(hit.paper.title, excluded) or bool(lexical_hits.any()))
+                else:
+                    lexical_hits = np.array([self.coverage(terms, t) for t in tokens])
+                    paper_hit = self.coverage(terms, paper_tokens)
+                per = (1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector) + LEXICAL_WEIGHT * lexical_hits - penalty
+                best = int(np.argmax(per)) if len(per) else -1
+                best_score = float(per[best]) if best >= 0 else 0.0
+                aspect_scores.append((1 - PAPER_TERMS_WEIGHT) * best_score + PAPER_TERMS_WEIGHT * paper_hit)
+                aspect_best.append(best)
+            judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
+                                 match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best,
+                                 dense=float(dense.max()) if len(dense) else 0.0,
+                                 coverage=self.coverage(topic_terms, paper_tokens)))
+        top = max((j.match for j in judged), default=0.0)
+        for j in judged:
+            j.relevance = RETRIEVAL_WEIGHT * j.hit.score + (1 - RETRIEVAL_WEIGHT) * (j.match / top if top > 0 else 0.0)
+        order = sorted(range(len(judged)), key=lambda i: (-judged[i].relevance, i))
+        return [judged[i] for i in order]
+
+
+def pool_spread(judged: list[Judged]) -> tuple[float, float]:
+    """Median and median absolute deviation of the pool's match scores."""
+    scores = np.array([j.match for j in judged], dtype=float)
+    if len(scores) == 0:
+        return 0.0, 1.0
+    median = float(np.median(scores))
+    return median, float(np.median(np.abs(scores - median))) or 1e-6
+
+
+def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
+    """The abstention signal: for the best of the top papers, the share of the question's terms
+    it contains (idf-weighted, a corpus-independent share) plus half of how far its evidence
+    stands above the pool's median (relative to this question's own pool, not to a fixed scale)."""
+    if not judged:
+        return 0.0
+    median = float(np.median([j.match for j in judged]))
+    return max(j.coverage + EVIDENCE_GAP_WEIGHT * (j.match - median) for j in judged[:depth])
+
+
+def list_matches(judged: list[Judged], margin: float, min_strength: float) -> list[Judged]:
+    """The papers that meet the question: within `margin` of the best match and standing out
+    from the pool by at least `min_strength` deviations. In relevance order."""
+    if not judged:
+        return []
+    top = max(j.match for j in judged)
+    median, spread = pool_spread(judged)
+    return [j for j in judged if j.match >= top - margin and (j.match - median) / spread >= min_strength]

@@ -1,0 +1,96 @@
+"""How a question is read: its shape, the words that only say "give me a list", and its aspects.
+
+Shapes (CONTRACTS.md §2, `shape`): `list` ("which papers / methods…", "are there…", "what
+approaches…"), `quantity` ("how much / how many / what accuracy…"), `comparison` (two named
+methods or papers), `explanation` ("how does … work", "why…"), `single` (a look-up: the
+default) and `followup` (a question with chat history; it is answered in the form of the shape
+its own words have). Rules on the wording, no model: they are cheap, predictable, and each one
+has a test case. `aspects` splits a question into what it is about and the conditions it puts
+("prune tokens" | "without fine-tuning"), so that a paper must meet every condition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
+          r"implementations?|surveys?|backbones?|articles?|frameworks?|algorithms?|datasets?|benchmarks?|tools?|"
+          r"options|ways|solutions|variants|strategies|publications|detectors|trackers")
+# The words that ask for a list and say nothing about the topic: "Which papers", "Are there works that".
+LIST_LEAD = re.compile(
+    rf"^(?:(?:which|what)\s+(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
+    rf"|(?:are|were) there\s+(?:any\s+)?(?:other\s+)?(?:(?:{_NOUNS})\b)?"
+    rf"|(?:list|name|find|show(?: me)?|give(?: me)?)\s+(?:all\s+|the\s+|every\s+|some\s+)*(?:(?:{_NOUNS})\b)?"
+    rf"|what\s+(?:work|research)\s+(?:has been done|exists?)?)"
+    rf"\s*(?:(?:that|which|who|in the corpus|in this corpus)\s+)*",
+    re.IGNORECASE)
+_SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
+_PLURAL = re.compile(r"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
+                     r"techniques|systems|implementations|surveys|backbones|articles|frameworks|algorithms|datasets|"
+                     r"benchmarks|tools|options|ways|solutions|variants|strategies|publications|detectors|trackers)\b", re.I)
+_QUANTITY = re.compile(
+    r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:score|accuracy|speed-?up|latency|throughput|number|percentage|f1|bleu|miou|map|auc|error|"
+    r"perplexity|fid|size|count|improvement|reduction|gain|top-1|flops|parameters|amota|mota|wer|psnr|ssim|recall|precision)\b"
+    r"|what\s+[\w-]+\s+(?:does|do|did)\s+.+\b(?:achieve|reach|get|score|obtain|report)\b)", re.I)
+_COMPARE = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|differ(?:ence|s)?|contrast|better than|"
+                      r"how does .+ (?:differ|compare)|what distinguishes)\b"
+                      r"|^\s*(?:which|who)\b.*\b(?:higher|lower|better|worse|faster|slower|more|fewer)\b.*\bor\b", re.I)
+_HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much)\b", re.I)
+_EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+(?:idea|mechanism|"
+                      r"key idea|intuition|reason|role)|explain|describe)", re.I)
+_LIST_START = re.compile(r"^\s*(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works\b)", re.I)
+# Where a condition starts inside the topic: "prune tokens | without fine-tuning".
+_CONDITION = re.compile(r"\s+(?=(?:without|while|using|via|rather than|instead of|as opposed to|other than|"
+                        r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b))", re.I)
+
+
+@dataclass(frozen=True)
+class Reading:
+    shape: str  # list | single | quantity | comparison | explanation | followup
+    topic: str  # the question without the words that only ask for a list
+    aspects: tuple[str, ...]  # the topic split into what it is about and its conditions
+
+
+def strip_list_lead(question: str) -> str:
+    body = LIST_LEAD.sub("", question.strip()).strip(" ?.!")
+    return body or question.strip(" ?.!")
+
+
+def aspects_of(topic: str) -> tuple[str, ...]:
+    parts = [p.strip(" ,;") for p in _CONDITION.split(topic) if p.strip(" ,;")]
+    parts = [p for p in parts if len(re.findall(r"\w{3,}", p)) >= 1]
+    return tuple(parts) or (topic,)
+
+
+def shape_of(question: str) -> str:
+    q = question.strip()
+    if _HOW_MUCH.match(q):
+        return "quantity"
+    if _COMPARE.search(q) and not _LIST_START.match(q):
+        return "comparison"
+    if _QUANTITY.match(q):
+        return "quantity"
+    if _LIST_START.match(q):
+        return "list"
+    lead = LIST_LEAD.match(q)
+    if lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0)):
+        return "list"
+    if _EXPLAIN.match(q):
+        return "explanation"
+    return "single"
+
+
+def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> Reading:
+    shape = shape_of(question)
+    topic = strip_list_lead(question) if shape == "list" else question.strip(" ?.!")
+    reading = Reading(shape=shape, topic=topic, aspects=aspects_of(topic) if shape == "list" else (topic,))
+    if history:
+        return Reading(shape="followup", topic=reading.topic, aspects=reading.aspects)
+    return reading
+
+
+def answer_form(reading: Reading, question: str) -> str:
+    """The form an answer takes: a follow-up is answered as its own words ask."""
+    return shape_of(question) if reading.shape == "followup" else reading.shape
