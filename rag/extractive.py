@@ -81,6 +81,11 @@ class Composer:
                 if i not in chosen:
                     chosen.append(i)
                     break
+        for i in foreground:  # at least two sentences when the paper has them
+            if len(chosen) >= min(2, quota):
+                break
+            if i not in chosen:
+                chosen.append(i)
         lead = chosen[:1] if lead_with_number and numbered else []
         return lead + sorted(i for i in chosen if i not in lead)
 

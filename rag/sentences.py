@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote,
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or a tag
+# ("</source>" injected into an abstract starts a sentence of its own),
 # unless the dot belongs to a known abbreviation ("e.g.", "et al.", "Fig.").
 _ABBREVIATIONS = ("e.g", "i.e", "al", "etc", "vs", "fig", "figs", "eq", "eqs", "cf", "approx", "resp", "no", "dr", "mr", "ms")
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[<])")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -30,7 +30,7 @@ QA = [
 REPORT_KEYS = {"run", "overall", "per_type", "latency", "recall_curve", "questions"}
 RETRIEVAL_METRICS = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
 ANSWER_METRICS = {"citation_precision", "citation_recall", "supported_sentences", "answer_points",
-                  "answer_points_all", "abstention_accuracy", "false_abstention"}
+                  "answer_points_all", "list_recall", "list_precision", "abstention_accuracy", "false_abstention"}
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +71,10 @@ def test_a_run_writes_json_markdown_and_plot_with_baselines(run_eval_cli, tmp_pa
     report = json.loads((folder / "report.json").read_text())
     assert set(report) == REPORT_KEYS and report["run"]["id"] == folder.name
     assert folder.name.endswith(report["run"]["settings_hash"])
-    assert report["run"]["retrievers"] == ["hybrid", "dense", "bm25"] and report["run"]["llm"] == "extractive"
+    assert report["run"]["retrievers"] == ["sources", "hybrid", "dense", "bm25"] and report["run"]["llm"] == "extractive"
 
     retrieval = report["overall"]["retrieval"]
-    assert set(retrieval) == {"hybrid", "dense", "bm25"}
+    assert set(retrieval) == {"sources", "hybrid", "dense", "bm25"}
     for figures in retrieval.values():
         assert set(figures) == RETRIEVAL_METRICS
         for figure in figures.values():
@@ -87,13 +87,14 @@ def test_a_run_writes_json_markdown_and_plot_with_baselines(run_eval_cli, tmp_pa
 
     rows = {row["id"]: row for row in report["questions"]}
     assert rows["s1"]["retrieved"]["hybrid"][0] == TOKENS and rows["s1"]["cited_titles"][0] == TOKENS
+    assert rows["s1"]["retrieved"]["sources"][0] == rows["s1"]["sources"][0]  # the order `ask` shows
     assert rows["f1"]["history"] and rows["f1"]["retrieval_query"].startswith("Which method prunes")
     for row in rows.values():
         assert {"retrieved", "sources", "cited_titles", "abstained", "timings_ms", "scores"} <= set(row)
 
     markdown = (folder / "report.md").read_text()
     assert result.stdout == markdown
-    for fragment in ("## Retrieval", "| hybrid |", "| dense |", "| bm25 |", "## Answers", "## Latency", "## Per question type"):
+    for fragment in ("## Retrieval", "| sources |", "| hybrid |", "| dense |", "| bm25 |", "## Answers", "## Latency", "## Per question type"):
         assert fragment in markdown
     assert (folder / "plot.png").read_bytes().startswith(b"\x89PNG")
 
@@ -105,7 +106,7 @@ def test_retrieval_only_never_generates_an_answer(run_eval_cli, tmp_path, monkey
     result = run_eval_cli("--qa", str(write_qa(tmp_path, QA)), "--retrieval-only", "--out", str(tmp_path / "runs"))
     assert result.exit_code == 0, result.stderr
     report = json.loads((only_run_folder(tmp_path / "runs") / "report.json").read_text())
-    assert "answers" not in report["overall"] and set(report["overall"]["retrieval"]) == {"hybrid"}
+    assert "answers" not in report["overall"] and set(report["overall"]["retrieval"]) == {"sources", "hybrid"}
     assert set(report["latency"]) >= {"retrieve"} and "generate" not in report["latency"]
     assert "## Answers" not in result.stdout
 

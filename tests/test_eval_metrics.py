@@ -90,6 +90,11 @@ def test_which_questions_each_answer_metric_counts():
     assert answer_scores(row(["a"], True, points=["LoRAT"])) == {"false_abstention": 1.0, "answer_points_all": 0.0}
     assert answer_scores(row([], True)) == {"abstention_accuracy": 1.0}
     assert answer_scores(row([], False, cited=["a"])) == {"abstention_accuracy": 0.0}
+    # a list question: the papers the answer names, against the exhaustive gold set
+    listed = answer_scores({**row(["a", "b", "c"], False, cited=["a", "b", "x"]), "type": "list"})
+    assert listed["list_recall"] == 2 / 3 and listed["list_precision"] == 2 / 3
+    refused = answer_scores({**row(["a", "b"], True), "type": "list"})
+    assert refused["list_recall"] == 0.0 and refused["list_precision"] == 0.0
 
 
 def test_latency_leaves_out_the_first_question_and_generation_of_abstentions():

@@ -7,13 +7,22 @@ import pytest
 from conftest import PROJECT, SHIPPED_CORPUS
 from rag.corpus import load_corpus
 
-TYPES = {"single", "multi", "numeric", "comparative", "unanswerable", "followup"}
-SETS = ["evals/qa/dev.jsonl", "tests/data/retrieval_questions.jsonl"]
+TYPES = {"single", "multi", "list", "numeric", "comparative", "unanswerable", "followup"}
+SETS = ["evals/qa/dev.jsonl", "evals/qa/calib.jsonl", "tests/data/retrieval_questions.jsonl"]
 
 
 @pytest.fixture(scope="module")
-def titles():
-    return {p.title for p in load_corpus([SHIPPED_CORPUS]).papers}
+def papers():
+    return {p.title: p for p in load_corpus([SHIPPED_CORPUS]).papers}
+
+
+@pytest.fixture(scope="module")
+def titles(papers):
+    return set(papers)
+
+
+def read(path: str) -> list[dict]:
+    return [json.loads(line) for line in (PROJECT / path).read_text().splitlines() if line.strip()]
 
 
 @pytest.mark.parametrize("path", SETS)
@@ -27,6 +36,23 @@ def test_qa_set_is_valid_and_titles_exist(path, titles):
         assert ("history" in item) == (item["type"] == "followup")
 
 
-def test_dev_set_covers_every_type():
-    items = [json.loads(line) for line in (PROJECT / SETS[0]).read_text().splitlines() if line.strip()]
+def test_dev_set_covers_every_type_with_at_least_20_list_questions():
+    items = read(SETS[0])
     assert len(items) >= 60 and {i["type"] for i in items} == TYPES
+    lists = [i for i in items if i["type"] == "list"]
+    assert len(lists) >= 20 and all(2 <= len(i["gold_titles"]) <= 8 for i in lists)
+    assert any(i["question"] == "Which methods prune tokens without fine-tuning?" for i in lists)  # the headline
+
+
+@pytest.mark.parametrize("path", SETS[:2])
+def test_answer_points_are_facts_stated_in_a_gold_abstract(path, papers):
+    for item in read(path):
+        for point in item["answer_points"]:
+            assert any(" ".join(point.split()).casefold() in " ".join(papers[t].abstract.split()).casefold()
+                       for t in item["gold_titles"]), (item["id"], point)
+
+
+def test_the_calibration_split_shares_no_question_with_the_dev_set():
+    dev, calib = read(SETS[0]), read(SETS[1])
+    assert not {i["question"] for i in dev} & {i["question"] for i in calib}
+    assert not {i["id"] for i in dev} & {i["id"] for i in calib}
