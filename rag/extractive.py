@@ -32,6 +32,19 @@ def short_name(title: str) -> str:
     return head if ":" in title and len(head.split()) <= 6 else title
 
 
+_INTRODUCED = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)"
+                         r"|\b[Ww]e (?:propose|present|introduce|develop)\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)\s*[,:(]")
+
+
+def paper_name(paper) -> str:
+    """How an answer names a paper: the title's head before a colon ('Zero-TPrune'), else the
+    name the abstract introduces ('a novel paradigm called PiToMe'), else the whole title."""
+    if ":" in paper.title:
+        return short_name(paper.title)
+    match = _INTRODUCED.search(paper.abstract)
+    return next(g for g in match.groups() if g) if match else paper.title
+
+
 @dataclass
 class ExtractiveAnswer:
     text: str
@@ -72,7 +85,7 @@ class Composer:
         chosen: list[int] = []
         if lead_with_number and numbered:
             chosen.append(numbered[0])
-        for want in ("any", "contribution", "result"):
+        for want in ("any", "contribution", "result", "any"):
             if len(chosen) >= quota:
                 break
             pool = foreground if want == "any" else [i for i in foreground if kinds[i] == want and
@@ -99,10 +112,10 @@ class Composer:
     def single(self, lead_with_number: bool = False) -> ExtractiveAnswer:
         lines = []
         for position, judged in enumerate(self.companions()):
-            quota = max(self.sentences_per_paper, 3) if position == 0 else 1
+            quota = self.sentences_per_paper if position == 0 else 1
             picked = self.pick(judged, quota, lead_with_number)
             if picked:
-                lines.append(f"{short_name(judged.paper.title)}: {self.quote(judged, picked)}")
+                lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
 
     def listing(self, matches: list[Judged], count: int) -> ExtractiveAnswer:
@@ -115,7 +128,7 @@ class Composer:
         for judged in matches:
             index = self.matching_sentence(judged)
             if index is not None:
-                lines.append(f"- {short_name(judged.paper.title)} — {self.quote(judged, [index])}")
+                lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, [index])}")
         return self.result(lines)
 
     @staticmethod
@@ -144,7 +157,7 @@ class Composer:
             mentions = [i for i in judged.best_sentences(len(judged.sentences))
                         if any(n.lower() in judged.sentences[i].lower() for n in names)]
             picked = sorted(dict.fromkeys(mentions[:2] + self.pick(judged, 2, lead_with_number=True)))[:3]
-            lines.append(f"{short_name(judged.paper.title)}: {self.quote(judged, picked)}")
+            lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
 
     def paper_named(self, name: str) -> Judged | None:
@@ -152,7 +165,7 @@ class Composer:
         the highest-ranked source whose abstract says it."""
         key = name.lower()
         for judged in self.sources:
-            if key == short_name(judged.paper.title).lower() or re.search(rf"\b{re.escape(key)}\b", judged.paper.title.lower()):
+            if key in (short_name(judged.paper.title).lower(), paper_name(judged.paper).lower()) or re.search(rf"\b{re.escape(key)}\b", judged.paper.title.lower()):
                 return judged
         for judged in self.sources:
             if re.search(rf"\b{re.escape(key)}\b", judged.paper.abstract.lower()):

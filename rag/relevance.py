@@ -26,6 +26,7 @@ import numpy as np
 
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
+from rag.lexicon import equivalents
 from rag.records import Hit
 from rag.sentences import is_boilerplate
 from rag.shapes import Reading
@@ -44,7 +45,8 @@ ASKING_WORDS = ("which what who whom whose where when how why paper papers work 
                 "introduce introduces present presents describe describes")
 _BACKGROUND = re.compile(
     r"^(?:recently|in recent years|over the (?:past|last)|nowadays|traditionally|historically|to date|"
-    r"however,? (?:most|many|existing|current|these|such|prior|previous|conventional)|"
+    r"however,? (?!we\b|our\b|this (?:paper|work)\b)|in contrast to (?:these|existing|prior|previous)|"
+    r"(?:current|existing|conventional|prior|previous|traditional) (?:\w+ ){0,2}(?:methods|approaches|works|models|systems|techniques)\b|"
     r"(?:most|many|existing|current|prior|previous|conventional) (?:\w+ ){0,3}(?:methods|approaches|works|models|"
     r"techniques|studies|systems) (?:\w+ )?(?:have|are|rely|require|suffer|fail|use|focus|still)|"
     r"(?:\w+ ){0,6}(?:has|have) (?:recently )?(?:emerged|become|gained|shown|achieved|attracted|demonstrated|been widely)|"
@@ -59,7 +61,8 @@ _NEGATION_CUE = r"(?:without|no|not|never|free of|w/o|eliminat\w*|avoid\w*|dispe
 # fine-tuning" is met by "off-the-shelf" or "training-free").
 _TRAINING = re.compile(r"^(?:re-?)?(?:train|fine-?tun|finetun|tun|learn|optimi[sz]|updat|gradient)", re.I)
 _NO_TRAINING = re.compile(
-    r"\b(?:training[- ]free|tuning[- ]free|zero[- ]shot|off[- ]the[- ]shelf|plug[- ]and[- ]play|"
+    r"(?<!with and )(?<!both )\b(?:training[- ]free|tuning[- ]free|off[- ]the[- ]shelf|plug[- ]and[- ]play|"
+    r"zero[- ]shot (?:method|approach|manner|fashion|way|setting|framework|technique|pruning|merging|compression|quantization)|"
     r"without (?:any |additional |extra |further |model |the need for |requiring )*(?:re-?)?(?:training|fine-?tuning|retraining|tuning)|"
     r"no (?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning|tuning)|"
     r"(?:does|do|did) not (?:require|need) (?:any )?(?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning))\b", re.I)
@@ -81,7 +84,7 @@ def says_without(sentence: str, excluded: list[str]) -> bool:
         return True
     for word in excluded:
         stem = re.escape(word.lower()[: max(4, len(word) - 3)])
-        if re.search(rf"\b{_NEGATION_CUE}\s+(?:\w+[\s-]+){{0,3}}?{stem}|\b{stem}[\w-]*[- ]free\b", sentence, re.I):
+        if re.search(rf"(?<!with and )(?<!both )\b{_NEGATION_CUE}\s+(?:\w+[\s-]+){{0,3}}?{stem}|\b{stem}[\w-]*[- ]free\b", sentence, re.I):
             return True
     return False
 
@@ -158,10 +161,24 @@ class EvidenceScorer:
         texts = [reading.topic, *reading.aspects] if len(reading.aspects) > 1 else [reading.topic]
         vectors = self.encoder.encode(texts) if reading.topic != query else np.vstack(
             [query_vector[None, :], self.encoder.encode(texts[1:])] if len(texts) > 1 else [query_vector[None, :]])
-        topic_terms = self.terms(reading.topic)
+        # What the question asks about: its topic minus the conditions that exclude something
+        # ("…rather than recognize speech"): those words need not (and should not) appear.
+        positive = [a for a in reading.aspects if not negated_terms(a)] or [reading.topic]
+        topic_terms = self.terms(" ".join(positive))
         aspect_texts = texts[1:] or [reading.topic]
         aspect_terms = [self.terms(a) for a in aspect_texts]
         aspect_vectors = vectors[1:] if len(texts) > 1 else vectors[:1]
+        # Each aspect may also be met in the words the field uses for it (rag.lexicon).
+        variants = [[] if negated_terms(a) else equivalents(a) for a in aspect_texts]
+        flat = [v for vs in variants for v in vs]
+        variant_vectors = self.encoder.encode(flat) if flat else None
+        aspect_variants, at = [], 0
+        for text, terms, vector, phrases in zip(aspect_texts, aspect_terms, aspect_vectors, variants):
+            forms = [(terms, vector)]
+            for phrase in phrases:
+                forms.append((self.terms(phrase), variant_vectors[at]))
+                at += 1
+            aspect_variants.append(forms)
         judged = []
         for hit in hits:
             paper_evidence = evidence[hit.paper.paper_id]
@@ -176,15 +193,19 @@ class EvidenceScorer:
             lexical = np.array([self.coverage(topic_terms, t) for t in tokens])
             scores = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical - penalty
             aspect_scores, aspect_best = [], []
-            for text, terms, vector in zip(aspect_texts, aspect_terms, aspect_vectors):
+            for text, forms in zip(aspect_texts, aspect_variants):
                 excluded = negated_terms(text)
-                if excluded:
-                    lexical_hits = np.array([float(says_without(s, excluded)) for s in sentences])
-                    paper_hit = float(says_without(hit.paper.title, excluded) or bool(lexical_hits.any()))
-                else:
-                    lexical_hits = np.array([self.coverage(terms, t) for t in tokens])
-                    paper_hit = self.coverage(terms, paper_tokens)
-                per = (1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector) + LEXICAL_WEIGHT * lexical_hits - penalty
+                per, paper_hit = None, 0.0
+                for terms, vector in forms:
+                    if excluded:
+                        lexical_hits = np.array([float(says_without(s, excluded)) for s in sentences])
+                        hit_here = float(says_without(hit.paper.title, excluded) or bool(lexical_hits.any()))
+                    else:
+                        lexical_hits = np.array([self.coverage(terms, t) for t in tokens])
+                        hit_here = self.coverage(terms, paper_tokens)
+                    form = (1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector) + LEXICAL_WEIGHT * lexical_hits - penalty
+                    per = form if per is None else np.maximum(per, form)
+                    paper_hit = max(paper_hit, hit_here)
                 best = int(np.argmax(per)) if len(per) else -1
                 best_score = float(per[best]) if best >= 0 else 0.0
                 aspect_scores.append((1 - PAPER_TERMS_WEIGHT) * best_score + PAPER_TERMS_WEIGHT * paper_hit)

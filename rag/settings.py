@@ -122,7 +122,10 @@ class Settings(BaseModel):
         "best paper's.",
     )
     answer_max_papers: int = Field(default=4, ge=1, le=50, description="Most papers one answer cites.")
-    sentences_per_paper: int = Field(default=2, ge=1, le=10, description="Most sentences quoted per paper.")
+    sentences_per_paper: int = Field(
+        default=4, ge=1, le=10,
+        description="Most sentences a look-up quotes from its top paper (the one that answers, the "
+        "contribution, the result with its numbers, the next best); other papers get one each.")
     llm_timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for an LLM backend before giving up.")
     llm_max_tokens: int = Field(default=320, ge=16, le=8192, description="Most tokens an LLM may generate per answer.")
     llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="LLM sampling temperature.")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
 _NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
-          r"implementations?|surveys?|backbones?|articles?|frameworks?|algorithms?|datasets?|benchmarks?|tools?|"
-          r"options|ways|solutions|variants|strategies|publications|detectors|trackers")
+          r"implementations?|surveys?|backbones?|articles?|frameworks?|algorithms?|"
+          r"solutions|variants|strategies|publications|detectors|trackers")
 # The words that ask for a list and say nothing about the topic: "Which papers", "Are there works that".
 LIST_LEAD = re.compile(
     rf"^(?:(?:which|what)\s+(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
@@ -27,12 +28,12 @@ LIST_LEAD = re.compile(
     re.IGNORECASE)
 _SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
 _PLURAL = re.compile(r"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
-                     r"techniques|systems|implementations|surveys|backbones|articles|frameworks|algorithms|datasets|"
-                     r"benchmarks|tools|options|ways|solutions|variants|strategies|publications|detectors|trackers)\b", re.I)
+                     r"techniques|systems|implementations|surveys|backbones|articles|frameworks|algorithms|"
+                     r"solutions|variants|strategies|publications|detectors|trackers)\b", re.I)
 _QUANTITY = re.compile(
     r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:score|accuracy|speed-?up|latency|throughput|number|percentage|f1|bleu|miou|map|auc|error|"
-    r"perplexity|fid|size|count|improvement|reduction|gain|top-1|flops|parameters|amota|mota|wer|psnr|ssim|recall|precision)\b"
+    r"perplexity|fid|sizes?|counts?|lengths?|improvement|reduction|gain|top-1|flops|parameters|amota|mota|wer|psnr|ssim|recall|precision)\b"
     r"|what\s+[\w-]+\s+(?:does|do|did)\s+.+\b(?:achieve|reach|get|score|obtain|report)\b)", re.I)
 _COMPARE = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|differ(?:ence|s)?|contrast|better than|"
                       r"how does .+ (?:differ|compare)|what distinguishes)\b"
