@@ -86,10 +86,23 @@ def test_answers_cite_the_gold_paper_or_abstain(pipeline, item):
         assert item["gold_titles"][0] in [c.title for c in answer.citations]
 
 
-def test_the_readme_question(pipeline):
-    answer = pipeline.ask("which methods prune tokens without fine-tuning?")
-    assert answer.citations[0].title.startswith("Zero-TPrune")
-    assert "[1]" in answer.answer
+TRAINING_FREE = ("Zero-TPrune", "Accelerating Transformers with Spectrum-Preserving Token Merging", "Segformer++")
+NEEDS_TRAINING = ("Multi-criteria Token Fusion", "FuseGPT", "AxFormer", "TokenFormer", "Tokens-to-Token", "Tracking Meets LoRA")
+
+
+def test_the_readme_question_lists_the_methods_that_reduce_tokens_without_training(shipped_index):
+    result = run_cli("ask", "--json", "which methods prune tokens without fine-tuning?", index_dir=shipped_index)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    named = [c["title"] for c in out["citations"]]
+    assert out["shape"] == "list" and out["answer"].splitlines()[0] == f"{out['matches']['count']} papers match:"
+    for title in TRAINING_FREE:
+        assert any(t.startswith(title) for t in named), (title, out["answer"])
+    assert not [t for t in named if t.startswith(NEEDS_TRAINING)], out["answer"]
+    assert out["matches"]["paper_ids"][: len(named)] == [c["paper_id"] for c in out["citations"]]
+    for source in out["sources"]:  # each source says which of its sentences matched, best first
+        scores = [e["score"] for e in source["evidence"]]
+        assert source["evidence"] and scores == sorted(scores, reverse=True)
 
 
 def run_cli(*args, index_dir: Path) -> subprocess.CompletedProcess:

@@ -1,0 +1,88 @@
+"""Paired A/B benchmark: this checkout against an earlier commit, interleaved in one run.
+
+On a shared machine a single absolute time means little; what compares is the same work, done
+by both versions alternately, on the same machine in the same minutes. For each pair it runs
+(fresh process each time, `RAG_*` cleared, the earlier commit from a temporary git worktree
+put first on PYTHONPATH, both in this venv):
+- ingest of the shipped corpus into a fresh index (whole wall time, imports included);
+- a cold `ask --llm extractive --json` on that index (fresh process);
+then prints the medians and the ratio after/before. Never asserts. Usage:
+
+    python bench/bench_paired.py --before 17dd392 --ingest-pairs 3 --ask-pairs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUESTION = "which methods prune tokens without fine-tuning?"
+
+
+def run(cmd: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed: {done.stderr.strip()[-500:]}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="the earlier commit (e.g. 17dd392)")
+    parser.add_argument("--ingest-pairs", type=int, default=3)
+    parser.add_argument("--ask-pairs", type=int, default=7)
+    opts = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="rag-paired-"))
+    worktree = scratch / "before"
+    subprocess.run(["git", "-C", str(PROJECT), "worktree", "add", "--detach", str(worktree), opts.before],
+                   check=True, capture_output=True)
+    bin_dir = Path(sys.executable).parent
+    base = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    base["HF_HUB_OFFLINE"] = "1"
+    versions = {
+        "before": {**base, "PYTHONPATH": str(worktree), "RAG_CORPUS": str(PROJECT / "corpus")},
+        "after": {**base, "PYTHONPATH": str(PROJECT), "RAG_CORPUS": str(PROJECT / "corpus")},
+    }
+    times: dict[str, dict[str, list[float]]] = {v: {"ingest": [], "ask": []} for v in versions}
+    try:
+        for pair in range(max(opts.ingest_pairs, 1)):
+            for name, env in (versions.items() if pair % 2 == 0 else reversed(versions.items())):
+                index = scratch / f"index-{name}"
+                shutil.rmtree(index, ignore_errors=True)
+                wall = run([str(bin_dir / "rag"), "ingest", "--quiet", "--index-dir", str(index)], env)
+                if pair < opts.ingest_pairs:
+                    times[name]["ingest"].append(wall)
+                print(f"ingest {name}: {wall:.1f} s", file=sys.stderr, flush=True)
+        for pair in range(opts.ask_pairs + 1):  # the first pair warms the file cache
+            for name, env in (versions.items() if pair % 2 == 0 else reversed(versions.items())):
+                wall = run([str(bin_dir / "ask"), "--llm", "extractive", "--json", "--index-dir",
+                            str(scratch / f"index-{name}"), QUESTION], env)
+                if pair:
+                    times[name]["ask"].append(wall)
+    finally:
+        subprocess.run(["git", "-C", str(PROJECT), "worktree", "remove", "--force", str(worktree)], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    print(f"\npaired benchmark: {opts.before} (before) vs this checkout (after), {os.cpu_count()} cores\n")
+    print("| measure | before median | after median | after / before | pairs |")
+    print("|---|---|---|---|---|")
+    for key, label in (("ingest", "ingest of the shipped corpus, fresh index (s, wall)"), ("ask", "cold `ask --llm extractive` (s, wall)")):
+        b, a = times["before"][key], times["after"][key]
+        if b and a:
+            print(f"| {label} | {statistics.median(b):.2f} | {statistics.median(a):.2f} | "
+                  f"{statistics.median(a) / statistics.median(b):.2f} | {len(a)} |")
+
+
+if __name__ == "__main__":
+    main()
