@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
+BEFORE ?= 17dd392# the commit `make bench` pairs this checkout against (before evidence units)
 
 .PHONY: setup setup-ui setup-all setup-browser ask ui bench-ui bench-scale chroma-server ingest stats test test-unit bench eval calibrate clean-index
 
@@ -51,6 +52,7 @@ test-unit: setup
 
 bench: setup
 	$(PY) bench/bench_backbone.py
+	$(PY) bench/bench_paired.py --before $(BEFORE)
 
 bench-scale: setup
 	$(PY) bench/bench_scale.py --sizes 300,100000 --server
@@ -69,8 +71,11 @@ ui: setup-ui
 eval: setup
 	$(VENV)/bin/rag eval --qa evals/qa/dev.jsonl --baselines
 
+# Thresholds are chosen on the calibration split and a second corpus, never on the dev set.
 calibrate: setup
-	$(PY) evals/calibrate_abstention.py tests/data/retrieval_questions.jsonl evals/qa/dev.jsonl
+	$(VENV)/bin/rag ingest --quiet
+	$(VENV)/bin/rag ingest --quiet --corpus evals/corpora/second/papers.jsonl --index-dir /tmp/paper-qa-second-corpus
+	$(PY) evals/calibrate_evidence.py index=evals/qa/calib.jsonl /tmp/paper-qa-second-corpus=evals/corpora/second/qa.jsonl
 	$(PY) evals/calibrate_support.py evals/qa/dev.jsonl
 
 clean-index:

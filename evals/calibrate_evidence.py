@@ -28,7 +28,7 @@ from rag.relevance import evidence_strength, pool_spread
 from rag.settings import Settings
 from rag.shapes import read_question
 
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # abstention (evidence strength)
+THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65, 0.7)  # abstention (evidence strength)
 STRENGTHS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)  # list answers: pool deviations
 MARGINS = (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
@@ -51,6 +51,7 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             median, spread = pool_spread(judged)
             gold = set(item["gold_titles"])
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
+                         "form": reading.shape,
                          "strength": evidence_strength(judged), "n_gold": len(gold),
                          "features": features(judged),
                          "pool": [((j.match - median) / spread, j.match, j.paper.title in gold) for j in judged]})
@@ -76,7 +77,31 @@ def list_scores(rows: list[dict], margin: float, min_strength: float) -> tuple[f
 
 
 def report(rows: list[dict]) -> None:
-    print("## Abstention (evidence strength: rag.relevance.evidence_strength)\n")
+    abstention_table(rows, "all questions")
+    abstention_table([r for r in rows if r["form"] == "list"], "list-form questions only")
+    list_table(rows)
+
+
+def kept_refused(rows: list[dict], threshold: float) -> tuple[float, float]:
+    kept = [r["strength"] >= threshold for r in rows if r["answerable"]]
+    refused = [r["strength"] < threshold for r in rows if not r["answerable"]]
+    return (float(np.mean(kept)) if kept else 1.0), (float(np.mean(refused)) if refused else 1.0)
+
+
+def best_threshold(rows: list[dict]) -> tuple[float, float]:
+    """The threshold (0.01 steps) whose worse corpus has the best balanced accuracy; ties: the lower."""
+    indexes = sorted({r["index"] for r in rows})
+    scored = []
+    for step in range(20, 91):
+        t = step / 100
+        worst = min(sum(kept_refused([r for r in rows if r["index"] == i], t)) / 2 for i in indexes)
+        scored.append((-worst, t))
+    worst, t = min(scored)
+    return t, -worst
+
+
+def abstention_table(rows: list[dict], which: str) -> None:
+    print(f"## Abstention, {which} (evidence strength: rag.relevance.evidence_strength)\n")
     indexes = sorted({r["index"] for r in rows})
     print("| threshold | " + " | ".join(f"{Path(i).name}: kept / refused" for i in indexes) + " |")
     print("|---|" + "---|" * len(indexes))
@@ -90,6 +115,13 @@ def report(rows: list[dict]) -> None:
             refused = sum(r["strength"] < threshold for r in una) / max(len(una), 1)
             cells.append(f"{kept:.1%} / {refused:.1%} (n {len(ans)}/{len(una)})")
         print(f"| {threshold:g} | " + " | ".join(cells) + " |")
+    if rows:
+        t, worst = best_threshold(rows)
+        print(f"\nbest threshold {t:.2f}: the worse corpus's balanced accuracy is {worst:.1%}")
+    print()
+
+
+def list_table(rows: list[dict]) -> None:
     lists = [r for r in rows if r["type"] in ("list", "multi")]
     if not lists:
         return

@@ -140,3 +140,38 @@ def test_ingest_widens_the_vector_search_of_an_index_built_at_chromas_defaults(s
     run(small_corpus, fake_encoder)
     assert open_index(fake_encoder).store.search_ef() == SEARCH_EF
     assert store.client.get_collection(COLLECTION).configuration_json["hnsw"]["ef_construction"] == 200
+
+
+def test_every_abstract_sentence_gets_an_evidence_vector_even_across_chunks(small_corpus, fake_encoder):
+    import numpy as np
+
+    from rag.evidence import evidence_sentences
+
+    run(small_corpus, fake_encoder)
+    index = open_index(fake_encoder)
+    papers = list(index.catalog.iter_papers())
+    stored = index.catalog.evidence(p.paper_id for p in papers)
+    for paper in papers:  # the long paper is split into several chunks: its sentences too
+        vectors = stored[paper.paper_id]
+        assert len(vectors) == len(evidence_sentences(paper))
+        expected = fake_encoder.vectors(evidence_sentences(paper))  # the fake "pools" a span as its words
+        assert np.allclose(vectors, expected, atol=1e-2)  # stored as float16
+    gone = paper_id_for(PAPERS[2][0])
+    (small_corpus / "a.txt").write_text(daily_dump([PAPERS[0], PAPERS[1]]))
+    (small_corpus / "b.txt").write_text(daily_dump([PAPERS[1], PAPERS[3]], "consecutive"))
+    run(small_corpus, fake_encoder)
+    assert gone not in open_index(fake_encoder).catalog.evidence([gone])  # removed with its paper
+
+
+def test_an_index_built_before_evidence_units_still_answers(small_corpus, fake_encoder):
+    from rag.pipeline import Pipeline
+
+    run(small_corpus, fake_encoder)
+    settings = Settings.build(corpus=[small_corpus], abstain_threshold=0.0)
+    question = "Is there a benchmark of long videos for object tracking?"
+    before = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False).ask(question)
+    index = open_index(fake_encoder)
+    with index.catalog.db:
+        index.catalog.db.execute("DELETE FROM evidence")  # what an older index looks like
+    after = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False).ask(question)
+    assert after.answer == before.answer and after.citations == before.citations  # encoded on the fly
