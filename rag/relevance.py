@@ -169,7 +169,9 @@ class EvidenceScorer:
         aspect_terms = [self.terms(a) for a in aspect_texts]
         aspect_vectors = vectors[1:] if len(texts) > 1 else vectors[:1]
         # Each aspect may also be met in the words the field uses for it (rag.lexicon).
-        variants = [[] if negated_terms(a) else equivalents(a) for a in aspect_texts]
+        # Only for list questions: a look-up names its own thing ("a keep/drop token classifier")
+        # and must not be widened to a whole family of methods.
+        variants = [[] if negated_terms(a) or reading.shape != "list" else equivalents(a) for a in aspect_texts]
         flat = [v for vs in variants for v in vs]
         variant_vectors = self.encoder.encode(flat) if flat else None
         aspect_variants, at = [], 0
