@@ -147,13 +147,33 @@ class EvidenceScorer:
 
     def terms(self, text: str) -> dict[str, float]:
         """The text's terms (stemmed, no stopwords or asking words) with their idf. A term the
-        corpus never uses gets the highest idf: its absence is what "not covered" means."""
-        return {t: self.bm25.idf(t) for t in dict.fromkeys(self.tokenize(text)) if t not in self.asking}
+        corpus never uses gets the highest idf: its absence is what "not covered" means — unless
+        it is two words the corpus writes apart ("PageRank" / "Page Rank"): then it is those two
+        words ("page+rank"), found where both are."""
+        out: dict[str, float] = {}
+        for term in dict.fromkeys(self.tokenize(text)):
+            if term in self.asking:
+                continue
+            if self.bm25.term_id(term) is None:
+                parts = self.split_compound(term)
+                if parts:
+                    out["+".join(parts)] = sum(self.bm25.idf(p) for p in parts) / 2
+                    continue
+            out[term] = self.bm25.idf(term)
+        return out
+
+    def split_compound(self, term: str) -> tuple[str, str] | None:
+        for cut in range(3, len(term) - 2):
+            head, tail = self.tokenize(term[:cut]), self.tokenize(term[cut:])
+            if len(head) == 1 == len(tail) and all(self.bm25.term_id(t) is not None for t in (head[0], tail[0])):
+                return head[0], tail[0]
+        return None
 
     @staticmethod
     def coverage(terms: dict[str, float], tokens: set[str]) -> float:
         total = sum(terms.values())
-        return sum(w for t, w in terms.items() if t in tokens) / total if total else 0.0
+        found = sum(w for t, w in terms.items() if t in tokens or ("+" in t and all(p in tokens for p in t.split("+"))))
+        return found / total if total else 0.0
 
     def judge(self, reading: Reading, query: str, query_vector: np.ndarray, hits: list[Hit],
               evidence: dict[str, PaperEvidence]) -> list[Judged]:

@@ -21,7 +21,8 @@ PRUNING = [
     ("PruneFree: Training-Free Token Pruning for Vision Transformers",
      "Vision transformers are slow because attention is quadratic in the number of tokens. "
      "We prune redundant tokens from a pretrained vision transformer without any fine-tuning. "
-     "PruneFree cuts FLOPs by 35% on ImageNet with a 0.3% accuracy drop."),
+     "PruneFree cuts FLOPs by 35% on ImageNet with a 0.3% accuracy drop. "
+     "Tokens are ranked by a weighted Page Rank over the attention graph."),
     ("MergeShelf: Off-the-Shelf Token Merging",
      "Recently, token merging has become a popular way to make transformers efficient. "
      "We merge and prune similar tokens in pretrained transformers off-the-shelf, with no training at all. "
@@ -203,6 +204,19 @@ def test_the_first_k_sources_do_not_depend_on_k(pipeline):
         top3 = [h.paper.title for h in pipeline.ask(question, k=3).sources]
         top6 = [h.paper.title for h in pipeline.ask(question, k=6).sources]
         assert top6[:3] == top3, question
+
+
+def test_a_compound_the_corpus_writes_apart_is_found_in_its_parts(pipeline):
+    """Seen on the shipped corpus: "PageRank-style" counted as a word no paper has (the highest
+    weight of the question), so the paper saying "Page Rank" looked unsupported and was refused."""
+    from rag.relevance import EvidenceScorer
+
+    scorer = EvidenceScorer(pipeline.index.bm25, pipeline.encoder)
+    terms = scorer.terms("tokens ranked with a PageRank-style algorithm")
+    assert "page+rank" in terms and "pagerank" not in terms
+    sentence = set(scorer.tokenize("Tokens are ranked by a weighted Page Rank over the attention graph."))
+    assert scorer.coverage(terms, sentence) > scorer.coverage({t: w for t, w in terms.items() if t != "page+rank"}, sentence)
+    assert scorer.coverage({"page+rank": 1.0}, sentence) == 1.0 and scorer.coverage({"page+rank": 1.0}, {"page"}) == 0.0
 
 
 def test_citations_come_from_the_markers_the_answerer_produced(pipeline, monkeypatch):
