@@ -102,12 +102,12 @@ class Settings(BaseModel):
         "evals/calibrate_evidence.py, see evals/README.md.",
     )
     list_margin: float = Field(
-        default=0.15, ge=0.0, le=2.0,
+        default=0.12, ge=0.0, le=2.0,
         description="List questions: a paper matches when its evidence is within this of the best "
         "paper's (and stands out from the pool by list_min_strength).",
     )
     list_min_strength: float = Field(
-        default=5.0, ge=-100.0, le=100.0,
+        default=3.0, ge=-100.0, le=100.0,
         description="List questions: a matching paper's evidence stands out from the pool by at least "
         "this many median absolute deviations.",
     )

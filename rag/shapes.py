@@ -54,9 +54,22 @@ class Reading:
     aspects: tuple[str, ...]  # the topic split into what it is about and its conditions
 
 
+_MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)", re.I)
+_GENERIC_MODIFIERS = {"other", "existing", "recent", "published", "proposed", "different", "new", "of", "the"}
+
+
 def strip_list_lead(question: str) -> str:
-    body = LIST_LEAD.sub("", question.strip()).strip(" ?.!")
-    return body or question.strip(" ?.!")
+    """The question minus the words that only ask for a list. Words naming the kind of paper
+    stay ("Which *audio* papers…", "Which *object detection or visual tracking* models…"):
+    they are part of the topic."""
+    q = question.strip()
+    lead = LIST_LEAD.match(q)
+    body = q[lead.end():].strip(" ?.!") if lead else q.strip(" ?.!")
+    if lead and _MODIFIED_LEAD.match(q):
+        kept = [w for w in lead.group(0).split()[1:]
+                if w.lower() not in _GENERIC_MODIFIERS and not re.fullmatch(rf"(?:{_NOUNS}|that|which|who)", w, re.I)]
+        body = " ".join([*kept, body]).strip()
+    return body or q.strip(" ?.!")
 
 
 def aspects_of(topic: str) -> tuple[str, ...]:
