@@ -89,6 +89,41 @@ def says_without(sentence: str, excluded: list[str]) -> bool:
     return False
 
 
+_UNITS = {  # unit -> how sentences write numbers in it
+    "%": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\?%|percent\b)", re.I),
+    "bit": re.compile(r"(\d+)\s*-?\s*bits?\b|\bW(\d+)A\d+|\bINT(\d+)\b|\bFP(\d+)\b", re.I),
+    "fps": re.compile(r"(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
+    "ms": re.compile(r"(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
+}
+_LOWER_IS_ASKED = re.compile(r"\b(?:fewer|less|lower|smaller|slower|below|under|at most|up to)\b", re.I)
+_HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceeding)\b", re.I)
+
+
+def number_condition(aspect: str) -> tuple[str, float, str] | None:
+    """'of 85% or higher' -> ('>=', 85.0, '%'); '4 bits or fewer' -> ('<=', 4.0, 'bit')."""
+    from rag.shapes import NUMBER_CONDITION
+
+    match = NUMBER_CONDITION.fullmatch(aspect.strip())
+    if not match:
+        return None
+    value = float(re.search(r"\d+(?:\.\d+)?", aspect).group(0))
+    text = aspect.lower()
+    unit = "%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else \
+        "fps" if ("fps" in text or "frames per second" in text) else "ms"
+    op = "<=" if _LOWER_IS_ASKED.search(text) else ">=" if _HIGHER_IS_ASKED.search(text) else "=="
+    return op, value, unit
+
+
+def meets_number(sentence: str, condition: tuple[str, float, str]) -> bool:
+    """Does the sentence state a number in the condition's unit that satisfies it?"""
+    op, value, unit = condition
+    for match in _UNITS[unit].finditer(sentence):
+        number = float(next(g for g in match.groups() if g))
+        if (op == ">=" and number >= value) or (op == "<=" and number <= value) or (op == "==" and number == value):
+            return True
+    return False
+
+
 _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
                            r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
                            r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
@@ -183,7 +218,7 @@ class EvidenceScorer:
             [query_vector[None, :], self.encoder.encode(texts[1:])] if len(texts) > 1 else [query_vector[None, :]])
         # What the question asks about: its topic minus the conditions that exclude something
         # ("…rather than recognize speech"): those words need not (and should not) appear.
-        positive = [a for a in reading.aspects if not negated_terms(a)] or [reading.topic]
+        positive = [a for a in reading.aspects if not negated_terms(a) and not number_condition(a)] or [reading.topic]
         topic_terms = self.terms(" ".join(positive))
         aspect_texts = texts[1:] or [reading.topic]
         aspect_terms = [self.terms(a) for a in aspect_texts]
@@ -191,7 +226,8 @@ class EvidenceScorer:
         # Each aspect may also be met in the words the field uses for it (rag.lexicon).
         # Only for list questions: a look-up names its own thing ("a keep/drop token classifier")
         # and must not be widened to a whole family of methods.
-        variants = [[] if negated_terms(a) or reading.shape != "list" else equivalents(a) for a in aspect_texts]
+        variants = [[] if negated_terms(a) or number_condition(a) or reading.shape != "list" else equivalents(a)
+                    for a in aspect_texts]
         flat = [v for vs in variants for v in vs]
         variant_vectors = self.encoder.encode(flat) if flat else None
         aspect_variants, at = [], 0
@@ -217,9 +253,15 @@ class EvidenceScorer:
             aspect_scores, aspect_best = [], []
             for text, forms in zip(aspect_texts, aspect_variants):
                 excluded = negated_terms(text)
+                number = number_condition(text)
                 per, paper_hit = None, 0.0
                 for terms, vector in forms:
-                    if excluded:
+                    if number:  # met by a sentence whose numbers satisfy it and that is on the topic
+                        lexical_hits = np.array([float(meets_number(s, number)) * min(1.0, 2 * self.coverage(topic_terms, t))
+                                                 for s, t in zip(sentences, tokens)])
+                        hit_here = float(lexical_hits.max()) if len(lexical_hits) else 0.0
+                        vector = vectors[0]  # the number alone has no meaning to compare: the topic's
+                    elif excluded:
                         lexical_hits = np.array([float(says_without(s, excluded)) for s in sentences])
                         hit_here = float(says_without(hit.paper.title, excluded) or bool(lexical_hits.any()))
                     else:

@@ -102,7 +102,7 @@ class Settings(BaseModel):
         "evals/calibrate_evidence.py, see evals/README.md.",
     )
     list_margin: float = Field(
-        default=0.12, ge=0.0, le=2.0,
+        default=0.1, ge=0.0, le=2.0,
         description="List questions: a paper matches when its evidence is within this of the best "
         "paper's (and stands out from the pool by list_min_strength).",
     )

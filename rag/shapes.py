@@ -72,7 +72,20 @@ def strip_list_lead(question: str) -> str:
     return body or q.strip(" ?.!")
 
 
+# A condition on a number: "of 85% or higher", "to 4 bits or fewer", "faster than 100 frames per second".
+NUMBER_CONDITION = re.compile(
+    r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
+    r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smaller|slower|better)\s+than\s+|"
+    r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+)?"
+    r"\d+(?:\.\d+)?\s*(?:%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b)"
+    r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?", re.I)
+
+
 def aspects_of(topic: str) -> tuple[str, ...]:
+    number = NUMBER_CONDITION.search(topic)
+    if number and number.start() > 0:  # the number's condition is an aspect of its own
+        head = aspects_of(topic[:number.start()].strip(" ,;"))
+        return (*head, number.group(0).strip())
     parts = [p.strip(" ,;") for p in _CONDITION.split(topic) if p.strip(" ,;")]
     parts = [p for p in parts if len(re.findall(r"\w{3,}", p)) >= 1]
     return tuple(parts) or (topic,)

@@ -227,3 +227,23 @@ def test_citations_come_from_the_markers_the_answerer_produced(pipeline, monkeyp
     # a "[7]" inside a quoted abstract sentence is text, not a citation
     monkeypatch.setattr(rag.pipeline, "re", None, raising=False)  # the pipeline no longer parses the text
     assert pipeline.ask("Which methods prune tokens without fine-tuning?").markers == [1, 2]
+
+
+@pytest.mark.parametrize("question, condition, sentence, meets", [
+    ("Which papers report an ImageNet top-1 accuracy of 85% or higher?", "of 85% or higher",
+     "It achieves 87.3% top-1 accuracy on ImageNet-1K.", True),
+    ("Which papers report an ImageNet top-1 accuracy of 85% or higher?", "of 85% or higher",
+     "It reaches 84.1% top-1 accuracy on ImageNet.", False),
+    ("Are there papers that quantize vision transformers to 4 bits or fewer?", "to 4 bits or fewer",
+     "We quantize ViTs to W4A4 and even 2-bit weights.", True),
+    ("Are there papers that quantize vision transformers to 4 bits or fewer?", "to 4 bits or fewer",
+     "Our 8-bit quantization keeps accuracy.", False),
+    ("Which trackers run faster than 100 frames per second?", "faster than 100 frames per second",
+     "It runs at 108 FPS on a T4 GPU.", True),
+])
+def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
+    from rag.relevance import meets_number, number_condition
+
+    reading = read_question(question)
+    assert reading.aspects[-1] == condition and len(reading.aspects) == 2
+    assert meets_number(sentence, number_condition(condition)) is meets
