@@ -54,17 +54,8 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape,
                          "strength": evidence_strength(judged), "n_gold": len(gold),
-                         "features": features(judged),
                          "pool": [((j.match - median) / spread, j.match, j.paper.title in gold) for j in judged]})
     return rows
-
-
-def features(judged) -> dict:
-    """What else could tell answerable from unanswerable, for the record."""
-    dense = np.array([j.dense for j in judged])
-    return {"coverage": max(j.coverage for j in judged[:3]), "dense": float(dense[:3].max()),
-            "dense_median": float(np.median(dense)), "match": max(j.match for j in judged[:3]),
-            "match_median": float(np.median([j.match for j in judged]))}
 
 
 def list_scores(rows: list[dict], margin: float, min_strength: float) -> tuple[float, float]:

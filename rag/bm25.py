@@ -246,16 +246,6 @@ class BM25Index:
         df = 0 if term_id is None else self.df(term_id)
         return float(np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
 
-    def term_coverage(self, query: str, text: str) -> float:
-        """Share of the query's terms, weighted by idf, that also occur in `text`."""
-        terms = set(self.tokenizer(query))
-        if not terms:
-            return 0.0
-        present = set(self.tokenizer(text))
-        weights = {t: self.idf(t) for t in terms}
-        total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
-
     def source_files(self) -> list[str]:
         """The corpus file names the chunks came from (the filter masks' names)."""
         return sorted(name[4:] for name in self.masks if name.startswith("src:"))

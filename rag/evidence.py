@@ -104,7 +104,6 @@ class EvidenceStore:
     def __init__(self, catalog, encoder):
         self.catalog = catalog
         self.encoder = encoder
-        self.encoded_on_the_fly = 0  # sentences the index lacked (a sign to re-ingest)
 
     def load(self, papers: Sequence[Paper]) -> dict[str, PaperEvidence]:
         stored = self.catalog.evidence([p.paper_id for p in papers])
@@ -121,7 +120,6 @@ class EvidenceStore:
             units = [evidence_sentences(p) or [p.abstract or p.title] for p in missing]
             flat = [s for u in units for s in u]
             encoded = self.encoder.encode(flat)
-            self.encoded_on_the_fly += len(flat)
             at = 0
             for paper, sentences in zip(missing, units):
                 out[paper.paper_id] = PaperEvidence(sentences, encoded[at:at + len(sentences)])

@@ -16,7 +16,7 @@ abstention; the pipeline does, before calling it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.citations import with_markers
 from rag.relevance import Judged, sentence_kind
@@ -49,7 +49,6 @@ def paper_name(paper) -> str:
 class ExtractiveAnswer:
     text: str
     markers: list[int]  # the source ranks cited, in order of first appearance
-    evidence: dict[int, list[int]] = field(default_factory=dict)  # source rank -> sentence indexes quoted
     form: str = "single"  # the shape it was composed for (an LLM is asked for the same)
 
 
@@ -69,7 +68,7 @@ class Composer:
         return " ".join(with_markers(judged.sentences[i], [rank]) for i in indexes)
 
     def result(self, lines: list[str]) -> ExtractiveAnswer:
-        return ExtractiveAnswer(text="\n".join(lines), markers=list(self.quoted), evidence=dict(self.quoted))
+        return ExtractiveAnswer(text="\n".join(lines), markers=list(self.quoted))
 
     # -- choosing sentences ------------------------------------------------------------
     def pick(self, judged: Judged, quota: int, lead_with_number: bool = False) -> list[int]:

@@ -58,16 +58,16 @@ FORMS = ("list", "single", "quantity", "comparison", "explanation")
 EVIDENCE_SENTENCES = 4  # per source, when whole abstracts do not fit
 
 
-def source_block(prompts_dir, judged, whole: bool) -> str:
-    """One numbered source: its whole abstract, or its best sentences numbered in abstract order."""
-    if whole:
-        body = judged.paper.abstract
-    else:
-        picked = sorted(judged.best_sentences(EVIDENCE_SENTENCES)) or [0]
-        body = "\n".join(f"{n}. {judged.sentences[i]}" for n, i in enumerate(picked, start=1) if i < len(judged.sentences))
-        body = body or judged.paper.abstract
+def source_block(prompts_dir, judged, body: str) -> str:
+    """One numbered source block with `body` as its abstract."""
     return render(prompts_dir, "source.txt", marker=judged.hit.rank, title=neutralise(judged.paper.title),
                   abstract=neutralise(body))
+
+
+def evidence_body(judged) -> str:
+    """A source's best sentences, numbered, in abstract order."""
+    picked = sorted(judged.best_sentences(EVIDENCE_SENTENCES)) or [0]
+    return "\n".join(f"{n}. {judged.sentences[i]}" for n, i in enumerate(picked, start=1)) or judged.paper.abstract
 
 
 def build_prompt(question: str, sources: list, context_tokens: int, max_tokens: int, prompts_dir,
@@ -85,23 +85,21 @@ def build_prompt(question: str, sources: list, context_tokens: int, max_tokens: 
                       max_sentences=MAX_SENTENCES, form=form_text)
 
     budget = int(context_tokens * SAFETY) - max_tokens - count_tokens(system) - count_tokens(user([])) - 16
-    whole = [source_block(prompts_dir, j, True) for j in sources]
-    blocks = whole if sum(count_tokens(b) for b in whole) <= budget else [source_block(prompts_dir, j, False) for j in sources]
+    whole = [source_block(prompts_dir, j, j.paper.abstract) for j in sources]
+    blocks = whole if sum(count_tokens(b) for b in whole) <= budget else [
+        source_block(prompts_dir, j, evidence_body(j)) for j in sources]
     kept, seen = [], []
     for judged, text in zip(sources, blocks):
         cost = count_tokens(text)
         if cost > budget and not seen:  # the top source alone is too long: keep whole sentences
             sentences: list[str] = []
             for sentence in judged.sentences:
-                candidate = render(prompts_dir, "source.txt", marker=judged.hit.rank, title=neutralise(judged.paper.title),
-                                   abstract=neutralise(" ".join(sentences + [sentence])))
-                if count_tokens(candidate) > budget:
+                if count_tokens(source_block(prompts_dir, judged, " ".join(sentences + [sentence]))) > budget:
                     break
                 sentences.append(sentence)
             if not sentences:
                 break
-            text = render(prompts_dir, "source.txt", marker=judged.hit.rank, title=neutralise(judged.paper.title),
-                          abstract=neutralise(" ".join(sentences)))
+            text = source_block(prompts_dir, judged, " ".join(sentences))
             cost = count_tokens(text)
         elif cost > budget:
             break  # this and every lower-ranked source are dropped

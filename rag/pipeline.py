@@ -155,6 +155,7 @@ class Pipeline:
         for rank, item in enumerate(sources, start=1):
             item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
         return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None)
+
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             filters: Filters | None = None) -> Answer:
         event: dict = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.conditions import meets_number, negated_terms, number_condition, says_without
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
 from rag.lexicon import equivalents
@@ -34,8 +35,8 @@ from rag.shapes import Reading
 LEXICAL_WEIGHT = 0.4  # sentence score = 0.6 * cosine + 0.4 * term coverage
 PAPER_TERMS_WEIGHT = 0.3  # an aspect's score also counts its terms anywhere in the paper
 BACKGROUND_PENALTY = 0.08
-RETRIEVAL_WEIGHT = 0.5
-EVIDENCE_GAP_WEIGHT = 0.5  # abstention: coverage + 0.5 * (match - pool median); evals/calibrate_evidence.py  # relevance = 0.5 * fused retrieval score + 0.5 * match / best match
+RETRIEVAL_WEIGHT = 0.5  # relevance = 0.5 * fused retrieval score + 0.5 * match / best match
+EVIDENCE_GAP_WEIGHT = 0.5  # abstention: coverage + 0.5 * (match - pool median); evals/calibrate_evidence.py
 
 # Words that ask rather than describe: they must not count as the question's terms.
 ASKING_WORDS = ("which what who whom whose where when how why paper papers work works method methods approach "
@@ -53,77 +54,6 @@ _BACKGROUND = re.compile(
     r"despite (?:the|their|its)|although|while (?:\w+ ){0,4}(?:has|have|is|are)|"
     r"(?:\w+ ){0,8}(?:remains?|is|are) (?:still )?(?:a )?(?:challenging|an open|largely unexplored|limited|"
     r"unclear|costly|expensive|prohibitive|difficult))", re.IGNORECASE)
-# A condition that excludes something ("without fine-tuning", "no labels"): a sentence meets it
-# only by saying so, never by mentioning the excluded thing — that is usually the opposite.
-_NEGATED_ASPECT = re.compile(r"^(?:without|with no|no|not|free of|rather than|instead of|other than|except|but not|and not)\b\s*", re.I)
-_NEGATION_CUE = r"(?:without|no|not|never|free of|w/o|eliminat\w*|avoid\w*|dispens\w* with|removing the need for)"
-# How abstracts say "no training needed" without the question's words (a question's "without
-# fine-tuning" is met by "off-the-shelf" or "training-free").
-_TRAINING = re.compile(r"^(?:re-?)?(?:train|fine-?tun|finetun|tun|learn|optimi[sz]|updat|gradient)", re.I)
-_NO_TRAINING = re.compile(
-    r"(?<!with and )(?<!both )\b(?:training[- ]free|tuning[- ]free|off[- ]the[- ]shelf|plug[- ]and[- ]play|"
-    r"zero[- ]shot (?:method|approach|manner|fashion|way|setting|framework|technique|pruning|merging|compression|quantization)|"
-    r"without (?:any |additional |extra |further |model |the need for |requiring )*(?:re-?)?(?:training|fine-?tuning|retraining|tuning)|"
-    r"no (?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning|tuning)|"
-    r"(?:does|do|did) not (?:require|need) (?:any )?(?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning))\b", re.I)
-
-
-def negated_terms(aspect: str) -> list[str] | None:
-    """The excluded words of a negated condition ("without fine-tuning" -> ["fine-tuning"]), else None."""
-    match = _NEGATED_ASPECT.match(aspect.strip())
-    if not match:
-        return None
-    rest = aspect.strip()[match.end():]
-    words = re.findall(r"[\w-]{3,}", rest)
-    return [w for w in words if w.lower() not in ("any", "the", "additional", "extra", "further", "model", "models")] or None
-
-
-def says_without(sentence: str, excluded: list[str]) -> bool:
-    """Does the sentence state the absence of the excluded thing?"""
-    if any(_TRAINING.match(w) for w in excluded) and _NO_TRAINING.search(sentence):
-        return True
-    for word in excluded:
-        stem = re.escape(word.lower()[: max(4, len(word) - 3)])
-        if re.search(rf"(?<!with and )(?<!both )\b{_NEGATION_CUE}\s+(?:\w+[\s-]+){{0,3}}?{stem}|\b{stem}[\w-]*[- ]free\b", sentence, re.I):
-            return True
-    return False
-
-
-_UNITS = {  # unit -> how sentences write numbers in it
-    "%": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\?%|percent\b)", re.I),
-    "bit": re.compile(r"(\d+)\s*-?\s*bits?\b|\bW(\d+)A\d+|\bINT(\d+)\b|\bFP(\d+)\b", re.I),
-    "fps": re.compile(r"(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
-    "ms": re.compile(r"(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
-}
-_LOWER_IS_ASKED = re.compile(r"\b(?:fewer|less|lower|smaller|slower|below|under|at most|up to)\b", re.I)
-_HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceeding)\b", re.I)
-
-
-def number_condition(aspect: str) -> tuple[str, float, str] | None:
-    """'of 85% or higher' -> ('>=', 85.0, '%'); '4 bits or fewer' -> ('<=', 4.0, 'bit')."""
-    from rag.shapes import NUMBER_CONDITION
-
-    match = NUMBER_CONDITION.fullmatch(aspect.strip())
-    if not match:
-        return None
-    value = float(re.search(r"\d+(?:\.\d+)?", aspect).group(0))
-    text = aspect.lower()
-    unit = "%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else \
-        "fps" if ("fps" in text or "frames per second" in text) else "ms"
-    op = "<=" if _LOWER_IS_ASKED.search(text) else ">=" if _HIGHER_IS_ASKED.search(text) else "=="
-    return op, value, unit
-
-
-def meets_number(sentence: str, condition: tuple[str, float, str]) -> bool:
-    """Does the sentence state a number in the condition's unit that satisfies it?"""
-    op, value, unit = condition
-    for match in _UNITS[unit].finditer(sentence):
-        number = float(next(g for g in match.groups() if g))
-        if (op == ">=" and number >= value) or (op == "<=" and number <= value) or (op == "==" and number == value):
-            return True
-    return False
-
-
 _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
                            r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
                            r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
@@ -158,7 +88,6 @@ class Judged:
     aspect_scores: list[float] = field(default_factory=list)
     aspect_best: list[int] = field(default_factory=list)  # per aspect: its best sentence (-1: the title)
     relevance: float = 0.0
-    dense: float = 0.0  # best sentence's cosine similarity to the question's topic
     coverage: float = 0.0  # idf-weighted share of the topic's terms found anywhere in the paper
 
     @property
@@ -276,7 +205,6 @@ class EvidenceScorer:
                 aspect_best.append(best)
             judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
                                  match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best,
-                                 dense=float(dense.max()) if len(dense) else 0.0,
                                  coverage=self.coverage(topic_terms, paper_tokens)))
         top = max((j.match for j in judged), default=0.0)
         for j in judged:

@@ -116,8 +116,3 @@ def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> R
     if history:
         return Reading(shape="followup", topic=reading.topic, aspects=reading.aspects)
     return reading
-
-
-def answer_form(reading: Reading, question: str) -> str:
-    """The form an answer takes: a follow-up is answered as its own words ask."""
-    return shape_of(question) if reading.shape == "followup" else reading.shape

@@ -12,7 +12,8 @@ from rag.corpus import load_corpus
 from rag.extractive import short_name
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
-from rag.relevance import is_background, negated_terms, says_without
+from rag.conditions import negated_terms, says_without
+from rag.relevance import is_background
 from rag.sentences import is_boilerplate, split_sentences
 from rag.settings import Settings
 from rag.shapes import read_question, shape_of
@@ -242,7 +243,7 @@ def test_citations_come_from_the_markers_the_answerer_produced(pipeline, monkeyp
      "It runs at 108 FPS on a T4 GPU.", True),
 ])
 def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
-    from rag.relevance import meets_number, number_condition
+    from rag.conditions import meets_number, number_condition
 
     reading = read_question(question)
     assert reading.aspects[-1] == condition and len(reading.aspects) == 2
