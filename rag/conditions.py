@@ -48,11 +48,12 @@ def says_without(sentence: str, excluded: list[str]) -> bool:
     return False
 
 
+_SERIES = r"(?:\d+(?:\.\d+)?\s*/\s*)*"  # "108 / 74 FPS": each number of the series is in the unit
 _UNITS = {  # unit -> how sentences write numbers in it
     "%": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\?%|percent\b)", re.I),
     "bit": re.compile(r"(\d+)\s*-?\s*bits?\b|\bW(\d+)A\d+|\bINT(\d+)\b|\bFP(\d+)\b", re.I),
-    "fps": re.compile(r"(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
-    "ms": re.compile(r"(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
+    "fps": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
+    "ms": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
 }
 _LOWER_IS_ASKED = re.compile(r"\b(?:fewer|less|lower|smaller|slower|below|under|at most|up to)\b", re.I)
 _HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceeding)\b", re.I)
@@ -75,7 +76,10 @@ def meets_number(sentence: str, condition: tuple[str, float, str]) -> bool:
     """Does the sentence state a number in the condition's unit that satisfies it?"""
     op, value, unit = condition
     for match in _UNITS[unit].finditer(sentence):
-        number = float(next(g for g in match.groups() if g))
-        if (op == ">=" and number >= value) or (op == "<=" and number <= value) or (op == "==" and number == value):
-            return True
+        numbers = [float(next(g for g in match.groups() if g))]
+        if unit in ("fps", "ms"):
+            numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", match.group(0))]
+        for number in numbers:
+            if (op == ">=" and number >= value) or (op == "<=" and number <= value) or (op == "==" and number == value):
+                return True
     return False

@@ -57,6 +57,18 @@ _BACKGROUND = re.compile(
 _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
                            r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
                            r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
+# Spellings of one term that the index's tokenizer keeps apart: a plural acronym ("FPGAs",
+# "LLMs": the stemmer leaves "fpgas" whole) and a name with a hyphenated number
+# ("FlashAttention-2" loses its "2" and becomes "flashattent"; "FlashAttention2" does not).
+_ACRONYM_PLURAL = re.compile(r"\b([A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)s\b")
+_HYPHENATED_NUMBER = re.compile(r"(?<=[A-Za-z])-(?=\d)")
+
+
+def term_spelling(text: str) -> str:
+    """'FPGAs' -> 'FPGA', 'FlashAttention-2' -> 'FlashAttention2' (for matching terms only)."""
+    return _HYPHENATED_NUMBER.sub("", _ACRONYM_PLURAL.sub(r"\1", text))
+
+
 _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
 
@@ -106,7 +118,7 @@ class EvidenceScorer:
     def __init__(self, bm25, encoder):
         self.bm25 = bm25
         self.encoder = encoder
-        self.tokenize = bm25.tokenizer
+        self.tokenize = lambda text: bm25.tokenizer(term_spelling(text))
         self.asking = set(self.tokenize(ASKING_WORDS))
 
     def terms(self, text: str) -> dict[str, float]:
@@ -142,14 +154,14 @@ class EvidenceScorer:
     def judge(self, reading: Reading, query: str, query_vector: np.ndarray, hits: list[Hit],
               evidence: dict[str, PaperEvidence]) -> list[Judged]:
         """Every hit judged, best relevance first (ties keep the retrieval order)."""
-        texts = [reading.topic, *reading.aspects] if len(reading.aspects) > 1 else [reading.topic]
+        aspect_texts = list(reading.aspects) or [reading.topic]
+        texts = [reading.topic] if aspect_texts == [reading.topic] else [reading.topic, *aspect_texts]
         vectors = self.encoder.encode(texts) if reading.topic != query else np.vstack(
             [query_vector[None, :], self.encoder.encode(texts[1:])] if len(texts) > 1 else [query_vector[None, :]])
-        # What the question asks about: its topic minus the conditions that exclude something
-        # ("…rather than recognize speech"): those words need not (and should not) appear.
-        positive = [a for a in reading.aspects if not negated_terms(a) and not number_condition(a)] or [reading.topic]
+        # What the question asks about: its aspects minus the conditions that exclude something
+        # ("…without labels"): those words need not (and should not) appear.
+        positive = [a for a in aspect_texts if not negated_terms(a) and not number_condition(a)] or [reading.topic]
         topic_terms = self.terms(" ".join(positive))
-        aspect_texts = texts[1:] or [reading.topic]
         aspect_terms = [self.terms(a) for a in aspect_texts]
         aspect_vectors = vectors[1:] if len(texts) > 1 else vectors[:1]
         # Each aspect may also be met in the words the field uses for it (rag.lexicon).
@@ -185,9 +197,9 @@ class EvidenceScorer:
                 number = number_condition(text)
                 per, paper_hit = None, 0.0
                 for terms, vector in forms:
-                    if number:  # met by a sentence whose numbers satisfy it and that is on the topic
-                        lexical_hits = np.array([float(meets_number(s, number)) * min(1.0, 2 * self.coverage(topic_terms, t))
-                                                 for s, t in zip(sentences, tokens)])
+                    if number:  # met by a sentence whose numbers satisfy it, in a paper on the topic
+                        on_topic = min(1.0, 2 * self.coverage(topic_terms, paper_tokens))
+                        lexical_hits = np.array([float(meets_number(s, number)) * on_topic for s in sentences])
                         hit_here = float(lexical_hits.max()) if len(lexical_hits) else 0.0
                         vector = vectors[0]  # the number alone has no meaning to compare: the topic's
                     elif excluded:

@@ -81,10 +81,24 @@ NUMBER_CONDITION = re.compile(
     r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?", re.I)
 
 
+# An illustration ("…, for example to build QA data", "e.g. on ImageNet"): it shows what is
+# meant but is not a condition a paper must meet.
+_EXAMPLE = re.compile(r"[,;(]?\s*\b(?:for example|for instance|e\.g\.|such as for)\b.*$", re.I)
+# A contrast ("instead of stacking layers", "rather than recognize speech") names what the
+# asked-for papers replace; abstracts rarely say so, so it is not a condition to meet either.
+CONTRAST = re.compile(r"^(?:rather than|instead of|as opposed to|other than)\b", re.I)
+
+
 def aspects_of(topic: str) -> tuple[str, ...]:
+    """What a paper must meet: the topic and each condition, without illustrations and contrasts."""
+    core = _EXAMPLE.sub("", topic).strip(" ,;") or topic
+    return tuple(a for a in _split_aspects(core) if not CONTRAST.match(a)) or (core,)
+
+
+def _split_aspects(topic: str) -> tuple[str, ...]:
     number = NUMBER_CONDITION.search(topic)
     if number and number.start() > 0:  # the number's condition is an aspect of its own
-        head = aspects_of(topic[:number.start()].strip(" ,;"))
+        head = _split_aspects(topic[:number.start()].strip(" ,;"))
         return (*head, number.group(0).strip())
     parts = [p.strip(" ,;") for p in _CONDITION.split(topic) if p.strip(" ,;")]
     parts = [p for p in parts if len(re.findall(r"\w{3,}", p)) >= 1]
