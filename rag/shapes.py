@@ -83,7 +83,7 @@ NUMBER_CONDITION = re.compile(
 
 # An illustration ("…, for example to build QA data", "e.g. on ImageNet"): it shows what is
 # meant but is not a condition a paper must meet.
-_EXAMPLE = re.compile(r"[,;(]?\s*\b(?:for example|for instance|e\.g\.|such as for)\b.*$", re.I)
+_EXAMPLE = re.compile(r"[,;(]?\s*\b(?:for example|for instance|e\.g\.?)(?!\w).*$", re.I)
 # A contrast ("instead of stacking layers", "rather than recognize speech") names what the
 # asked-for papers replace; abstracts rarely say so, so it is not a condition to meet either.
 CONTRAST = re.compile(r"^(?:rather than|instead of|as opposed to|other than)\b", re.I)
