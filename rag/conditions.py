@@ -83,3 +83,59 @@ def meets_number(sentence: str, condition: tuple[str, float, str]) -> bool:
             if (op == ">=" and number >= value) or (op == "<=" and number <= value) or (op == "==" and number == value):
                 return True
     return False
+
+
+# Spellings of one term that the index's tokenizer keeps apart: a plural acronym ("FPGAs",
+# "LLMs": the stemmer leaves "fpgas" whole) and a name with a hyphenated number
+# ("FlashAttention-2" loses its "2" and becomes "flashattent"; "FlashAttention2" does not).
+_ACRONYM_PLURAL = re.compile(r"\b([A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)s\b")
+_HYPHENATED_NUMBER = re.compile(r"(?<=[A-Za-z])-(?=\d)")
+
+
+def term_spelling(text: str) -> str:
+    """'FPGAs' -> 'FPGA', 'FlashAttention-2' -> 'FlashAttention2' (for matching terms only)."""
+    return _HYPHENATED_NUMBER.sub("", _ACRONYM_PLURAL.sub(r"\1", text))
+
+
+# The names a question gives (datasets, metrics, methods: "ADE20K", "FID", "LoRA-tuned", "GPT-4"):
+# a paper that answers a look-up about them says them. A name the best paper never says is a
+# question the corpus does not answer ("What ADE20K mIoU does Segformer++ reach?" when the paper
+# reports Cityscapes only), however close the rest of the question is.
+_QUESTION_NAME = re.compile(r"\b(?:[A-Z][\w.+-]*[A-Z0-9][\w.+-]*|[A-Za-z]+[-+]?\d[\w.+-]*|[A-Z][a-z]+(?:[A-Z]\w*)+)")
+_SMALL_WORDS = {"of", "for", "from", "and", "the", "to", "with", "in", "on", "by", "a", "an"}
+
+
+def question_names(question: str) -> list[str]:
+    """'a LoRA-tuned ViT on TrackingNet' -> ['ViT', 'TrackingNet']: the names the question asks
+    about. A name with a lower-case suffix ('LoRA-tuned', 'AlphaZero-style', 'IoT-class') only
+    describes a kind of thing, in the asker's words, and is left out."""
+    names = []
+    for raw in _QUESTION_NAME.findall(question):
+        name = raw.rstrip(".,;:?!")
+        if re.search(r"-[a-z]+$", name) or len(name) < 2:
+            continue
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def says_name(text: str, name: str) -> bool:
+    """Does the text say the name — as written (plural or hyphenated spellings aside), or, for an
+    acronym, spelled out ('ACE' = 'angiotensin-converting enzyme')?"""
+    if term_spelling(name).lower() in term_spelling(text).lower():
+        return True
+    if re.fullmatch(r"[A-Z]{2,6}", name):
+        words = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SMALL_WORDS]
+        initials = "".join(w[0].upper() for w in words)
+        return name in initials and _spelled_out(words, name)
+    return False
+
+
+def _spelled_out(words: list[str], acronym: str) -> bool:
+    n = len(acronym)
+    return any("".join(w[0].upper() for w in words[i:i + n]) == acronym for i in range(len(words) - n + 1))
+
+
+def missing_names(question: str, text: str) -> list[str]:
+    """The names the question gives that the text never says."""
+    return [name for name in question_names(question) if not says_name(text, name)]

@@ -147,7 +147,8 @@ class Pipeline:
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
         judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
-        matches = list_matches(judged, self.settings.list_margin, self.settings.list_min_strength) if form == "list" else []
+        matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
+                               self.settings.list_min_coverage) if form == "list" else []
         chosen = {id(j) for j in matches}
         ordered = matches + [j for j in judged if id(j) not in chosen]  # a list answer's matches come first
         # A list answer names every match up to list_max, even past k (sources are "at least k").
@@ -168,6 +169,7 @@ class Pipeline:
         """Events: {"type": "sources", "hits"}, {"type": "sentence", "text", "end"}…, {"type": "answer", "answer"}."""
         from rag.answering import answer_events
         from rag.extractive import compose
+        from rag.relevance import unsaid_names
         from rag.shapes import read_question
 
         started, load_before = time.perf_counter(), self.load_ms
@@ -193,8 +195,12 @@ class Pipeline:
                         llm=backend.name if backend else EXTRACTIVE, timings_ms={}, support=ranking.strength,
                         retrieval_query=query if query != question else None,
                         shape="followup" if history else form)
+        unsaid = unsaid_names(form, question, ranking.sources) \
+            if self.settings.abstain_on_unsaid_names and not history else []
         if ranking.strength is None or ranking.strength < self.settings.abstain_threshold:
             self.abstain(answer, "retrieval")
+        elif unsaid:
+            self.abstain(answer, "names", unsaid)
         else:
             shown = [j for j in ranking.sources if any(j is m for m in ranking.matches)]
             if form == "list":
@@ -224,11 +230,14 @@ class Pipeline:
             choices = ", ".join(known[:10]) + (f" (and {len(known) - 10} more)" if len(known) > 10 else "")
             raise UsageError(f"no corpus file named {unknown[0]!r} in the index: choose from {choices}")
 
-    def abstain(self, answer: Answer, reason: str) -> None:
+    def abstain(self, answer: Answer, reason: str, names: Sequence[str] = ()) -> None:
         from rag.prompts import render
 
         answer.abstained, answer.abstain_reason, answer.markers = True, reason, []
-        answer.answer = render(self.settings.prompts_dir, "abstain.txt", paper_count=self.index.catalog.count_papers())
+        count = self.index.catalog.count_papers()
+        answer.answer = render(self.settings.prompts_dir, "abstain_names.txt", paper_count=count,
+                               names=" or ".join(names)) if names else \
+            render(self.settings.prompts_dir, "abstain.txt", paper_count=count)
 
     def stamp(self) -> dict:
         meta = self.index.catalog.all_meta()

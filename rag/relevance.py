@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.conditions import meets_number, negated_terms, number_condition, says_without
+from rag.conditions import meets_number, missing_names, negated_terms, number_condition, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
 from rag.lexicon import equivalents
@@ -57,18 +57,6 @@ _BACKGROUND = re.compile(
 _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
                            r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
                            r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
-# Spellings of one term that the index's tokenizer keeps apart: a plural acronym ("FPGAs",
-# "LLMs": the stemmer leaves "fpgas" whole) and a name with a hyphenated number
-# ("FlashAttention-2" loses its "2" and becomes "flashattent"; "FlashAttention2" does not).
-_ACRONYM_PLURAL = re.compile(r"\b([A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)s\b")
-_HYPHENATED_NUMBER = re.compile(r"(?<=[A-Za-z])-(?=\d)")
-
-
-def term_spelling(text: str) -> str:
-    """'FPGAs' -> 'FPGA', 'FlashAttention-2' -> 'FlashAttention2' (for matching terms only)."""
-    return _HYPHENATED_NUMBER.sub("", _ACRONYM_PLURAL.sub(r"\1", text))
-
-
 _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
 
@@ -244,11 +232,26 @@ def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
     return max(j.coverage + EVIDENCE_GAP_WEIGHT * (j.match - median) for j in judged[:depth])
 
 
-def list_matches(judged: list[Judged], margin: float, min_strength: float) -> list[Judged]:
-    """The papers that meet the question: within `margin` of the best match and standing out
-    from the pool by at least `min_strength` deviations. In relevance order."""
+def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float) -> list[Judged]:
+    """The papers that meet the question, in relevance order: each stands out from the pool (its
+    match at least `min_strength` deviations above the median, and at least `relative` of the best
+    paper's lead — relative, so one paper that restates the question word for word does not push
+    the others out) and holds at least `min_coverage` of what the best-covering paper holds of the
+    question's terms (a paper near the topic but without its specific terms is not a match)."""
     if not judged:
         return []
-    top = max(j.match for j in judged)
     median, spread = pool_spread(judged)
-    return [j for j in judged if j.match >= top - margin and (j.match - median) / spread >= min_strength]
+    lead = max((j.match - median) / spread for j in judged)
+    covered = max(j.coverage for j in judged)
+    return [j for j in judged if (j.match - median) / spread >= max(min_strength, relative * lead)
+            and j.coverage >= min_coverage * covered]
+
+
+def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
+    """The names a look-up asks about ("ADE20K", "FID", "TrackingNet") that the paper it would be
+    answered from never says: for a single, quantity or explanation question the top source; for
+    a comparison, each name by any of the top `depth`. Lists are judged on their evidence instead."""
+    if not judged or form not in ("single", "quantity", "explanation", "comparison"):
+        return []
+    papers = [j.paper for j in judged[:depth]] if form == "comparison" else [judged[0].paper]
+    return missing_names(question, " ".join(f"{p.title}. {p.abstract}" for p in papers))

@@ -101,15 +101,25 @@ class Settings(BaseModel):
         "the candidate pool's median) is under this; calibrated on two corpora with "
         "evals/calibrate_evidence.py, see evals/README.md.",
     )
-    list_margin: float = Field(
-        default=0.1, ge=0.0, le=2.0,
-        description="List questions: a paper matches when its evidence is within this of the best "
-        "paper's (and stands out from the pool by list_min_strength).",
+    abstain_on_unsaid_names: bool = Field(
+        default=True,
+        description="Abstain on a look-up (single, quantity, explanation, comparison) that names something "
+        "(a dataset, metric or method: 'ADE20K', 'FID') the paper it would be answered from never says.",
+    )
+    list_relative: float = Field(
+        default=0.6, ge=0.0, le=1.0,
+        description="List questions: a paper matches when its evidence stands out from the pool by at least "
+        "this share of the best paper's lead (and by list_min_strength, and covers list_min_coverage).",
     )
     list_min_strength: float = Field(
         default=3.0, ge=-100.0, le=100.0,
         description="List questions: a matching paper's evidence stands out from the pool by at least "
         "this many median absolute deviations.",
+    )
+    list_min_coverage: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="List questions: a matching paper holds at least this share of what the best-covering "
+        "paper holds of the question's terms (idf-weighted).",
     )
     list_max: int = Field(
         default=10, ge=1, le=200,

@@ -55,7 +55,7 @@ def pipeline(tmp_path, fake_encoder):
     folder.mkdir()
     (folder / "a.txt").write_text(daily_dump(PRUNING))
     # thresholds for the fake encoder's scale (the shipped ones are calibrated for the real model)
-    settings = Settings.build(corpus=[folder], abstain_threshold=0.0, list_min_strength=0.0, list_margin=0.3)
+    settings = Settings.build(corpus=[folder], abstain_threshold=0.0, list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
     ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
     return Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
 
@@ -163,7 +163,7 @@ def test_a_list_answer_counts_the_papers_that_meet_topic_and_condition(pipeline)
 
 
 def test_a_list_with_more_matches_than_shown_says_how_many_and_how_to_see_all(pipeline):
-    pipeline.settings = pipeline.settings.model_copy(update={"list_max": 1, "list_margin": 0.5})
+    pipeline.settings = pipeline.settings.model_copy(update={"list_max": 1, "list_relative": 0.0})
     answer = pipeline.ask("Which papers prune tokens?", k=1)
     count = answer.matches["count"]
     assert count > 1 and answer.matches["shown"] == 1 == len(answer.citations)
