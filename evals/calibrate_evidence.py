@@ -7,7 +7,10 @@ absolute deviations) and, for list questions, every pool paper's match score and
 gold. It then sweeps:
 - `abstain_threshold`: answerable kept vs unanswerable refused, per index (a threshold that
   only works on one corpus's scale shows up here);
-- `list_margin` x `list_min_strength`: recall and precision of the papers a list answer names.
+- `list_relative` x `list_min_coverage` (x `list_min_strength`): recall and precision of the
+  papers a list answer names (rag.relevance.list_matches).
+A look-up that names something its answering paper never says is refused whatever its strength
+(rag.relevance.unsaid_names); the abstention tables count those refusals too.
 Calibrate on the calibration split only (evals/qa/calib.jsonl and the second corpus); run it
 on the dev set only to report, never to choose. Usage (INDEX_DIR=QA_FILE[,QA_FILE…], repeatable):
 
@@ -24,13 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from rag.pipeline import Pipeline, standalone_query
-from rag.relevance import evidence_strength, pool_spread
+from rag.relevance import evidence_strength, pool_spread, unsaid_names
 from rag.settings import Settings
 from rag.shapes import read_question
 
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65, 0.7)  # abstention (evidence strength)
-STRENGTHS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)  # list answers: pool deviations
-MARGINS = (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+STRENGTHS = (0.0, 2.0, 3.0, 4.0)  # list answers: pool deviations
+RELATIVES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # list answers: share of the best paper's lead
+COVERAGES = (0.0, 0.4, 0.5, 0.6, 0.7)  # list answers: share of the best coverage of the question's terms
 SINGLE_MARGINS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15)  # relevance_margin: other papers a look-up quotes
 
 
@@ -54,15 +58,17 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape,
                          "strength": evidence_strength(judged), "n_gold": len(gold),
-                         "pool": [((j.match - median) / spread, j.match, j.paper.title in gold) for j in judged]})
+                         "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
+                         "pool": [((j.match - median) / spread, j.match, j.paper.title in gold, j.coverage) for j in judged]})
     return rows
 
 
-def list_scores(rows: list[dict], margin: float, min_strength: float) -> tuple[float, float]:
+def list_scores(rows: list[dict], relative: float, min_strength: float, min_coverage: float) -> tuple[float, float]:
     recalls, precisions = [], []
     for row in rows:
-        top = max(m for _, m, _ in row["pool"])
-        named = [gold for z, m, gold in row["pool"] if m >= top - margin and z >= min_strength]
+        lead = max(z for z, *_ in row["pool"])
+        covered = max(c for *_, c in row["pool"])
+        named = [gold for z, _, gold, c in row["pool"] if z >= max(min_strength, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])
         precisions.append(sum(named) / len(named) if named else 0.0)
     return float(np.mean(recalls)), float(np.mean(precisions))
@@ -86,16 +92,20 @@ def single_table(rows: list[dict], max_papers: int = 4) -> None:
         for row in looks:
             top = row["pool"][0][1]
             chosen = [row["pool"][0]] + [p for p in row["pool"][1:] if p[1] >= top - margin][: max_papers - 1]
-            hits = sum(gold for _, _, gold in chosen)
+            hits = sum(p[2] for p in chosen)
             precision.append(hits / len(chosen))
             recall.append(hits / row["n_gold"])
             count.append(len(chosen))
         print(f"| {margin:g} | {np.mean(precision):.3f} | {np.mean(recall):.3f} | {np.mean(count):.2f} |")
 
 
+def answered(row: dict, threshold: float) -> bool:
+    return row["strength"] >= threshold and not row["unsaid"]
+
+
 def kept_refused(rows: list[dict], threshold: float) -> tuple[float, float]:
-    kept = [r["strength"] >= threshold for r in rows if r["answerable"]]
-    refused = [r["strength"] < threshold for r in rows if not r["answerable"]]
+    kept = [answered(r, threshold) for r in rows if r["answerable"]]
+    refused = [not answered(r, threshold) for r in rows if not r["answerable"]]
     return (float(np.mean(kept)) if kept else 1.0), (float(np.mean(refused)) if refused else 1.0)
 
 
@@ -134,8 +144,8 @@ def abstention_table(rows: list[dict], which: str) -> None:
             mine = [r for r in rows if r["index"] == index]
             ans = [r for r in mine if r["answerable"]]
             una = [r for r in mine if not r["answerable"]]
-            kept = sum(r["strength"] >= threshold for r in ans) / max(len(ans), 1)
-            refused = sum(r["strength"] < threshold for r in una) / max(len(una), 1)
+            kept = sum(answered(r, threshold) for r in ans) / max(len(ans), 1)
+            refused = sum(not answered(r, threshold) for r in una) / max(len(una), 1)
             cells.append(f"{kept:.1%} / {refused:.1%} (n {len(ans)}/{len(una)})")
         print(f"| {threshold:g} | " + " | ".join(cells) + " |")
     if rows:
@@ -153,19 +163,22 @@ def list_table(rows: list[dict]) -> None:
     if not lists:
         return
     print(f"\n## List answers ({len(lists)} questions): recall / precision of the papers named\n")
-    print("| margin | " + " | ".join(f"strength ≥ {s:g}" for s in STRENGTHS) + " |")
-    print("|---|" + "---|" * len(STRENGTHS))
     best = None
-    for margin in MARGINS:
-        cells = []
-        for strength in STRENGTHS:
-            recall, precision = list_scores(lists, margin, strength)
-            cells.append(f"{recall:.2f} / {precision:.2f}")
-            f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
-            if best is None or f1 > best[0]:
-                best = (f1, margin, strength, recall, precision)
-        print(f"| {margin:g} | " + " | ".join(cells) + " |")
-    print(f"\nbest F1 {best[0]:.3f}: margin {best[1]:g}, strength {best[2]:g} (recall {best[3]:.2f}, precision {best[4]:.2f})")
+    for strength in STRENGTHS:
+        print(f"\nlist_min_strength {strength:g}\n")
+        print("| relative \\ min coverage | " + " | ".join(f"{c:g}" for c in COVERAGES) + " |")
+        print("|---|" + "---|" * len(COVERAGES))
+        for relative in RELATIVES:
+            cells = []
+            for coverage in COVERAGES:
+                recall, precision = list_scores(lists, relative, strength, coverage)
+                cells.append(f"{recall:.2f} / {precision:.2f}")
+                f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+                if best is None or f1 > best[0] + 1e-9:
+                    best = (f1, relative, strength, coverage, recall, precision)
+            print(f"| {relative:g} | " + " | ".join(cells) + " |")
+    print(f"\nbest F1 {best[0]:.3f}: relative {best[1]:g}, strength {best[2]:g}, coverage {best[3]:g} "
+          f"(recall {best[4]:.2f}, precision {best[5]:.2f})")
 
 
 def main() -> None:
