@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import PROJECT, SHIPPED_CORPUS
+from fakes import PROJECT, SHIPPED_CORPUS
 from rag.corpus import load_corpus
 
 TYPES = {"single", "multi", "list", "numeric", "comparative", "unanswerable", "followup"}

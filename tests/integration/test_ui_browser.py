@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT
-from fakes import free_port
+from fakes import PROJECT, free_port
 from rag.settings import Settings
 
 pytestmark = pytest.mark.integration
