@@ -1,4 +1,4 @@
-"""The shipped QA sets are valid (CONTRACTS.md §4) and their gold titles are real papers."""
+"""The shipped QA sets are valid (docs/contracts.md §4) and their gold titles are real papers."""
 
 import json
 
