@@ -16,6 +16,12 @@ import pytest
 from fakes import PAPERS, FakeEncoder, daily_dump
 
 
+def pytest_addoption(parser):
+    parser.addoption("--require-browser", action="store_true",
+                     help="Fail the browser tests when Chromium is missing instead of skipping them "
+                          "(`make test` as root and CI, where `make setup-browser` has installed it).")
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch, tmp_path):
     """No user RAG_* settings leak in; every test gets its own index folder."""
