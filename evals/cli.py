@@ -16,7 +16,7 @@ import click
 
 def build_eval_command(guarded) -> click.Command:
     @click.command(name="eval")
-    @click.option("--qa", type=click.Path(path_type=Path), help="QA set, JSON Lines (CONTRACTS.md §4), e.g. evals/qa/dev.jsonl.")
+    @click.option("--qa", type=click.Path(path_type=Path), help="QA set, JSON Lines (docs/contracts.md §4), e.g. evals/qa/dev.jsonl.")
     @click.option("--llm", help="Answer backend spec, as for `ask` (RAG_LLM).")
     @click.option("--k", type=int, help="Papers the answer is built from, as for `ask` (default 5); retrieval metrics rank max(k, 10).")
     @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever under test (default hybrid).")

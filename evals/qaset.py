@@ -1,4 +1,4 @@
-"""Read and validate a QA set (CONTRACTS.md §4) before any question runs.
+"""Read and validate a QA set (docs/contracts.md §4) before any question runs.
 
 `read_qa_set` checks the whole file's shape and reports the first problem as a one-line
 `UsageError` naming the file and line; `check_gold_titles` then checks every gold title
@@ -114,7 +114,7 @@ def read_qa_set(path: Path, max_question_chars: int) -> QASet:
 
 
 def check_gold_titles(qa: QASet, index_titles: Collection[str]) -> None:
-    """Titles are the key (CONTRACTS.md §4): one the index lacks would silently score 0."""
+    """Titles are the key (docs/contracts.md §4): one the index lacks would silently score 0."""
     for item in qa.items:
         for title in item.gold_titles:
             if title not in index_titles:

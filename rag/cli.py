@@ -2,7 +2,7 @@
 
 Only click and the settings are imported at start-up; everything heavy is imported by
 the command that needs it, so `ask --help` is instant. Foreseeable failures (`RagError`)
-print one line on stderr and exit with their code (CONTRACTS.md §3), never a traceback.
+print one line on stderr and exit with their code (docs/contracts.md §3), never a traceback.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def echo_warnings(warnings: list[str], limit: int = 20, total: int | None = None
 
 
 def read_batch(path: Path) -> list[dict]:
-    """QA items (CONTRACTS.md §4): only `question` and optional `history` are used."""
+    """QA items (docs/contracts.md §4): only `question` and optional `history` are used."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -118,7 +118,7 @@ def print_sources(answer) -> None:
 
 @click.command(name="ask")
 @click.argument("question", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question (CONTRACTS.md §2).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question (docs/contracts.md §2).")
 @click.option("--batch", type=click.Path(path_type=Path, dir_okay=False), help="Answer every question of a JSONL file, in order.")
 @click.option("--llm", help="Answer backend: extractive (default), local, gguf:PATH, ollama:MODEL, openai:MODEL (RAG_LLM).")
 @click.option("--k", type=int, help="Number of distinct papers to retrieve (default 5).")

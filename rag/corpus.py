@@ -1,6 +1,6 @@
 """Corpus files -> `Paper` records, streamed (CorpusReader) or loaded whole (load_corpus).
 
-Reads the daily-paper page dumps (CONTRACTS.md §1) and JSON Lines papers, including the arXiv
+Reads the daily-paper page dumps (docs/contracts.md §1) and JSON Lines papers, including the arXiv
 metadata snapshot (`id`, `title`, `abstract`, `categories`, `update_date`, …), whose papers
 are keyed by arXiv id so that every version of a paper is one paper. A whole file that cannot
 be used (missing, empty, binary, not UTF-8, no papers in it) raises `CorpusError` before
@@ -445,7 +445,7 @@ MAX_TRACKED_IDS = 2_000_000  # per file; about 200 MB at most
 
 
 def _no_papers(path: Path) -> CorpusError:
-    return CorpusError(f"no papers found in {path}: expected title/abstract pairs (see CONTRACTS.md §1)")
+    return CorpusError(f"no papers found in {path}: expected title/abstract pairs (see docs/contracts.md §1)")
 
 
 def load_corpus(paths: Iterable[Path], filters: CorpusFilter | None = None) -> CorpusLoad:

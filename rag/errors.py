@@ -1,4 +1,4 @@
-"""Errors a user can cause or fix, each with the exit code CONTRACTS.md §3 promises.
+"""Errors a user can cause or fix, each with the exit code docs/contracts.md §3 promises.
 
 Every message is one line that says what is wrong and how to fix it; the CLI prints it
 without a traceback. Anything not derived from `RagError` is a bug and may show one.

@@ -94,7 +94,7 @@ class Answer:
     markers: list[int] = field(default_factory=list)  # the source ranks the answerer cited, in order
 
     def to_json(self) -> dict[str, Any]:
-        """The `ask --json` object of CONTRACTS.md §2 (extra fields only ever added)."""
+        """The `ask --json` object of docs/contracts.md §2 (extra fields only ever added)."""
         out = {
             "question": self.question,
             "answer": self.answer,

@@ -78,7 +78,7 @@ class Settings(BaseModel):
         "embedder's window; chunks are shrunk further until they fit that window.",
     )
     chunk_overlap: int = Field(default=40, ge=0, le=512, description="Token overlap between chunks.")
-    llm: str = Field(default="extractive", description="Answer backend spec (CONTRACTS.md §2).")
+    llm: str = Field(default="extractive", description="Answer backend spec (docs/contracts.md §2).")
     k: int = Field(default=5, ge=1, le=K_MAX, description="Distinct papers to return as sources.")
     retriever: Literal["hybrid", "dense", "bm25"] = Field(
         default="hybrid", description="Which retrievers feed the ranking."
@@ -155,6 +155,10 @@ class Settings(BaseModel):
     openai_api_key: SecretStr | None = Field(default=None, description="Key for openai: specs (OPENAI_API_KEY).")
     openai_base_url: str | None = Field(default=None, description="OpenAI-compatible server URL (OPENAI_BASE_URL).")
     ollama_host: str = Field(default="http://127.0.0.1:11434", description="Ollama server URL (OLLAMA_HOST).")
+    ui_auth: SecretStr | None = Field(
+        default=None,
+        description="USER:PASSWORD that `rag ui` requires (--auth); guards the page and the API alike.",
+    )
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused.")
     snippet_chars: int = Field(default=320, ge=40, description="Length of a source's snippet.")
 
@@ -195,5 +199,6 @@ class Settings(BaseModel):
 
     def stamp(self) -> str:
         """A short hash of every setting, so an answer says what produced it."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"openai_api_key", "chroma_token"}), sort_keys=True)
+        secrets = {"openai_api_key", "chroma_token", "ui_auth"}
+        blob = json.dumps(self.model_dump(mode="json", exclude=secrets), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]

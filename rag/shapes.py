@@ -1,6 +1,6 @@
 """How a question is read: its shape, the words that only say "give me a list", and its aspects.
 
-Shapes (CONTRACTS.md §2, `shape`): `list` ("which papers / methods…", "are there…", "what
+Shapes (docs/contracts.md §2, `shape`): `list` ("which papers / methods…", "are there…", "what
 approaches…"), `quantity` ("how much / how many / what accuracy…"), `comparison` (two named
 methods or papers), `explanation` ("how does … work", "why…"), `single` (a look-up: the
 default) and `followup` (a question with chat history; it is answered in the form of the shape

@@ -1,20 +1,155 @@
-"""Fake LLMs for tests: an in-process backend and two tiny HTTP servers.
+"""Shared test fakes and sample data; test modules import them (`from fakes import …`),
+conftest.py files hold only fixtures.
 
+- `FakeEncoder`: a deterministic embedder (hashed words), so unit tests run the real Chroma
+  store, BM25, fusion and answer assembly without loading a model.
+- `PAPERS`, `LONG`, `daily_dump`, `record`, `write_jsonl`: small corpora in the formats
+  docs/contracts.md §1 describes (page dumps, arXiv-snapshot lines).
 - `FakeBackend` records every prompt and replays queued replies, streamed in small pieces.
-- `fake_openai_server` / `fake_ollama_server` speak the streaming endpoints our
+- `serve(openai_handler(…))` / `serve(ollama_handler(…))` speak the streaming endpoints our
   integrations call (OpenAI `/v1/chat/completions` as server-sent events, Ollama `/api/chat`
   as JSON lines) on 127.0.0.1, so the real client libraries are exercised without a model.
+- `assert_one_line_error`, `assert_safe_answer`: the checks every refusal and every answer
+  must pass (docs/contracts.md §2–3).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 import threading
 import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Iterator
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHIPPED_CORPUS = PROJECT / "corpus"
+
+
+class FakeEncoder:
+    """Bag of hashed, lower-cased words; L2-normalised. Records what it encoded."""
+
+    name = "fake-hash-encoder"
+    dim = 64
+    max_tokens = 128
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.calls.append(list(texts))
+        return self.vectors(texts)
+
+    def encode_with_spans(self, texts: list[str], spans, batch_size: int = 32):
+        """Like a real encoder's one pass: the texts are encoded (and recorded), each span's
+        vector comes with them (here: its words hashed)."""
+        self.calls.append(list(texts))
+        return self.vectors(texts), [self.vectors([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans)]
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.md5(word.encode()).digest()
+                out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
+
+    @property
+    def texts_encoded(self) -> int:
+        return sum(len(c) for c in self.calls)
+
+
+LONG = " ".join(f"Sentence number {i} explains one more detail of the sparse attention method." for i in range(30))
+
+PAPERS = [
+    ("Zero-Shot Token Pruning for Vision Transformers",
+     "We prune redundant tokens in pretrained vision transformers without any fine-tuning, "
+     "ranking tokens by attention importance and similarity. Our method speeds up inference "
+     "by 40 percent with negligible accuracy loss on ImageNet. Code is available at https://github.com/x/prune."),
+    ("Large-Scale Benchmark for Long-Term Object Tracking",
+     "We present a benchmark of 1,400 long videos for single object tracking with dense "
+     "bounding-box annotations. Each video lasts more than two minutes on average and the "
+     "benchmark covers seventy object categories for evaluating trackers."),
+    ("Speech Enhancement with Multichannel Subgroup Transformers",
+     "We enhance noisy multichannel speech recordings with transformer blocks that process "
+     "subgroups of microphone features. The model improves perceptual quality and reduces "
+     "computational cost compared with previous multichannel speech enhancement systems."),
+    ("Sparse Attention for Long Documents", LONG),
+]
+
+
+def daily_dump(papers, layout: str = "blank", date: str = "Jun 6") -> str:
+    """A page dump as docs/contracts.md §1 describes, in either layout."""
+    chrome = ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers",
+              "byAK and the research community", date]
+    body = [line for title, abstract in papers for line in (title, abstract)]
+    if layout == "glued":  # first title glued to Subscribe, no blank lines
+        chrome = ["Get trending papers in your email inbox once a day!", "Get trending papers in your email inbox!"]
+        body[0] = "Subscribe" + body[0]
+        return "\n".join(chrome + body) + "\n"
+    sep = "\n\n" if layout == "blank" else "\n"
+    return sep.join(chrome + body) + "\n"
+
+
+WORDS = ("graph", "speech", "tracking", "pruning", "molecule", "retrieval", "diffusion", "protein")
+
+
+def record(n: int, version: int | None = None, categories: str = "cs.CL", date: str = "2023-05-01", **extra) -> dict:
+    """One line of the arXiv metadata snapshot (its real fields), with hard-wrapped text."""
+    topic = WORDS[n % len(WORDS)]
+    rec = {
+        "id": f"2305.{n:05d}" + (f"v{version}" if version else ""),
+        "submitter": "A. Author", "authors": "A. Author and B. Author",
+        "title": f"  A study of {topic} number {n}\n  with transformers",
+        "comments": "10 pages", "journal-ref": None, "doi": None, "report-no": None,
+        "categories": categories, "license": None,
+        "abstract": f"  We study {topic} problem {n} with a new transformer model.\nIt improves the\n"
+                    f"state of the art on {topic} benchmarks by a wide margin. Version {version or 1}.\n",
+        "versions": [{"version": "v1", "created": "Mon, 1 May 2023 10:00:00 GMT"}],
+        "update_date": date,
+        "authors_parsed": [["Author", "A.", ""], ["Author", "B.", ""]],
+    }
+    rec.update(extra)
+    return rec
+
+
+def write_jsonl(path: Path, records: list[dict | str]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
+    return path
+
+
+def assert_one_line_error(result, code: int, *fragments: str) -> str:
+    """Exit `code`, exactly one line on stderr starting "error: ", naming every fragment."""
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def assert_safe_answer(out: dict) -> None:
+    """A contract-shaped answer: cited markers exist among the sources, abstention says so."""
+    source_ids = {s["paper_id"] for s in out["sources"]}
+    assert {c["paper_id"] for c in out["citations"]} <= source_ids
+    for citation in out["citations"]:
+        assert f"[{citation['marker']}]" in out["answer"]
+    if out["abstained"]:
+        assert out["citations"] == [] and "corpus" in out["answer"].lower()
+    else:
+        assert out["citations"]
 
 
 def free_port() -> int:

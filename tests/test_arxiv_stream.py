@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from fakes import record, write_jsonl
 from rag.cli import rag_group
 from rag.corpus import CorpusReader, load_corpus
 from rag.corpus_filter import CorpusFilter
@@ -15,33 +16,6 @@ from rag.errors import CorpusError, UsageError
 from rag.index import Index, is_ready
 from rag.ingest import RUN_FILE, ingest
 from rag.settings import Settings
-
-WORDS = ("graph", "speech", "tracking", "pruning", "molecule", "retrieval", "diffusion", "protein")
-
-
-def record(n: int, version: int | None = None, categories: str = "cs.CL", date: str = "2023-05-01", **extra) -> dict:
-    """One line of the arXiv metadata snapshot (its real fields), with hard-wrapped text."""
-    topic = WORDS[n % len(WORDS)]
-    rec = {
-        "id": f"2305.{n:05d}" + (f"v{version}" if version else ""),
-        "submitter": "A. Author", "authors": "A. Author and B. Author",
-        "title": f"  A study of {topic} number {n}\n  with transformers",
-        "comments": "10 pages", "journal-ref": None, "doi": None, "report-no": None,
-        "categories": categories, "license": None,
-        "abstract": f"  We study {topic} problem {n} with a new transformer model.\nIt improves the\n"
-                    f"state of the art on {topic} benchmarks by a wide margin. Version {version or 1}.\n",
-        "versions": [{"version": "v1", "created": "Mon, 1 May 2023 10:00:00 GMT"}],
-        "update_date": date,
-        "authors_parsed": [["Author", "A.", ""], ["Author", "B.", ""]],
-    }
-    rec.update(extra)
-    return rec
-
-
-def write_jsonl(path: Path, records: list[dict | str]) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
-    return path
-
 
 def test_snapshot_records_become_papers_keyed_by_arxiv_id(tmp_path):
     path = write_jsonl(tmp_path / "arxiv.jsonl", [record(1)])

@@ -10,8 +10,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import PAPERS
-from fakes import free_port, ollama_handler, openai_handler, serve
+from fakes import PAPERS, free_port, ollama_handler, openai_handler, serve
 from rag.backends import parse_spec
 from rag.cli import ask_command, rag_group
 from rag.errors import UsageError

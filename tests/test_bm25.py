@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import PROJECT, SHIPPED_CORPUS
+from fakes import PROJECT, SHIPPED_CORPUS
 from rag.bm25 import BM25Index, _Segments
 from rag.corpus import load_corpus
 

@@ -1,4 +1,4 @@
-from conftest import LONG, PAPERS, FakeEncoder
+from fakes import LONG, PAPERS, FakeEncoder
 from rag.chunking import Chunker
 from rag.corpus import make_paper
 from rag.sentences import split_sentences

@@ -6,7 +6,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import PAPERS
+from fakes import PAPERS
 from rag.cli import ask_command, rag_group
 
 CONTRACT_KEYS = {"question", "answer", "abstained", "citations", "sources", "llm", "timings_ms"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PAPERS, FakeEncoder, daily_dump
+from fakes import PAPERS, FakeEncoder, daily_dump
 from evals.cli import build_eval_command
 from rag.cli import guarded
 from rag.corpus import load_corpus

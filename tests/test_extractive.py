@@ -49,7 +49,7 @@ PRUNING = [
 
 @pytest.fixture
 def pipeline(tmp_path, fake_encoder):
-    from conftest import daily_dump
+    from fakes import daily_dump
 
     folder = tmp_path / "corpus"
     folder.mkdir()

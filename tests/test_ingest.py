@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from conftest import PAPERS, daily_dump
+from fakes import PAPERS, daily_dump
 from rag.corpus import load_corpus, paper_id_for
 from rag.errors import IndexUnavailable
 from rag.index import Index, is_ready, write_lock

@@ -16,14 +16,13 @@ import time
 
 import pytest
 
-from conftest import PROJECT
-from test_arxiv_stream import record, write_jsonl
+from fakes import PROJECT, record, write_jsonl
 
 CHILD = """
 import sys, time
 sys.path.insert(0, {tests!r})
 import rag.embed
-from conftest import FakeEncoder
+from fakes import FakeEncoder
 
 class SlowFake(FakeEncoder):
     def encode(self, texts, batch_size=32):

@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from conftest import PAPERS
-from fakes import FakeBackend
+from fakes import PAPERS, FakeBackend
 from rag.corpus import load_corpus
 from rag.generate import build_prompt, neutralise
 from rag.ingest import ingest

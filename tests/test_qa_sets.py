@@ -1,10 +1,10 @@
-"""The shipped QA sets are valid (CONTRACTS.md §4) and their gold titles are real papers."""
+"""The shipped QA sets are valid (docs/contracts.md §4) and their gold titles are real papers."""
 
 import json
 
 import pytest
 
-from conftest import PROJECT, SHIPPED_CORPUS
+from fakes import PROJECT, SHIPPED_CORPUS
 from rag.corpus import load_corpus
 
 TYPES = {"single", "multi", "list", "numeric", "comparative", "unanswerable", "followup"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PAPERS
+from fakes import PAPERS
 from rag.corpus import load_corpus, paper_id_for
 from rag.ingest import ingest
 from rag.pipeline import Pipeline

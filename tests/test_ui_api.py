@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from conftest import PAPERS, FakeEncoder, daily_dump
-from fakes import FakeBackend, free_port
+from fakes import PAPERS, FakeBackend, FakeEncoder, daily_dump, free_port
 from rag.corpus import load_corpus
 from rag.errors import BackendUnavailable
 from rag.ingest import ingest

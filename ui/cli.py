@@ -4,7 +4,7 @@
 `guarded` wrapper so foreseeable errors print one line and exit with the contract's code.
 Only click and the standard library are imported here: Gradio (about 3 s) and the pipeline
 load when the command runs, so `ask --help` stays instant. Settings are built as the other
-commands build them (defaults <- preset <- RAG_* <- flags).
+commands build them (defaults <- preset <- RAG_* <- flags), the login included (`ui_auth`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def build_ui_command(guarded) -> click.Command:
                   help="Address to listen on; 0.0.0.0 serves every network interface (add --auth).")
     @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="Port to listen on.")
     @click.option("--share", is_flag=True, help="Also publish a temporary public gradio.live link (off unless given).")
-    @click.option("--auth", envvar="RAG_UI_AUTH", metavar="USER:PASSWORD", help="Require this login (RAG_UI_AUTH).")
+    @click.option("--auth", metavar="USER:PASSWORD", help="Require this login (RAG_UI_AUTH).")
     @click.option("--llm", help="Default answer backend: extractive, local, gguf:PATH, ollama:MODEL, openai:MODEL (RAG_LLM).")
     @click.option("--k", type=int, help="Default number of papers per answer (default 5).")
     @click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (default: ./index in the project; RAG_INDEX_DIR).")
@@ -47,8 +47,8 @@ def build_ui_command(guarded) -> click.Command:
         from rag.errors import UsageError
         from rag.settings import Settings
 
-        credentials = parse_auth(auth)
-        settings = Settings.build(preset=preset, index_dir=index_dir, llm=llm, k=k)
+        settings = Settings.build(preset=preset, index_dir=index_dir, llm=llm, k=k, ui_auth=auth)
+        credentials = parse_auth(settings.ui_auth.get_secret_value() if settings.ui_auth else None)
 
         from rag.pipeline import Pipeline
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHIPPED_CORPUS
+from fakes import SHIPPED_CORPUS
 from rag.corpus import load_corpus
 from rag.ingest import ingest
 from rag.settings import Settings

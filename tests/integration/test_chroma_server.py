@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import PROJECT, SHIPPED_CORPUS
+from fakes import PROJECT, SHIPPED_CORPUS
 from rag.cli import ask_command, rag_group
 from rag.corpus import load_corpus
 from rag.index import Index

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import PROJECT
+from fakes import PROJECT
 from evals.harness import run_eval
 from rag.settings import Settings
 

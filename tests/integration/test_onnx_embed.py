@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PROJECT, SHIPPED_CORPUS
+from fakes import PROJECT, SHIPPED_CORPUS
 from rag import onnx_embed
 from rag.chunking import chunk_text
 from rag.corpus import load_corpus, normalise_title

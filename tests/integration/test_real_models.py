@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PROJECT
+from fakes import PROJECT
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from conftest import PAPERS
-from tests.robustness.conftest import assert_one_line_error
+from fakes import PAPERS, assert_one_line_error
 
 
 def paper(i: int, **extra) -> dict:

@@ -7,9 +7,7 @@ import json
 
 import pytest
 
-from conftest import PAPERS
-from fakes import free_port
-from tests.robustness.conftest import assert_one_line_error
+from fakes import PAPERS, assert_one_line_error, free_port
 
 
 @pytest.fixture

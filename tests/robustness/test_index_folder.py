@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PAPERS
+from fakes import PAPERS, assert_one_line_error
 from rag.settings import Settings
-from tests.robustness.conftest import assert_one_line_error
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,8 @@ import json
 
 import pytest
 
-from conftest import PAPERS
-from fakes import _Handler, free_port, openai_handler, serve
-from tests.robustness.conftest import assert_one_line_error, assert_safe_answer
+from fakes import (PAPERS, _Handler, assert_one_line_error, assert_safe_answer, free_port, openai_handler,
+                   serve)
 
 FACT = "We prune redundant tokens in pretrained vision transformers without any fine-tuning"
 QUESTION = "which method prunes tokens without fine-tuning?"

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from conftest import PAPERS
-from tests.robustness.conftest import assert_one_line_error, assert_safe_answer
+from fakes import PAPERS, assert_one_line_error, assert_safe_answer
 
 TEN_MB = "token pruning " * (10 * 1024 * 1024 // 14)
 

@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PAPERS
-from fakes import free_port, openai_handler, serve
+from fakes import PAPERS, free_port, openai_handler, serve
 from rag.cli import ask_command, rag_group
 
 KEY = "sk-test-" + secrets.token_hex(16)

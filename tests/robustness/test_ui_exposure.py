@@ -15,8 +15,7 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from conftest import PAPERS, FakeEncoder, daily_dump
-from fakes import free_port
+from fakes import PAPERS, FakeEncoder, daily_dump, free_port
 from rag.corpus import load_corpus
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
