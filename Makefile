@@ -80,7 +80,7 @@ eval: setup
 calibrate: setup
 	$(VENV)/bin/rag ingest --quiet
 	$(VENV)/bin/rag ingest --quiet --corpus evals/corpora/second/papers.jsonl --index-dir /tmp/paper-qa-second-corpus
-	$(PY) evals/calibrate_evidence.py index=evals/qa/calib.jsonl /tmp/paper-qa-second-corpus=evals/corpora/second/qa.jsonl
+	$(PY) evals/calibrate_evidence.py index=evals/qa/calib.jsonl,evals/qa/calib2.jsonl /tmp/paper-qa-second-corpus=evals/corpora/second/qa.jsonl
 	$(PY) evals/calibrate_support.py evals/qa/dev.jsonl
 
 clean-index:

@@ -15,7 +15,7 @@ Calibrate on the calibration split only (evals/qa/calib.jsonl and the second cor
 on the dev set only to report, never to choose. Usage (INDEX_DIR=QA_FILE[,QA_FILE…], repeatable):
 
     rag ingest --corpus evals/corpora/second/papers.jsonl --index-dir /tmp/idx-second
-    python evals/calibrate_evidence.py index=evals/qa/calib.jsonl /tmp/idx-second=evals/corpora/second/qa.jsonl
+    python evals/calibrate_evidence.py index=evals/qa/calib.jsonl,evals/qa/calib2.jsonl /tmp/idx-second=evals/corpora/second/qa.jsonl
 """
 
 from __future__ import annotations

@@ -284,3 +284,52 @@ def test_a_term_is_found_however_the_abstract_spells_it(pipeline):
                                       "flashattention2")]:
         terms = scorer.terms(question)
         assert term in terms and scorer.coverage({term: 1.0}, set(scorer.tokenize(sentence))) == 1.0, (question, terms)
+
+
+@pytest.mark.parametrize("question, names", [
+    ("What ADE20K mIoU does the token-merging Segformer reach?", ["ADE20K"]),
+    ("What success score does the LoRA-tuned ViT tracker achieve on TrackingNet?", ["ViT", "TrackingNet"]),
+    ("How fast is it on several small IoT-class devices?", []),  # a kind of thing, in the asker's words
+    ("Does SARS-CoV-2 use ACE2 to enter cells, unlike GPT-4?", ["SARS-CoV-2", "ACE2", "GPT-4"]),
+])
+def test_the_names_a_question_asks_about(question, names):
+    from rag.conditions import question_names
+
+    assert question_names(question) == names
+
+
+def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
+    from rag.conditions import missing_names
+
+    assert missing_names("Which LLMs run on FPGAs?", "We deploy an LLM on one FPGA.") == []
+    assert missing_names("Does adding aliskiren to an ACE inhibitor help?",
+                         "patients on angiotensin-converting enzyme inhibitors") == []
+    assert missing_names("What ADE20K mIoU does it reach?", "It reaches 82.4 mIoU on Cityscapes.") == ["ADE20K"]
+
+
+def test_a_lookup_naming_what_its_paper_never_says_is_refused_and_says_which_name(pipeline):
+    """Seen on the calibration split: "What ADE20K mIoU does Segformer++ reach?" was answered
+    from the paper that reports Cityscapes only — everything else in the question matched."""
+    answer = pipeline.ask("What FLOPs reduction does PruneFree report on COCO?")
+    assert answer.abstained and answer.abstain_reason == "names" and not answer.citations
+    assert "never mention COCO" in answer.answer
+    kept = pipeline.ask("What FLOPs reduction does PruneFree report on ImageNet?")
+    assert not kept.abstained and "35%" in kept.answer
+    pipeline.settings = pipeline.settings.model_copy(update={"abstain_on_unsaid_names": False})
+    assert not pipeline.ask("What FLOPs reduction does PruneFree report on COCO?").abstained
+
+
+def test_one_paper_restating_the_question_does_not_push_the_other_matches_out():
+    """A fixed margin under the best match named only the paper that restates the question
+    (its match far above the rest); matches are judged by their share of the best lead."""
+    import numpy as np
+
+    from rag.relevance import Judged, list_matches
+
+    def paper(match, coverage):
+        return Judged(hit=None, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match, coverage=coverage)
+
+    pool = [paper(0.80, 1.0), paper(0.55, 0.6), paper(0.52, 0.3)] + [paper(0.20 + 0.001 * i, 0.1) for i in range(40)]
+    named = list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5)
+    assert named == pool[:2]  # the third stands out but lacks the question's terms
+    assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.0) == pool[:3]
