@@ -36,9 +36,11 @@ from typing import Any, Iterator
 
 from rag.corpus import CorpusLoad, CorpusReader, Position, merge_duplicates, merge_into
 from rag.errors import IndexUnavailable, UsageError
-from rag.index import INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, open_catalog, open_store, write_lock
+from rag.index import (INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, drop_server_vectors,
+                       open_catalog, open_store, write_lock)
 from rag.records import Paper
 from rag.settings import Settings
+from vectorstore import forget_open_clients, source_flag
 
 READ_BATCH = 2000  # corpus entries staged per transaction
 BATCH_PAPERS = 128  # papers embedded and written per transaction
@@ -91,8 +93,6 @@ def meta_hash(paper: Paper) -> str:
 
 
 def chunk_metadata(paper: Paper, ordinal: int) -> dict[str, Any]:
-    from vectorstore.chroma_store import source_flag
-
     meta: dict[str, Any] = {"paper_id": paper.paper_id, "ordinal": ordinal, "has_code": paper.code_url is not None}
     meta.update({source_flag(s): True for s in paper.sources})
     return meta
@@ -208,27 +208,15 @@ def _rebuild(settings: Settings, source, progress: bool, encoder) -> IngestRepor
         if final.exists():
             final.rename(old)
         fresh.rename(final)
-        forget_open_stores()
+        forget_open_clients()
         shutil.rmtree(old, ignore_errors=True)
         if replaced is not None:  # the old index's vectors on the server go with it
-            from vectorstore import ChromaStore
-
-            try:
-                token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
-                ChromaStore(url=settings.chroma_url or replaced["url"], collection=replaced["collection"], token=token).drop()
-            except Exception as exc:
-                report.warnings.append(f"could not delete the old index's collection {replaced['collection']} "
-                                       f"on the Chroma server: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+            warning = drop_server_vectors(replaced, settings.chroma_url, token)
+            if warning:
+                report.warnings.append(warning)
     report.index_dir = str(final)
     return report
-
-
-def forget_open_stores() -> None:
-    """chromadb keeps one client per folder path for the life of the process, open files
-    included: after the swap, that path must open the new store, not the one moved away."""
-    from chromadb.api.client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
 
 
 def _server_collection(index_dir: Path) -> dict | None:

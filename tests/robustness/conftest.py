@@ -26,9 +26,9 @@ def assert_one_line_error(result, code: int, *fragments: str) -> str:
 def fresh_process() -> None:
     """Each command starts as a new process would: chromadb caches one client per folder
     (open files included), which would carry a damaged or replaced store over."""
-    from chromadb.api.client import SharedSystemClient
+    from vectorstore import forget_open_clients
 
-    SharedSystemClient.clear_system_cache()
+    forget_open_clients()
 
 
 def assert_safe_answer(out: dict) -> None:
