@@ -61,10 +61,6 @@ class Catalog:
         return {r["key"]: json.loads(r["value"]) for r in self.db.execute("SELECT key, value FROM meta")}
 
     # -- papers and chunks ----------------------------------------------------------------
-    def hashes(self) -> dict[str, tuple[str, str]]:
-        rows = self.db.execute("SELECT paper_id, content_hash, meta_hash FROM papers")
-        return {r["paper_id"]: (r["content_hash"], r["meta_hash"]) for r in rows}
-
     def hashes_for(self, paper_ids: list[str]) -> dict[str, tuple[str, str]]:
         """(content hash, metadata hash) of those of these papers that are indexed."""
         found: dict[str, tuple[str, str]] = {}

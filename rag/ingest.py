@@ -34,7 +34,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.corpus import CorpusLoad, CorpusReader, Position, merge_duplicates, merge_into
+from rag.corpus import CorpusLoad, CorpusReader, Position
+from rag.corpus_formats import merge_duplicates, merge_into
 from rag.errors import IndexUnavailable, UsageError
 from rag.index import (INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, drop_server_vectors,
                        open_catalog, open_store, write_lock)

@@ -24,10 +24,6 @@ class Filters:
     sources: tuple[str, ...] = field(default_factory=tuple)  # corpus file names; any of them
     has_code: bool | None = None
 
-    @property
-    def active(self) -> bool:
-        return bool(self.sources) or self.has_code is not None
-
 
 def fold_chunks_to_papers(ranked: Sequence[tuple[str, float]]) -> list[tuple[str, str, float]]:
     """(chunk id, score) best first -> (paper id, best chunk id, its score), one per paper."""

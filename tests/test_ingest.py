@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from conftest import PAPERS, daily_dump
-from rag.corpus import load_corpus, paper_id_for
+from rag.corpus import load_corpus
+from rag.corpus_formats import paper_id_for
 from rag.errors import IndexUnavailable
 from rag.index import Index, is_ready, write_lock
 from rag.ingest import ingest

@@ -3,7 +3,8 @@
 import pytest
 
 from conftest import PAPERS
-from rag.corpus import load_corpus, paper_id_for
+from rag.corpus import load_corpus
+from rag.corpus_formats import paper_id_for
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.retrieve import Filters, fold_chunks_to_papers, make_snippet, reciprocal_rank_fusion
