@@ -98,6 +98,11 @@ class Catalog:
                 self.db.execute("DELETE FROM evidence WHERE paper_id = ?", (pid,))
                 self.db.execute("DELETE FROM papers WHERE paper_id = ?", (pid,))
 
+    def paper_ids_after(self, last: str, limit: int) -> list[str]:
+        """Up to `limit` indexed paper ids after `last`, in id order (a walk over every paper)."""
+        rows = self.db.execute("SELECT paper_id FROM papers WHERE paper_id > ? ORDER BY paper_id LIMIT ?", (last, limit))
+        return [r[0] for r in rows]
+
     def chunk_ids(self, paper_ids: Iterable[str]) -> list[str]:
         out: list[str] = []
         for pid in paper_ids:

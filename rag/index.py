@@ -117,6 +117,22 @@ def store_location(catalog: Catalog, index_dir: Path, chroma_url: str | None, cr
     return recorded
 
 
+def server_location(index_dir: Path) -> dict | None:
+    """The Chroma server collection an existing index keeps its vectors in, if any; None too
+    for a damaged catalog (what --rebuild is for: it must not stop it)."""
+    if not (index_dir / "catalog.sqlite").exists():
+        return None
+    try:
+        catalog = open_catalog(index_dir)
+        try:
+            where = catalog.get_meta("vector_store")
+        finally:
+            catalog.close()
+    except (IndexUnavailable, sqlite3.DatabaseError):
+        return None
+    return where if where and where.get("kind") == "server" else None
+
+
 def open_store(index_dir: Path, catalog: Catalog | None = None, chroma_url: str | None = None,
                chroma_token: str | None = None, creating: bool = False):
     """The index's vector store; the store's own errors become `IndexUnavailable`."""

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import PAPERS
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.corpus_formats import paper_id_for
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
@@ -31,7 +31,7 @@ def test_snippet_drops_the_title_and_cuts_at_a_word():
 @pytest.fixture
 def pipeline(small_corpus, fake_encoder):
     settings = Settings.build(corpus=[small_corpus])
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     return Pipeline(settings, encoder=fake_encoder, progress=False)
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import PAPERS, FakeEncoder, daily_dump
 from fakes import free_port
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -50,7 +50,7 @@ def settings(tmp_path_factory, encoder):
     (corpus / "a.txt").write_text(daily_dump(PAPERS[:3], "blank"))
     (corpus / "b.txt").write_text(daily_dump(PAPERS[1:], "consecutive", date="Apr 17"))
     settings = Settings.build(env={}, corpus=[corpus], index_dir=folder / "index")
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=encoder)
     return settings
 
 
