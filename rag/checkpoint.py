@@ -1,9 +1,11 @@
 """The checkpoint of one ingest: its staged papers and its progress, in a SQLite file of its own
 (`<index>/ingest-run.sqlite`, deleted when the ingest ends).
 
-The read pass merges every corpus entry into the `staged` table, keyed by paper id, so
-duplicates and arXiv versions collapse on disk, not in memory; the embed pass walks the
-staged papers in order and records how far it got. Knows nothing about the index.
+The read pass folds every corpus entry into the `staged` table, so repeats (the same paper
+id, or the same title and abstract under another id: rag.corpus_formats) and arXiv versions
+collapse on disk, not in memory; `keys` maps each identity key seen to the staged paper it
+went to. The embed pass walks the staged papers in order and records how far it got. Knows
+nothing about the index.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from rag.corpus_formats import merge_duplicates, merge_into
+from rag.corpus_formats import identity_keys, merge_into
 from rag.records import Paper
 
 RUN_FILE = "ingest-run.sqlite"
+FORMAT = 2  # part of an ingest's fingerprint: a checkpoint of another format is started over
 
 
 class Checkpoint:
@@ -26,6 +29,7 @@ class Checkpoint:
         self.db.executescript("""
             CREATE TABLE IF NOT EXISTS staged (seq INTEGER PRIMARY KEY AUTOINCREMENT,
                                                paper_id TEXT UNIQUE NOT NULL, paper TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, paper_id TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
 
@@ -57,23 +61,47 @@ class Checkpoint:
         with self.db:
             self._set(**values)
 
-    def stage(self, papers: list[Paper], **progress: Any) -> None:
-        """Merge a batch into the staged papers and record the read position, atomically."""
-        merged = {p.paper_id: p for p in merge_duplicates(papers)}
-        ids = list(merged)
-        earlier = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            rows = self.db.execute(f"SELECT paper_id, paper FROM staged WHERE paper_id IN ({','.join('?' * len(part))})", part)
-            earlier.update((pid, Paper(**json.loads(blob))) for pid, blob in rows)
+    def stage(self, papers: list[Paper], **progress: Any) -> int:
+        """Fold a batch into the staged papers and record the read position, atomically.
+        Returns how many of the entries were repeats of a paper already staged."""
+        keys = [identity_keys(p) for p in papers]
+        owner = self._lookup("SELECT key, paper_id FROM keys WHERE key IN ({})", [k for ks in keys for k in ks])
+        touched: dict[str, Paper] = {}  # paper id -> the staged paper as it now is
+        new: set[str] = set()
+        repeats = 0
+        for paper, paper_keys in zip(papers, keys):
+            target = next((owner[k] for k in paper_keys if k in owner), None)
+            if target is None:
+                target = paper.paper_id
+                touched[target] = paper
+                new.add(target)
+            else:
+                repeats += 1
+                if target not in touched:
+                    touched[target] = self._staged(target)
+                merge_into(touched[target], paper)
+            for key in paper_keys:
+                owner.setdefault(key, target)
         with self.db:
-            for pid, paper in merged.items():
-                if pid in earlier:
-                    merge_into(earlier[pid], paper)
-                    self.db.execute("UPDATE staged SET paper = ? WHERE paper_id = ?", (_dump(earlier[pid]), pid))
-                else:
+            for pid, paper in touched.items():
+                if pid in new:
                     self.db.execute("INSERT INTO staged(paper_id, paper) VALUES (?, ?)", (pid, _dump(paper)))
-            self._set(**progress)
+                else:
+                    self.db.execute("UPDATE staged SET paper = ? WHERE paper_id = ?", (_dump(paper), pid))
+            self.db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", owner.items())
+            self._set(**progress, repeats=self.get("repeats", 0) + repeats)
+        return repeats
+
+    def _lookup(self, query: str, values: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(values), 500):
+            part = values[start:start + 500]
+            found.update(self.db.execute(query.format(",".join("?" * len(part))), part))
+        return found
+
+    def _staged(self, paper_id: str) -> Paper:
+        row = self.db.execute("SELECT paper FROM staged WHERE paper_id = ?", (paper_id,)).fetchone()
+        return Paper(**json.loads(row[0]))
 
     def staged_count(self, after: int = 0) -> int:
         return self.db.execute("SELECT COUNT(*) FROM staged WHERE seq > ?", (after,)).fetchone()[0]
@@ -84,12 +112,7 @@ class Checkpoint:
 
     def staged_ids(self, paper_ids: list[str]) -> set[str]:
         """Those of these paper ids that are staged."""
-        found: set[str] = set()
-        for start in range(0, len(paper_ids), 500):
-            part = paper_ids[start:start + 500]
-            rows = self.db.execute(f"SELECT paper_id FROM staged WHERE paper_id IN ({','.join('?' * len(part))})", part)
-            found.update(r[0] for r in rows)
-        return found
+        return set(self._lookup("SELECT paper_id, paper_id FROM staged WHERE paper_id IN ({})", paper_ids))
 
     def close(self) -> None:
         self.db.close()

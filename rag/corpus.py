@@ -212,8 +212,8 @@ class CorpusReader:
 
     def _check_unique_id(self, record_id: object, paper: Paper, where: str, lineno: int,
                          ids: dict[str, tuple[str, int]]) -> None:
-        """Papers are keyed by title (arXiv ids aside): the same record twice is one paper, but
-        an id reused by another title is two papers, which the user should hear about."""
+        """The same record twice is one paper, but an id reused by another title is two papers,
+        which the user should hear about."""
         if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
             return
         key = str(record_id)

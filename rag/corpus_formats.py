@@ -2,6 +2,12 @@
 Lines records and the arXiv metadata snapshot, and the rules that fold repeated entries of
 one paper together.
 
+What makes two entries one paper: the same arXiv id (any version); the same record id with
+the same title (an id reused by another title is two papers); for entries without an id,
+the same title, unless the title is boilerplate ("Summary", "Abstract", page chrome), which
+names no paper; and, whatever the ids, the same title with the same abstract (one record
+given twice). Records with distinct ids are distinct papers even when their titles are equal.
+
 Each function here turns text or one parsed record into papers, with `file:line` warnings
 for what it skips; it does not read files, stream or filter (rag/corpus.py does).
 """
@@ -36,6 +42,16 @@ TERMINAL = (".", "!", "?", ")", '"', "'", "”")
 ARXIV_ID = re.compile(r"(?:arxiv:)?(?P<base>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?",
                       re.IGNORECASE)
 ARXIV_PREFIX = "arxiv:"
+# Titles that name no paper: section headings and page chrome that a source put in the title
+# field. Compared normalised; any title ending in ":" ("Corresponding author:") is one too.
+BOILERPLATE_TITLES = {
+    "abstract", "summary", "introduction", "background", "untitled", "title", "no title", "none", "n a", "null",
+    "editorial", "preface", "foreword", "erratum", "errata", "correction", "corrigendum", "retraction",
+    "commentary", "comment", "reply", "response", "letter", "letter to the editor", "book review", "review",
+    "highlights", "graphical abstract", "table of contents", "contents", "index", "front matter", "back matter",
+    "cover", "announcement", "corresponding author", "keywords", "references", "acknowledgements",
+    "acknowledgments", "conclusion", "conclusions", "discussion", "methods", "results",
+}
 
 
 def normalise_title(title: str) -> str:
@@ -46,6 +62,27 @@ def normalise_title(title: str) -> str:
 def paper_id_for(title: str) -> str:
     """Stable across runs and machines: a hash of the normalised title."""
     return "p" + hashlib.sha1(normalise_title(title).encode("utf-8")).hexdigest()[:15]
+
+
+def is_boilerplate_title(title: str) -> bool:
+    """A title that names no paper, so entries sharing it are not one paper."""
+    normal = normalise_title(title)
+    return (not normal or normal in BOILERPLATE_TITLES or normal in {normalise_title(c) for c in CHROME_LINES}
+            or title.rstrip().endswith(":"))
+
+
+def _sha(*parts: str) -> str:
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:15]
+
+
+def content_key(paper: Paper) -> str:
+    """Title and abstract: the same record given twice (under two ids or none) is one paper."""
+    return "c" + _sha(normalise_title(paper.title), paper.abstract)
+
+
+def identity_keys(paper: Paper) -> tuple[str, str]:
+    """The keys under which an entry is the same paper as an earlier one."""
+    return paper.paper_id, content_key(paper)
 
 
 def clean_space(text: str) -> str:
@@ -78,17 +115,35 @@ def is_truncated(abstract: str) -> bool:
 
 
 def make_paper(title: str, abstract: str, source: str, metadata: dict | None = None,
-               paper_id: str | None = None) -> Paper:
+               paper_id: str | None = None, record_id: str | None = None) -> Paper:
+    """`paper_id`: an id the format fixes (arXiv); else one from the record id and title, or
+    from the title alone, or (a boilerplate title) from the title and abstract."""
     title, abstract = clean_space(title), clean_space(abstract)
+    if paper_id is None:
+        if record_id is not None:
+            paper_id = "r" + _sha(record_id, normalise_title(title))
+        elif is_boilerplate_title(title):
+            paper_id = "p" + _sha(normalise_title(title), abstract)
+        else:
+            paper_id = paper_id_for(title)
     return Paper(
-        paper_id=paper_id or paper_id_for(title),
+        paper_id=paper_id,
         title=title,
         abstract=abstract,
         sources=[source],
         truncated=is_truncated(abstract),
         code_url=find_code_url(abstract),
         metadata=dict(metadata or {}),
+        record_ids=[record_id] if record_id is not None else [],
     )
+
+
+def record_id_of(obj: dict) -> str | None:
+    """A record's own `id` (a string or a whole number), as a string."""
+    value = obj.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value).strip() or None
 
 
 def _content_lines(text: str) -> list[tuple[int, str]]:
@@ -147,7 +202,8 @@ def paper_from_record(obj: object, where: str, source: str, warnings: list[str])
 
     Records with an arXiv `id` (the arXiv metadata snapshot, or one line per version) are
     keyed by that id without its version, so every version of a paper is one paper; others by
-    their normalised title. Other fields become metadata (the snapshot's `authors_parsed`, a
+    their own `id` and title, or without an id by their title (see the module's docstring).
+    Other fields become metadata (the snapshot's `authors_parsed`, a
     copy of `authors`, is dropped)."""
     if not isinstance(obj, dict):
         warnings.append(f"{where}: expected a JSON object, skipped")
@@ -159,7 +215,7 @@ def paper_from_record(obj: object, where: str, source: str, warnings: list[str])
         return None
     metadata = {k: v for k, v in obj.items() if k not in ("title", "abstract", "authors_parsed")}
     arxiv = arxiv_id(obj.get("id"))
-    paper_id = None
+    paper_id, record_id = None, record_id_of(obj)
     if arxiv is not None:
         base, version = arxiv
         versions = obj.get("versions")
@@ -167,17 +223,18 @@ def paper_from_record(obj: object, where: str, source: str, warnings: list[str])
             last = versions[-1].get("version") if isinstance(versions[-1], dict) else versions[-1]
             version = int(str(last).lstrip("vV")) if str(last).lstrip("vV").isdigit() else len(versions)
         metadata.update(arxiv_id=base, arxiv_version=version)
-        paper_id = ARXIV_PREFIX + base
-    return make_paper(title, abstract, source, metadata, paper_id=paper_id)
+        paper_id, record_id = ARXIV_PREFIX + base, base
+    return make_paper(title, abstract, source, metadata, paper_id=paper_id, record_id=record_id)
 
 
 def merge_into(seen: Paper, paper: Paper) -> None:
-    """Fold another entry of the same paper into `seen`, keeping every source file.
+    """Fold another entry of the same paper into `seen`, keeping every source file and id.
 
     Two arXiv versions: the later version wins (its title, abstract and metadata). Otherwise
     the fullest abstract wins (a complete one over a cut-off one, then the longer), and the
-    first entry's metadata wins key by key."""
+    metadata of the entry whose abstract won wins key by key."""
     seen.sources = sorted(set(seen.sources) | set(paper.sources))
+    seen.record_ids = list(dict.fromkeys(seen.record_ids + paper.record_ids))
     old_v, new_v = seen.metadata.get("arxiv_version"), paper.metadata.get("arxiv_version")
     if old_v is not None and new_v is not None and new_v != old_v:
         if new_v > old_v:
@@ -187,16 +244,23 @@ def merge_into(seen: Paper, paper: Paper) -> None:
     better = (seen.truncated, -len(seen.abstract)) > (paper.truncated, -len(paper.abstract))
     if better:
         seen.abstract, seen.truncated, seen.code_url = paper.abstract, paper.truncated, paper.code_url
-    seen.metadata = {**paper.metadata, **seen.metadata}
+        seen.metadata = {**seen.metadata, **paper.metadata}
+    else:
+        seen.metadata = {**paper.metadata, **seen.metadata}
 
 
 def merge_duplicates(papers: Iterable[Paper]) -> list[Paper]:
-    """One paper per id (normalised title, or arXiv id without version)."""
+    """One paper per identity (the module's docstring), in order of first appearance."""
     merged: dict[str, Paper] = {}
+    owner: dict[str, str] = {}  # identity key -> the paper id it belongs to
     for paper in papers:
-        seen = merged.get(paper.paper_id)
-        if seen is None:
-            merged[paper.paper_id] = paper
+        keys = identity_keys(paper)
+        target = next((owner[k] for k in keys if k in owner), None)
+        if target is None:
+            target = paper.paper_id
+            merged[target] = paper
         else:
-            merge_into(seen, paper)
+            merge_into(merged[target], paper)
+        for key in keys:
+            owner.setdefault(key, target)
     return list(merged.values())

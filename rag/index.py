@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -117,7 +118,7 @@ def store_location(catalog: Catalog, index_dir: Path, chroma_url: str | None, cr
     return recorded
 
 
-def server_location(index_dir: Path) -> dict | None:
+def _server_location(index_dir: Path) -> dict | None:
     """The Chroma server collection an existing index keeps its vectors in, if any; None too
     for a damaged catalog (what --rebuild is for: it must not stop it)."""
     if not (index_dir / "catalog.sqlite").exists():
@@ -152,14 +153,25 @@ def open_store(index_dir: Path, catalog: Catalog | None = None, chroma_url: str 
         raise damaged(index_dir, "vector store", exc) from None
 
 
-def drop_server_vectors(where: dict, chroma_url: str | None, chroma_token: str | None) -> str | None:
-    """Delete a replaced index's collection on its Chroma server; a warning when that fails."""
-    from vectorstore import StoreError, drop_collection
+def swap_in(fresh: Path, final: Path, chroma_url: str | None, chroma_token: str | None) -> str | None:
+    """Replace the index at `final` with the one built at `fresh` (a rebuild); the old index's
+    vectors on a Chroma server go with it. Returns a warning when they could not be deleted."""
+    from vectorstore import StoreError, drop_collection, forget_open_clients
 
+    replaced = _server_location(final)
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    fresh.rename(final)
+    forget_open_clients()  # the path must now open the new store, not the one moved away
+    shutil.rmtree(old, ignore_errors=True)
+    if replaced is None:
+        return None
     try:
-        drop_collection(chroma_url or where["url"], where["collection"], chroma_token)
+        drop_collection(chroma_url or replaced["url"], replaced["collection"], chroma_token)
     except StoreError as exc:
-        return f"could not delete the old index's collection {where['collection']} on the Chroma server: {exc}"
+        return f"could not delete the old index's collection {replaced['collection']} on the Chroma server: {exc}"
     return None
 
 

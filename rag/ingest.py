@@ -3,9 +3,9 @@ that left, in constant memory whatever the corpus size.
 
 One `IngestJob` holds what an ingest works with (catalog, store, checkpoint, counts, encoder)
 and runs two passes, both checkpointed in `<index>/ingest-run.sqlite` (rag/checkpoint.py):
-1. read: the corpus is streamed in batches; every entry is merged into a staging table keyed
-   by paper id (duplicates and arXiv versions collapse here, on disk, not in memory). The
-   index itself is not touched, so queries keep working.
+1. read: the corpus is streamed in batches; every entry is folded into a staging table
+   (repeats and arXiv versions collapse here, on disk, not in memory: rag.corpus_formats
+   says which entries are one paper). The index is not touched, so queries keep working.
 2. embed: the staged papers are compared, a batch at a time, with the catalog's hashes; new
    and changed ones are chunked, embedded and written, then the catalog rows; papers that
    are no longer in the corpus are removed at the end, and BM25 is rebuilt.
@@ -34,23 +34,27 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from rag.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from rag.checkpoint import RUN_FILE, Checkpoint
 from rag.corpus import CorpusReader, Position
 from rag.errors import UsageError
-from rag.index import (INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, drop_server_vectors,
-                       open_catalog, open_store, server_location, write_lock)
+from rag.index import (INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, open_catalog,
+                       open_store, swap_in, write_lock)
 from rag.ingest_report import IngestReport
 from rag.records import Paper
 from rag.settings import Settings
-from vectorstore import forget_open_clients, source_flag
+from vectorstore import source_flag
 
 READ_BATCH = 2000  # corpus entries staged per transaction
 BATCH_PAPERS = 128  # papers embedded and written per transaction
 REMOVE_BATCH = 1000  # indexed papers checked against the corpus per step
 COUNTS = ("added", "changed", "metadata_only", "unchanged", "chunks_embedded")
 READ_COUNTS = ("entries", "filtered_out", "skipped_lines")
+# How papers are told apart (rag.corpus_formats): 2 since records with their own ids are
+# papers of their own; an index without it was built keying records by title.
+PAPER_KEYS = 2
 
-__all__ = ["RUN_FILE", "IngestReport", "ingest"]
+__all__ = ["RUN_FILE", "IngestReport", "ingest"]  # RUN_FILE: tests and tools look for the checkpoint
 
 
 def _hash(obj: Any) -> str:
@@ -62,7 +66,8 @@ def content_hash(paper: Paper, config: dict) -> str:
 
 
 def meta_hash(paper: Paper) -> str:
-    return _hash([paper.sources, paper.code_url, paper.truncated, paper.metadata])
+    ids = [paper.record_ids] if paper.record_ids else []  # papers without ids hash as before ids were kept
+    return _hash([paper.sources, paper.code_url, paper.truncated, paper.metadata, *ids])
 
 
 def chunk_metadata(paper: Paper, ordinal: int) -> dict[str, Any]:
@@ -80,7 +85,8 @@ def content_hash(paper: Paper, config: dict) -> str:
 
 
 def meta_hash(paper: Paper) -> str:
-    return _hash([paper.sources, paper.code_url, paper.truncated, paper.metadata])
+    ids = [paper.record_ids] if paper.record_ids else []  # papers without ids hash as before ids were kept
+    return _hash([paper.sources, paper.code_url, paper.truncated, paper.metadata, *ids])
 
 
 def chunk_metadata(paper: Paper, ordinal: int) -> dict[str, Any]:
@@ -110,19 +116,10 @@ def _rebuild(settings: Settings, corpus: CorpusReader, progress: bool, encoder) 
         if not (fresh / RUN_FILE).exists():  # else an interrupted rebuild: go on with it
             shutil.rmtree(fresh, ignore_errors=True)
         report = IngestJob(settings.model_copy(update={"index_dir": fresh}), corpus, fresh, progress, encoder).run()
-        replaced = server_location(final)
-        old = final.with_name(final.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            final.rename(old)
-        fresh.rename(final)
-        forget_open_clients()  # the path must now open the new store, not the one moved away
-        shutil.rmtree(old, ignore_errors=True)
-        if replaced is not None:  # the old index's vectors on the server go with it
-            token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
-            warning = drop_server_vectors(replaced, settings.chroma_url, token)
-            if warning:
-                report.warnings.append(warning)
+        token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+        warning = swap_in(fresh, final, settings.chroma_url, token)
+        if warning:
+            report.warnings.append(warning)
     report.index_dir = str(final)
     return report
 
@@ -150,16 +147,22 @@ class IngestJob:
         self.config = {"embed_model": self.model, "chunk_tokens": settings.chunk_tokens,
                        "chunk_overlap": settings.chunk_overlap,
                        "evidence": f"{EVIDENCE_FORMAT}/{settings.evidence_vectors}"}
-        fingerprint = _hash([corpus.fingerprint(), self.config])
+        fingerprint = _hash([corpus.fingerprint(), self.config, CHECKPOINT_FORMAT])
         self.checkpoint = Checkpoint.open(index_dir / RUN_FILE)
         self.resumed = self.checkpoint.get("fingerprint") == fingerprint
         if not self.resumed:
             self.checkpoint = self.checkpoint.restart()
             self.checkpoint.set(fingerprint=fingerprint, phase="read", position=None, seq_done=0, embed_seconds=0.0,
-                                **dict.fromkeys(READ_COUNTS + COUNTS, 0))
+                                wall_seconds=0.0, repeats=0, **dict.fromkeys(READ_COUNTS + COUNTS, 0))
+        self.wall_before = self.checkpoint.get("wall_seconds", 0.0)  # a resumed ingest's earlier runs
         self.counts = {k: self.checkpoint.get(k, 0) for k in COUNTS}
         self.was_ready = self.catalog.get_meta("state") == READY
         self.building = False
+        self.keyed_by_title = self.catalog.get_meta("paper_keys") != PAPER_KEYS and self.catalog.count_papers() > 0
+
+    def elapsed(self) -> float:
+        """Wall seconds of this ingest, runs before a resume included."""
+        return self.wall_before + time.perf_counter() - self.started
 
     def run(self) -> IngestReport:
         if self.checkpoint.get("phase") == "read":
@@ -193,7 +196,7 @@ class IngestJob:
         """Mark the index incomplete before its first change (queries refuse it until the end)."""
         if not self.building:
             self.catalog.set_meta(state="building", format=INDEX_FORMAT, embed_model=self.model, chunking=self.config,
-                                  embed_backend=self.settings.embed_backend)
+                                  embed_backend=self.settings.embed_backend, paper_keys=PAPER_KEYS)
             self.building = True
 
     def read_counts(self, base: dict[str, int]) -> dict[str, int]:
@@ -212,7 +215,8 @@ class IngestJob:
         while batch := list(islice(entries, READ_BATCH)):
             last = batch[-1][1]
             counts = self.read_counts(base)
-            self.checkpoint.stage([paper for paper, _ in batch], position=asdict(last), **counts)
+            self.checkpoint.stage([paper for paper, _ in batch], position=asdict(last), wall_seconds=self.elapsed(),
+                                  **counts)
             bar.n = self.corpus.bytes_done(last)
             bar.set_postfix(papers=counts["entries"], refresh=False)
             bar.refresh()
@@ -230,7 +234,7 @@ class IngestJob:
             seconds = self.index_batch([p for _, p in batch])
             seq_done = batch[-1][0]
             self.checkpoint.set(seq_done=seq_done, embed_seconds=self.checkpoint.get("embed_seconds", 0.0) + seconds,
-                                **self.counts)
+                                wall_seconds=self.elapsed(), **self.counts)
             bar.update(len(batch))
             bar.set_postfix(embedded=self.counts["added"] + self.counts["changed"], refresh=False)
         bar.close()
@@ -329,12 +333,17 @@ class IngestJob:
         if (touched or catalog.get_meta("bm25_version") != catalog.get_meta("version", 0)
                 or not (self.index_dir / "bm25" / "meta.json").exists()):
             build_bm25(catalog, self.index_dir)
-        catalog.set_meta(state=READY)
+        catalog.set_meta(state=READY, paper_keys=PAPER_KEYS)
 
     def report(self, removed: int) -> IngestReport:
         get = self.checkpoint.get
+        warnings = list(self.corpus.warnings)
+        if self.keyed_by_title and removed and self.counts["added"]:
+            warnings.insert(0, "this index was built when records were told apart by title alone: records with "
+                               "their own ids are papers of their own now, so they were indexed again under new "
+                               "paper ids (the new and removed papers below)")
         return IngestReport(
             index_dir=str(self.index_dir), papers=self.catalog.count_papers(), removed=removed,
-            seconds=time.perf_counter() - self.started, embed_seconds=get("embed_seconds", 0.0),
-            entries=get("entries", 0), filtered_out=get("filtered_out", 0), skipped_lines=get("skipped_lines", 0),
-            resumed=self.resumed, warnings=list(self.corpus.warnings), **self.counts)
+            seconds=self.elapsed(), embed_seconds=get("embed_seconds", 0.0), entries=get("entries", 0),
+            repeats=get("repeats", 0), filtered_out=get("filtered_out", 0), skipped_lines=get("skipped_lines", 0),
+            resumed=self.resumed, warnings=warnings, **self.counts)
