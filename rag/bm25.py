@@ -32,6 +32,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from vectorstore.chroma_store import SOURCE_PREFIX  # the filter masks are named as the store's flags
+
 FORMAT = 2
 K1, B = 1.5, 0.75
 WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -188,7 +190,7 @@ class BM25Index:
         for source, members in by_source.items():
             mask = np.zeros(n_docs, dtype=bool)
             mask[members] = True
-            masks["src:" + source] = mask
+            masks[SOURCE_PREFIX + source] = mask
         index = cls(_encode(words), indptr, docs_out, scores_out, _encode(chunk_ids), masks)
         index.avg_length = avg
         return index
@@ -248,7 +250,7 @@ class BM25Index:
 
     def source_files(self) -> list[str]:
         """The corpus file names the chunks came from (the filter masks' names)."""
-        return sorted(name[4:] for name in self.masks if name.startswith("src:"))
+        return sorted(name[len(SOURCE_PREFIX):] for name in self.masks if name.startswith(SOURCE_PREFIX))
 
     def filter_mask(self, sources: Sequence[str] | None, has_code: bool | None) -> np.ndarray | None:
         if not sources and has_code is None:
@@ -256,7 +258,7 @@ class BM25Index:
         mask = np.ones(self.n_docs, dtype=bool)
         if sources:
             empty = np.zeros(self.n_docs, dtype=bool)
-            mask &= np.logical_or.reduce([self.masks.get("src:" + s, empty) for s in sources])
+            mask &= np.logical_or.reduce([self.masks.get(SOURCE_PREFIX + s, empty) for s in sources])
         if has_code is not None:
             mask &= self.masks["has_code"] == has_code
         return mask

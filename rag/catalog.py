@@ -20,7 +20,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
     paper_id TEXT PRIMARY KEY, title TEXT NOT NULL, abstract TEXT NOT NULL,
     sources TEXT NOT NULL, truncated INTEGER NOT NULL, code_url TEXT, metadata TEXT NOT NULL,
-    content_hash TEXT NOT NULL, meta_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL, meta_hash TEXT NOT NULL, record_ids TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, ordinal INTEGER NOT NULL, text TEXT NOT NULL
@@ -32,9 +32,10 @@ CREATE TABLE IF NOT EXISTS evidence (paper_id TEXT PRIMARY KEY, dim INTEGER NOT 
 
 
 def _paper(row: sqlite3.Row) -> Paper:
+    record_ids = json.loads(row["record_ids"]) if "record_ids" in row.keys() else []  # a read-only older index
     return Paper(paper_id=row["paper_id"], title=row["title"], abstract=row["abstract"],
                  sources=json.loads(row["sources"]), truncated=bool(row["truncated"]),
-                 code_url=row["code_url"], metadata=json.loads(row["metadata"]))
+                 code_url=row["code_url"], metadata=json.loads(row["metadata"]), record_ids=record_ids)
 
 
 class Catalog:
@@ -43,6 +44,13 @@ class Catalog:
         self.db = sqlite3.connect(str(self.path), timeout=30)
         self.db.row_factory = sqlite3.Row
         self.db.executescript(SCHEMA)
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(papers)")}
+        if "record_ids" not in columns:  # a catalog from before record ids were kept
+            try:
+                with self.db:
+                    self.db.execute("ALTER TABLE papers ADD COLUMN record_ids TEXT NOT NULL DEFAULT '[]'")
+            except sqlite3.OperationalError:
+                pass  # read-only: it is read as it is
 
     def close(self) -> None:
         self.db.close()
@@ -61,10 +69,6 @@ class Catalog:
         return {r["key"]: json.loads(r["value"]) for r in self.db.execute("SELECT key, value FROM meta")}
 
     # -- papers and chunks ----------------------------------------------------------------
-    def hashes(self) -> dict[str, tuple[str, str]]:
-        rows = self.db.execute("SELECT paper_id, content_hash, meta_hash FROM papers")
-        return {r["paper_id"]: (r["content_hash"], r["meta_hash"]) for r in rows}
-
     def hashes_for(self, paper_ids: list[str]) -> dict[str, tuple[str, str]]:
         """(content hash, metadata hash) of those of these papers that are indexed."""
         found: dict[str, tuple[str, str]] = {}
@@ -86,10 +90,11 @@ class Catalog:
                                 (pid, int(vectors.shape[1]), np.asarray(vectors, dtype=np.float16).tobytes()))
             for paper, content_hash, meta_hash, chunks in items:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO papers(paper_id, title, abstract, sources, truncated, code_url, metadata, "
+                    "content_hash, meta_hash, record_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (paper.paper_id, paper.title, paper.abstract, json.dumps(paper.sources),
                      int(paper.truncated), paper.code_url, json.dumps(paper.metadata, ensure_ascii=False),
-                     content_hash, meta_hash))
+                     content_hash, meta_hash, json.dumps(paper.record_ids, ensure_ascii=False)))
                 if chunks is not None:
                     self.db.execute("DELETE FROM chunks WHERE paper_id = ?", (paper.paper_id,))
                     self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?)",
@@ -101,6 +106,11 @@ class Catalog:
                 self.db.execute("DELETE FROM chunks WHERE paper_id = ?", (pid,))
                 self.db.execute("DELETE FROM evidence WHERE paper_id = ?", (pid,))
                 self.db.execute("DELETE FROM papers WHERE paper_id = ?", (pid,))
+
+    def paper_ids_after(self, last: str, limit: int) -> list[str]:
+        """Up to `limit` indexed paper ids after `last`, in id order (a walk over every paper)."""
+        rows = self.db.execute("SELECT paper_id FROM papers WHERE paper_id > ? ORDER BY paper_id LIMIT ?", (last, limit))
+        return [r[0] for r in rows]
 
     def chunk_ids(self, paper_ids: Iterable[str]) -> list[str]:
         out: list[str] = []

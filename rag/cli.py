@@ -81,7 +81,7 @@ def read_batch(path: Path) -> list[dict]:
         history = item.get("history", [])
         if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
             raise UsageError(f'{path}:{lineno}: "history" must be a list of strings')
-        items.append({"question": item["question"], "history": history, "line": lineno})
+        items.append({"question": item["question"], "history": history, "line": lineno, "id": item.get("id")})
     if not items:
         raise UsageError(f"batch file {path} has no questions")
     return items
@@ -169,7 +169,8 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
         else:
             answer = pipeline.ask(item["question"], history=item["history"], filters=filters)
         if as_json:
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            out = {"id": item["id"], **answer.to_json()} if batch else answer.to_json()  # a batch line's own id
+            click.echo(json.dumps(out, ensure_ascii=False))
         elif not stream:
             click.echo(answer.answer)
             print_sources(answer)
@@ -207,8 +208,6 @@ def ingest_command(rebuild, quiet, categories, since, until, embed_backend, inde
     reader = CorpusReader(settings.corpus, CorpusFilter.parse(categories, since, until))
     report = ingest(settings, reader, rebuild=rebuild, progress=not quiet)
     echo_warnings(report.warnings, total=report.skipped_lines)
-    skipped = f", {report.skipped_lines} bad ones skipped" if report.skipped_lines else ""
-    click.echo(f"read {report.entries} corpus entries{skipped}", err=True)
     click.echo(report.summary())
 
 

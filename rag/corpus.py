@@ -1,10 +1,9 @@
 """Corpus files -> `Paper` records, streamed (CorpusReader) or loaded whole (load_corpus).
 
 Reads the daily-paper page dumps (docs/contracts.md §1) and JSON Lines papers, including the arXiv
-metadata snapshot (`id`, `title`, `abstract`, `categories`, `update_date`, …), whose papers
-are keyed by arXiv id so that every version of a paper is one paper. A whole file that cannot
-be used (missing, empty, binary, not UTF-8, no papers in it) raises `CorpusError` before
-anything is indexed: skipping it would make an incremental ingest delete its papers. A bad
+metadata snapshot; what a dump or a record means is rag/corpus_formats.py's business. A whole
+file that cannot be used (missing, empty, binary, not UTF-8, no papers in it) raises
+`CorpusError` before anything is indexed: skipping it would make an incremental ingest delete its papers. A bad
 line inside a JSONL file is skipped with a `file:line` warning instead.
 JSONL files are read line by line, with a resumable position, so a multi-GB snapshot takes
 constant memory. Does not chunk, embed or store anything.
@@ -15,41 +14,18 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from rag.corpus_filter import CorpusFilter
+from rag.corpus_formats import merge_duplicates, paper_from_record, parse_daily_dump
 from rag.errors import CorpusError
 from rag.records import Paper
 
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl", ".json", ".ndjson"}
-
-CHROME_LINES = {
-    "new",
-    "get trending papers in your email inbox!",
-    "get trending papers in your email inbox once a day!",
-    "subscribe",
-    "daily papers",
-    "byak and the research community",
-    "by ak and the research community",
-}
-DATE_LINE = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}(?:, \d{4})?")
-# Titles in these dumps are at most ~25 words; full abstracts are far longer.
-ABSTRACT_MIN_WORDS = 30
-# Also the malformed "https:VDT-2023.github.io" and bare "github.com/owner/repo" seen in the corpus.
-URL = re.compile(r"(?:https?:/{0,2}|(?<![\w/.])(?=(?:github\.com|gitlab\.com|huggingface\.co)/))[^\s<>()\[\]]+")
-CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co", "codeberg.org")
-# An abstract ending in one of these, or with no closing punctuation, was cut off at the source.
-TERMINAL = (".", "!", "?", ")", '"', "'", "”")
 CHECK_BLOCK = 1 << 22
-# New-style (2101.00001, 0704.0001) and old-style (math/0701001, hep-th/9901001) arXiv ids.
-ARXIV_ID = re.compile(r"(?:arxiv:)?(?P<base>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?",
-                      re.IGNORECASE)
-ARXIV_PREFIX = "arxiv:"
 
 
 @dataclass
@@ -57,59 +33,6 @@ class CorpusLoad:
     papers: list[Paper]
     entries: int  # paper entries read before de-duplication
     warnings: list[str] = field(default_factory=list)
-
-
-def normalise_title(title: str) -> str:
-    text = unicodedata.normalize("NFKC", title).lower()
-    return re.sub(r"[^\w]+", " ", text).strip()
-
-
-def paper_id_for(title: str) -> str:
-    """Stable across runs and machines: a hash of the normalised title."""
-    return "p" + hashlib.sha1(normalise_title(title).encode("utf-8")).hexdigest()[:15]
-
-
-def clean_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def normalise_url(url: str) -> str:
-    url = url.rstrip(".,;:'\"")
-    if not url.startswith("http"):
-        return "https://" + url
-    return re.sub(r"^(https?):/{0,2}", r"\1://", url)
-
-
-def find_code_url(abstract: str) -> str | None:
-    urls = [normalise_url(u) for u in URL.findall(abstract)]
-    for url in urls:
-        if any(host in url for host in CODE_HOSTS):
-            return url
-    return urls[0] if urls else None
-
-
-def is_truncated(abstract: str) -> bool:
-    tail = abstract.rstrip()
-    if not tail:
-        return True
-    last_word = tail.split()[-1]
-    if URL.fullmatch(last_word.rstrip(".,;")):
-        return False  # "Code is available at https://…" without a full stop is complete
-    return not tail.endswith(TERMINAL) or bool(re.search(r"\b(?:at|and|the|of|in|to|with)\.?$", tail))
-
-
-def make_paper(title: str, abstract: str, source: str, metadata: dict | None = None,
-               paper_id: str | None = None) -> Paper:
-    title, abstract = clean_space(title), clean_space(abstract)
-    return Paper(
-        paper_id=paper_id or paper_id_for(title),
-        title=title,
-        abstract=abstract,
-        sources=[source],
-        truncated=is_truncated(abstract),
-        code_url=find_code_url(abstract),
-        metadata=dict(metadata or {}),
-    )
 
 
 def check_file(path: Path) -> None:
@@ -151,103 +74,6 @@ def read_text_file(path: Path) -> str:
         raise CorpusError(f"cannot read corpus file {path}: {exc.strerror}") from None
 
 
-def _content_lines(text: str) -> list[tuple[int, str]]:
-    """(line number, text) of every line that is not page chrome."""
-    lines = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if line.lower().startswith("subscribe") and line.lower() != "subscribe":
-            line = line[len("subscribe"):].strip()  # a title glued to the Subscribe button
-        if line and line.lower() not in CHROME_LINES and not DATE_LINE.fullmatch(line):
-            lines.append((lineno, line))
-    return lines
-
-
-def parse_daily_dump(text: str, source: str, warnings: list[str]) -> list[Paper]:
-    """Title/abstract pairs from a page dump, on consecutive lines or split by blank lines.
-
-    Titles and abstracts alternate. A long line is always an abstract; a short line after a
-    title is that title's (cut-off) abstract unless a long line follows it, in which case
-    the earlier title lost its abstract and the short line starts the next paper.
-    """
-    lines = _content_lines(text)
-    is_long = [len(line.split()) >= ABSTRACT_MIN_WORDS for _, line in lines]
-    papers: list[Paper] = []
-    pending: tuple[int, str] | None = None  # (line number, title) waiting for its abstract
-    for i, (lineno, line) in enumerate(lines):
-        next_is_long = i + 1 < len(lines) and is_long[i + 1]
-        if pending is None:
-            if is_long[i]:
-                warnings.append(f"{source}:{lineno}: abstract without a title, skipped")
-            else:
-                pending = (lineno, line)
-        elif is_long[i] or not next_is_long:
-            papers.append(make_paper(pending[1], line, source))
-            pending = None
-        else:
-            warnings.append(f"{source}:{pending[0]}: title without an abstract, skipped")
-            pending = (lineno, line)
-    if pending is not None:
-        warnings.append(f"{source}:{pending[0]}: title without an abstract, skipped")
-    return papers
-
-
-def arxiv_id(value: object) -> tuple[str, int] | None:
-    """("2101.00001", 2) for "2101.00001v2" or "arXiv:2101.00001v2"; version 0 when not given."""
-    if not isinstance(value, str):
-        return None
-    match = ARXIV_ID.fullmatch(value.strip())
-    if match is None:
-        return None
-    return match.group("base"), int(match.group("version") or 0)
-
-
-def paper_from_record(obj: object, where: str, source: str, warnings: list[str]) -> Paper | None:
-    """One JSON object -> a Paper, or None with a warning naming `where` (file:line).
-
-    Records with an arXiv `id` (the arXiv metadata snapshot, or one line per version) are
-    keyed by that id without its version, so every version of a paper is one paper; others by
-    their normalised title. Other fields become metadata (the snapshot's `authors_parsed`, a
-    copy of `authors`, is dropped)."""
-    if not isinstance(obj, dict):
-        warnings.append(f"{where}: expected a JSON object, skipped")
-        return None
-    title, abstract = obj.get("title"), obj.get("abstract")
-    missing = [k for k, v in (("title", title), ("abstract", abstract)) if not isinstance(v, str) or not v.strip()]
-    if missing:
-        warnings.append(f"{where}: missing or empty {' and '.join(missing)}, skipped")
-        return None
-    metadata = {k: v for k, v in obj.items() if k not in ("title", "abstract", "authors_parsed")}
-    arxiv = arxiv_id(obj.get("id"))
-    paper_id = None
-    if arxiv is not None:
-        base, version = arxiv
-        versions = obj.get("versions")
-        if not version and isinstance(versions, list) and versions:
-            last = versions[-1].get("version") if isinstance(versions[-1], dict) else versions[-1]
-            version = int(str(last).lstrip("vV")) if str(last).lstrip("vV").isdigit() else len(versions)
-        metadata.update(arxiv_id=base, arxiv_version=version)
-        paper_id = ARXIV_PREFIX + base
-    return make_paper(title, abstract, source, metadata, paper_id=paper_id)
-
-
-def parse_jsonl(text: str, source: str, warnings: list[str]) -> list[Paper]:
-    """One JSON object per line with `title` and `abstract` (see paper_from_record)."""
-    papers: list[Paper] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            warnings.append(f"{source}:{lineno}: not valid JSON ({exc.msg}), skipped")
-            continue
-        paper = paper_from_record(obj, f"{source}:{lineno}", source, warnings)
-        if paper is not None:
-            papers.append(paper)
-    return papers
-
-
 def corpus_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
@@ -262,37 +88,6 @@ def corpus_files(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
-
-
-def merge_into(seen: Paper, paper: Paper) -> None:
-    """Fold another entry of the same paper into `seen`, keeping every source file.
-
-    Two arXiv versions: the later version wins (its title, abstract and metadata). Otherwise
-    the fullest abstract wins (a complete one over a cut-off one, then the longer), and the
-    first entry's metadata wins key by key."""
-    seen.sources = sorted(set(seen.sources) | set(paper.sources))
-    old_v, new_v = seen.metadata.get("arxiv_version"), paper.metadata.get("arxiv_version")
-    if old_v is not None and new_v is not None and new_v != old_v:
-        if new_v > old_v:
-            seen.title, seen.abstract, seen.truncated = paper.title, paper.abstract, paper.truncated
-            seen.code_url, seen.metadata = paper.code_url, dict(paper.metadata)
-        return
-    better = (seen.truncated, -len(seen.abstract)) > (paper.truncated, -len(paper.abstract))
-    if better:
-        seen.abstract, seen.truncated, seen.code_url = paper.abstract, paper.truncated, paper.code_url
-    seen.metadata = {**paper.metadata, **seen.metadata}
-
-
-def merge_duplicates(papers: Iterable[Paper]) -> list[Paper]:
-    """One paper per id (normalised title, or arXiv id without version)."""
-    merged: dict[str, Paper] = {}
-    for paper in papers:
-        seen = merged.get(paper.paper_id)
-        if seen is None:
-            merged[paper.paper_id] = paper
-        else:
-            merge_into(seen, paper)
-    return list(merged.values())
 
 
 # -- streaming ------------------------------------------------------------------------------
@@ -417,8 +212,8 @@ class CorpusReader:
 
     def _check_unique_id(self, record_id: object, paper: Paper, where: str, lineno: int,
                          ids: dict[str, tuple[str, int]]) -> None:
-        """Papers are keyed by title (arXiv ids aside): the same record twice is one paper, but
-        an id reused by another title is two papers, which the user should hear about."""
+        """The same record twice is one paper, but an id reused by another title is two papers,
+        which the user should hear about."""
         if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
             return
         key = str(record_id)

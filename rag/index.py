@@ -14,12 +14,10 @@ part is derived from the catalog, so when it is missing or stale it is rebuilt, 
 
 from __future__ import annotations
 
-import atexit
 import fcntl
 import os
 import shutil
 import sqlite3
-import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,21 +26,10 @@ from typing import Iterator
 from rag.bm25 import BM25Index
 from rag.catalog import Catalog
 from rag.errors import IndexUnavailable
+from vectorstore import folder_size
 
 INDEX_FORMAT = 1
 READY = "ready"
-READ_ONLY_COPY_MAX = 1_000_000_000  # bytes of vectors copied to query a read-only index
-
-
-def folder_size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.path.getsize(os.path.join(root, name))
-            except OSError:
-                pass
-    return total
 
 
 def check_folder(index_dir: Path) -> None:
@@ -58,23 +45,6 @@ def check_writable(index_dir: Path) -> None:
     if index_dir.exists() and not os.access(index_dir, os.W_OK):
         raise IndexUnavailable(f"index folder {index_dir} is read-only, so nothing was changed: make it writable "
                                "or choose another --index-dir (queries still work)")
-
-
-def read_only_copy(folder: Path, index_dir: Path) -> Path:
-    """Chroma writes to its folder even to answer a query; for a read-only index (a shared
-    or archived copy) it works on a temporary copy of its vectors, removed at exit."""
-    size = folder_size(folder)
-    if size > READ_ONLY_COPY_MAX:
-        raise IndexUnavailable(
-            f"index folder {index_dir} is read-only and its vector store ({size / 1e6:,.0f} MB) is too large to "
-            "query from a temporary copy (Chroma writes even to query): make it writable or copy the index elsewhere")
-    scratch = Path(tempfile.mkdtemp(prefix="paper-qa-readonly-"))
-    atexit.register(shutil.rmtree, scratch, True)
-    copy = scratch / "chroma"
-    shutil.copytree(folder, copy, copy_function=shutil.copyfile)
-    for path in [copy, *copy.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o700 if path.is_dir() else path.stat().st_mode | 0o600)
-    return copy
 
 
 def damaged(index_dir: Path, part: str, exc: Exception) -> IndexUnavailable:
@@ -148,27 +118,61 @@ def store_location(catalog: Catalog, index_dir: Path, chroma_url: str | None, cr
     return recorded
 
 
+def _server_location(index_dir: Path) -> dict | None:
+    """The Chroma server collection an existing index keeps its vectors in, if any; None too
+    for a damaged catalog (what --rebuild is for: it must not stop it)."""
+    if not (index_dir / "catalog.sqlite").exists():
+        return None
+    try:
+        catalog = open_catalog(index_dir)
+        try:
+            where = catalog.get_meta("vector_store")
+        finally:
+            catalog.close()
+    except (IndexUnavailable, sqlite3.DatabaseError):
+        return None
+    return where if where and where.get("kind") == "server" else None
+
+
 def open_store(index_dir: Path, catalog: Catalog | None = None, chroma_url: str | None = None,
                chroma_token: str | None = None, creating: bool = False):
-    from vectorstore import ChromaStore
-    from vectorstore.chroma_store import ServerUnreachable
+    """The index's vector store; the store's own errors become `IndexUnavailable`."""
+    from vectorstore import ChromaStore, ReadOnlyTooLarge, ServerUnreachable, StoreError
 
     where = store_location(catalog, index_dir, chroma_url, creating) if catalog is not None else {"kind": "embedded"}
-    if where["kind"] == "server":
-        try:
-            return ChromaStore(url=chroma_url or where["url"], collection=where["collection"], token=chroma_token)
-        except ServerUnreachable as exc:
-            raise IndexUnavailable(str(exc)) from None
-    folder = index_dir / "chroma"
-    if not creating:
-        if not folder.is_dir():
-            raise damaged(index_dir, "vector store", FileNotFoundError(f"{folder} is missing"))
-        if not os.access(folder, os.W_OK) or not os.access(folder / "chroma.sqlite3", os.W_OK):
-            folder = read_only_copy(folder, index_dir)
     try:
-        return ChromaStore(folder)
-    except Exception as exc:  # chromadb raises many types for a damaged folder
+        if where["kind"] == "server":
+            return ChromaStore(url=chroma_url or where["url"], collection=where["collection"], token=chroma_token)
+        return ChromaStore(index_dir / "chroma", existing=not creating)
+    except ServerUnreachable as exc:
+        raise IndexUnavailable(str(exc)) from None
+    except ReadOnlyTooLarge as exc:
+        raise IndexUnavailable(f"index folder {index_dir} is read-only and {exc}: make it writable or copy the "
+                               "index elsewhere") from None
+    except StoreError as exc:
         raise damaged(index_dir, "vector store", exc) from None
+
+
+def swap_in(fresh: Path, final: Path, chroma_url: str | None, chroma_token: str | None) -> str | None:
+    """Replace the index at `final` with the one built at `fresh` (a rebuild); the old index's
+    vectors on a Chroma server go with it. Returns a warning when they could not be deleted."""
+    from vectorstore import StoreError, drop_collection, forget_open_clients
+
+    replaced = _server_location(final)
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    fresh.rename(final)
+    forget_open_clients()  # the path must now open the new store, not the one moved away
+    shutil.rmtree(old, ignore_errors=True)
+    if replaced is None:
+        return None
+    try:
+        drop_collection(chroma_url or replaced["url"], replaced["collection"], chroma_token)
+    except StoreError as exc:
+        return f"could not delete the old index's collection {replaced['collection']} on the Chroma server: {exc}"
+    return None
 
 
 def build_bm25(catalog: Catalog, index_dir: Path) -> BM25Index:

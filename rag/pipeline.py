@@ -82,15 +82,19 @@ class Pipeline:
         return self._index
 
     def build_index(self) -> None:
-        from rag.corpus import load_corpus
+        """The same ingest as `rag ingest`, on the configured corpus."""
+        from rag.corpus import CorpusReader
         from rag.ingest import ingest
 
-        corpus = load_corpus(self.settings.corpus)  # a bad corpus fails before any notice
-        for warning in corpus.warnings:
-            self.log(f"warning: {warning}")
-        self.log(f"no ready index at {self.settings.index_dir}: building it from {len(corpus.papers)} papers (one time)…")
+        reader = CorpusReader(self.settings.corpus)
+        reader.check()  # a bad corpus fails before any notice
+        self.log(f"no ready index at {self.settings.index_dir}: building it from {len(reader.files)} corpus files "
+                 "(one time)…")
         encoder = self._encoder if getattr(self._encoder, "name", None) else None  # a test's fake
-        self.log(ingest(self.settings, corpus, progress=self.progress, encoder=encoder).summary())
+        report = ingest(self.settings, reader, progress=self.progress, encoder=encoder)
+        for warning in report.warnings:
+            self.log(f"warning: {warning}")
+        self.log(report.summary())
 
     def model_name(self) -> str:
         from rag.embed import canonical_model_name

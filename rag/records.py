@@ -12,13 +12,14 @@ from typing import Any
 
 @dataclass(slots=True)
 class Paper:
-    paper_id: str  # stable: derived from the normalised title (corpus.paper_id_for)
+    paper_id: str  # stable: from the arXiv id, the record id and title, or the title (rag.corpus_formats)
     title: str
     abstract: str
     sources: list[str] = field(default_factory=list)  # every corpus file it appeared in
     truncated: bool = False  # the abstract is cut off mid-sentence at the source
     code_url: str | None = None  # code or project page given in the abstract
     metadata: dict[str, Any] = field(default_factory=dict)  # extra fields (authors, year…)
+    record_ids: list[str] = field(default_factory=list)  # the corpus records' own ids (arXiv id without version)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +58,7 @@ class Hit:
             "code_url": self.paper.code_url,
             "truncated": self.paper.truncated,
             "corpus_files": self.paper.sources,
+            "record_ids": self.paper.record_ids,
         }
         if self.evidence is not None:
             out["evidence"] = self.evidence

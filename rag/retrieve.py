@@ -24,10 +24,6 @@ class Filters:
     sources: tuple[str, ...] = field(default_factory=tuple)  # corpus file names; any of them
     has_code: bool | None = None
 
-    @property
-    def active(self) -> bool:
-        return bool(self.sources) or self.has_code is not None
-
 
 def fold_chunks_to_papers(ranked: Sequence[tuple[str, float]]) -> list[tuple[str, str, float]]:
     """(chunk id, score) best first -> (paper id, best chunk id, its score), one per paper."""
@@ -66,7 +62,7 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: str | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
-        from vectorstore.chroma_store import where_clause
+        from vectorstore import where_clause
 
         k = k or self.settings.k
         mode = mode or self.settings.retriever
@@ -111,10 +107,12 @@ class Retriever:
         chunk_ids = self.index.catalog.chunk_ids(paper_ids)
         if not chunk_ids:
             return {}
-        got = self.index.store.collection.get(ids=chunk_ids, include=["embeddings"])
-        sims = np.asarray(got["embeddings"], dtype=np.float32) @ qvec
+        vectors = self.index.store.vectors(chunk_ids)
+        if not vectors:
+            return {}
+        sims = np.stack(list(vectors.values())) @ qvec
         best: dict[str, tuple[str, float]] = {}
-        for chunk_id, sim in zip(got["ids"], sims):
+        for chunk_id, sim in zip(vectors, sims):
             pid = chunk_id.rsplit(":", 1)[0]
             if pid not in best or sim > best[pid][1]:
                 best[pid] = (chunk_id, float(sim))

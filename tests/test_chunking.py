@@ -1,6 +1,6 @@
 from fakes import LONG, PAPERS, FakeEncoder
 from rag.chunking import Chunker
-from rag.corpus import make_paper
+from rag.corpus_formats import make_paper
 from rag.sentences import split_sentences
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from fakes import PAPERS, SHIPPED_CORPUS, daily_dump
-from rag.corpus import (CHROME_LINES, DATE_LINE, find_code_url, is_truncated, load_corpus, normalise_title,
-                        paper_id_for)
+from rag.corpus import load_corpus
+from rag.corpus_formats import CHROME_LINES, DATE_LINE, find_code_url, is_truncated, normalise_title, paper_id_for
 from rag.errors import CorpusError
 
 

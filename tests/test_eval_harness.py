@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from fakes import PAPERS, FakeEncoder, daily_dump
 from evals.cli import build_eval_command
 from rag.cli import guarded
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.settings import Settings
 
@@ -39,7 +39,7 @@ def index_dir(tmp_path_factory) -> Path:
     (root / "corpus").mkdir()
     (root / "corpus" / "a.txt").write_text(daily_dump(PAPERS))
     settings = Settings.build(env={}, corpus=[root / "corpus"], index_dir=root / "index")
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=FakeEncoder())
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=FakeEncoder())
     return root / "index"
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from rag.citations import with_markers
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.extractive import short_name
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
@@ -56,7 +56,7 @@ def pipeline(tmp_path, fake_encoder):
     (folder / "a.txt").write_text(daily_dump(PRUNING))
     # thresholds for the fake encoder's scale (the shipped ones are calibrated for the real model)
     settings = Settings.build(corpus=[folder], abstain_threshold=0.0, list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     return Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
 
 

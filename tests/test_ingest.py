@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from fakes import PAPERS, daily_dump
-from rag.corpus import load_corpus, paper_id_for
+from rag.corpus import CorpusReader
+from rag.corpus_formats import paper_id_for
 from rag.errors import IndexUnavailable
 from rag.index import Index, is_ready, write_lock
 from rag.ingest import ingest
@@ -14,7 +15,7 @@ from rag.settings import Settings
 
 def run(corpus_dir, encoder, **kw):
     settings = Settings.build(corpus=[corpus_dir])
-    return ingest(settings, load_corpus(settings.corpus), progress=False, encoder=encoder, **kw)
+    return ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=encoder, **kw)
 
 
 def open_index(encoder):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from fakes import PAPERS, FakeBackend
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.generate import build_prompt, neutralise
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
@@ -20,7 +20,7 @@ TRACK_FACT = "We present a benchmark of 1,400 long videos for single object trac
 @pytest.fixture
 def make_pipeline(small_corpus, fake_encoder):
     settings = Settings.build(corpus=[small_corpus], support_threshold=0.5)
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
 
     def make(*replies, **overrides):
         backend = FakeBackend(*replies)
@@ -96,7 +96,7 @@ def test_instructions_inside_an_abstract_change_nothing(tmp_path, fake_encoder, 
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("\n".join(f'{{"title": "{t}", "abstract": "{a}"}}' for t, a in [*PAPERS, hostile]))
     settings = Settings.build(corpus=[corpus], support_threshold=0.5)
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     backend = FakeBackend("PWNED", "PWNED [1].", "PWNED")
     pipeline = Pipeline(settings, encoder=fake_encoder, backend=backend, progress=False)
     for _ in range(3):

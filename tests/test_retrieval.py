@@ -3,7 +3,8 @@
 import pytest
 
 from fakes import PAPERS
-from rag.corpus import load_corpus, paper_id_for
+from rag.corpus import CorpusReader
+from rag.corpus_formats import paper_id_for
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.retrieve import Filters, fold_chunks_to_papers, make_snippet, reciprocal_rank_fusion
@@ -30,7 +31,7 @@ def test_snippet_drops_the_title_and_cuts_at_a_word():
 @pytest.fixture
 def pipeline(small_corpus, fake_encoder):
     settings = Settings.build(corpus=[small_corpus])
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     return Pipeline(settings, encoder=fake_encoder, progress=False)
 
 

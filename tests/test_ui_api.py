@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from fakes import PAPERS, FakeBackend, FakeEncoder, daily_dump, free_port
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.errors import BackendUnavailable
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
@@ -46,7 +46,7 @@ def make_settings(folder, fake_encoder) -> Settings:
     (corpus / "a.txt").write_text(daily_dump(PAPERS[:3], "blank"))
     (corpus / "b.txt").write_text(daily_dump(PAPERS[1:], "consecutive", date="Apr 17"))
     settings = Settings.build(env={}, corpus=[corpus], index_dir=folder / "index", openai_api_key=KEY)
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     return settings
 
 

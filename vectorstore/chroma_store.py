@@ -8,11 +8,19 @@ because Chroma metadata values must be scalars.
 On a server, each index keeps its vectors in a collection of its own (`paper_chunks_<id>`),
 so several indexes can share one server. Knows nothing about papers beyond the metadata it
 is given.
+
+Chroma's quirks live here and nowhere else: it writes to its folder even to answer a query
+(a read-only folder is queried from a temporary copy), chromadb keeps one client per folder
+for the life of the process (`forget_open_clients`), and its many exception types become
+`StoreError`s with a message fit for the user, which the index translates.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
@@ -28,6 +36,7 @@ SOURCE_PREFIX = "src:"
 # with no measurable change in retrieval latency at this size.
 SEARCH_EF = 200
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": SEARCH_EF}
+READ_ONLY_COPY_MAX = 1_000_000_000  # bytes of vectors copied to query a read-only store
 
 
 def source_flag(file_name: str) -> str:
@@ -46,8 +55,93 @@ def where_clause(sources: Sequence[str] | None = None, has_code: bool | None = N
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
-class ServerUnreachable(Exception):
-    """The Chroma server at the URL did not answer (a message fit for the user)."""
+class StoreError(Exception):
+    """The store cannot be used; the message is fit for the user."""
+
+
+class ServerUnreachable(StoreError):
+    """The Chroma server at the URL did not answer."""
+
+
+class StoreDamaged(StoreError):
+    """The embedded store's folder is missing or cannot be opened."""
+
+
+class ReadOnlyTooLarge(StoreError):
+    """A read-only store too large to query from a temporary copy."""
+
+
+def folder_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK) and os.access(folder / "chroma.sqlite3", os.W_OK)
+
+
+def read_only_copy(folder: Path) -> Path:
+    """Chroma writes to its folder even to answer a query; for a read-only store (a shared
+    or archived index) it works on a temporary copy, removed at exit."""
+    size = folder_size(folder)
+    if size > READ_ONLY_COPY_MAX:
+        raise ReadOnlyTooLarge(f"its vector store ({size / 1e6:,.0f} MB) is too large to query from a temporary copy "
+                               "(Chroma writes even to query)")
+    scratch = Path(tempfile.mkdtemp(prefix="paper-qa-readonly-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    copy = scratch / "chroma"
+    shutil.copytree(folder, copy, copy_function=shutil.copyfile)
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o700 if path.is_dir() else path.stat().st_mode | 0o600)
+    return copy
+
+
+def forget_open_clients() -> None:
+    """chromadb keeps one client per folder path for the life of the process, open files
+    included: after a folder is swapped or damaged, that path must open what is there now."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
+def drop_collection(url: str, collection: str, token: str | None = None) -> None:
+    """Delete a collection on a server (an index being replaced), without creating it first."""
+    client = _server_client(url, token)
+    try:
+        client.delete_collection(collection)
+    except Exception as exc:  # not found, refused: chromadb raises many types
+        raise StoreError(_reason(exc)) from None
+
+
+def _chroma_settings():
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _server_client(url: str, token: str | None):
+    import chromadb
+
+    host, port, ssl = parse_url(url)
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    try:
+        client = chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=_chroma_settings())
+        client.heartbeat()
+    except Exception as exc:  # connection refused, DNS, TLS: chromadb wraps them variously
+        raise ServerUnreachable(f"cannot reach the Chroma server at {url} ({_reason(exc)}): start it "
+                                "(`chroma run --path DIR --host 127.0.0.1 --port PORT`) or fix --chroma-url") from None
+    return client
 
 
 def parse_url(url: str) -> tuple[str, int, bool]:
@@ -66,37 +160,36 @@ def parse_url(url: str) -> tuple[str, int, bool]:
 
 class ChromaStore:
     def __init__(self, path: Path | None = None, *, url: str | None = None, collection: str = COLLECTION,
-                 token: str | None = None):
+                 token: str | None = None, existing: bool = False):
         """The embedded store at `path`, or the server at `url` (with an optional bearer token,
-        for a server behind an authenticating proxy)."""
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        for a server behind an authenticating proxy). `existing`: the folder must already hold
+        a store (a query), and a read-only one is opened from a temporary copy."""
         self.path = None if path is None else Path(path)
         self.url = url
         if url is not None:
-            host, port, ssl = parse_url(url)
-            headers = {"Authorization": f"Bearer {token}"} if token else None
-            try:
-                self.client = chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=settings)
-                self.client.heartbeat()
-            except Exception as exc:  # connection refused, DNS, TLS: chromadb wraps them variously
-                reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-                raise ServerUnreachable(f"cannot reach the Chroma server at {url} ({reason}): start it "
-                                        "(`chroma run --path DIR --host 127.0.0.1 --port PORT`) or fix --chroma-url") from None
+            self.client = _server_client(url, token)
+            self.collection = self.client.get_or_create_collection(
+                collection, configuration={"hnsw": HNSW}, embedding_function=None)
         else:
-            self.client = chromadb.PersistentClient(path=str(self.path), settings=settings)
-        self.collection = self.client.get_or_create_collection(
-            collection, configuration={"hnsw": HNSW}, embedding_function=None
-        )
+            self._open_folder(collection, existing)
         self.max_batch = int(self.client.get_max_batch_size())
         self._count: int | None = None
 
-    def drop(self) -> None:
-        """Delete this store's collection (a server-side index being replaced or removed)."""
-        self.client.delete_collection(self.collection.name)
+    def _open_folder(self, collection: str, existing: bool) -> None:
+        import chromadb
+
+        folder = self.path
+        if existing:
+            if not folder.is_dir():
+                raise StoreDamaged(f"{folder} is missing")
+            if not writable(folder):
+                folder = read_only_copy(folder)
+        try:
+            self.client = chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
+            self.collection = self.client.get_or_create_collection(
+                collection, configuration={"hnsw": HNSW}, embedding_function=None)
+        except Exception as exc:  # chromadb raises many types for a damaged folder
+            raise StoreDamaged(_reason(exc)) from None
 
     def search_ef(self) -> int:
         return int((self.collection.configuration_json.get("hnsw") or {}).get("ef_search") or 0)
@@ -131,6 +224,14 @@ class ChromaStore:
         self._count = None
         for start in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=ids[start:start + self.max_batch])
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Chunk id -> its stored vector, for those of these ids the store holds."""
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), self.max_batch):
+            got = self.collection.get(ids=ids[start:start + self.max_batch], include=["embeddings"])
+            out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        return out
 
     def query(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) for the n nearest chunks, best first."""

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fakes import SHIPPED_CORPUS
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.settings import Settings
 
@@ -15,6 +15,6 @@ from rag.settings import Settings
 def shipped_index(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("shipped") / "index"
     settings = Settings.build(env={}, corpus=[SHIPPED_CORPUS], index_dir=index_dir)
-    report = ingest(settings, load_corpus(settings.corpus), progress=False)
+    report = ingest(settings, CorpusReader(settings.corpus), progress=False)
     assert report.added == 295
     return index_dir

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from fakes import PROJECT, SHIPPED_CORPUS
 from rag.cli import ask_command, rag_group
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.index import Index
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
@@ -73,7 +73,7 @@ class ReplayEncoder:
 def server_index(server, shipped_index, tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("server-backed") / "index"
     settings = Settings.build(env={}, corpus=[SHIPPED_CORPUS], index_dir=index_dir, chroma_url=server)
-    report = ingest(settings, load_corpus(settings.corpus), progress=False,
+    report = ingest(settings, CorpusReader(settings.corpus), progress=False,
                     encoder=ReplayEncoder(Index(shipped_index, "all-MiniLM-L6-v2")))
     assert report.added == 295
     return index_dir

@@ -20,7 +20,8 @@ import pytest
 from fakes import PROJECT, SHIPPED_CORPUS
 from rag import onnx_embed
 from rag.chunking import chunk_text
-from rag.corpus import load_corpus, normalise_title
+from rag.corpus import load_corpus
+from rag.corpus_formats import normalise_title
 from rag.embed import SentenceTransformerEncoder, model_dir
 from rag.onnx_embed import OnnxEncoder, onnx_model_path
 

@@ -17,7 +17,7 @@ import pytest
 
 from fakes import free_port
 from rag.backends.llamacpp import bundled_model_path
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -67,7 +67,7 @@ def test_instructions_in_an_abstract_do_not_reach_the_answer(tmp_path):
     corpus = tmp_path / "hostile.jsonl"
     corpus.write_text("\n".join(json.dumps(p) for p in [hostile, *others]))
     settings = Settings.build(env={}, corpus=[corpus], index_dir=tmp_path / "index", llm="local", k=4)
-    ingest(settings, load_corpus(settings.corpus), progress=False)
+    ingest(settings, CorpusReader(settings.corpus), progress=False)
     for llm in ("local", "extractive"):
         answer = Pipeline(settings.model_copy(update={"llm": llm}), progress=False).ask("How do they prune tokens without fine-tuning?")
         assert "PWNED" not in answer.answer and not answer.abstained

@@ -15,9 +15,9 @@ from rag.cli import ask_command, rag_group
 def fresh_process() -> None:
     """Each command starts as a new process would: chromadb caches one client per folder
     (open files included), which would carry a damaged or replaced store over."""
-    from chromadb.api.client import SharedSystemClient
+    from vectorstore import forget_open_clients
 
-    SharedSystemClient.clear_system_cache()
+    forget_open_clients()
 
 
 class Commands:

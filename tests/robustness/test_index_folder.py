@@ -49,7 +49,7 @@ def read_only(folder: Path):
 def test_missing_index_is_built_on_the_first_question(cmd):
     result = cmd.ask("--json", "token pruning without fine-tuning")
     assert result.exit_code == 0, result.output
-    assert "building it from 4 papers" in result.stderr
+    assert "building it from 2 corpus files" in result.stderr
     assert cmd.papers() == len(PAPERS)
 
 

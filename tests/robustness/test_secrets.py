@@ -214,7 +214,7 @@ def test_eval_report_and_run_folder_never_hold_the_key(run_cli, hostile, caplog,
 
 def test_ui_api_never_shows_the_key(fake_encoder, small_corpus, hostile, caplog, capfd, tmp_path):
     gradio_client = pytest.importorskip("gradio_client")
-    from rag.corpus import load_corpus
+    from rag.corpus import CorpusReader
     from rag.ingest import ingest
     from rag.pipeline import Pipeline
     from rag.settings import Settings
@@ -224,7 +224,7 @@ def test_ui_api_never_shows_the_key(fake_encoder, small_corpus, hostile, caplog,
     url, handler = hostile
     settings = Settings.build(env={}, corpus=[small_corpus], index_dir=tmp_path / "ui-index", llm="openai:tiny",
                               openai_api_key=KEY, openai_base_url=url, support_threshold=0.5)
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=fake_encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     app = ChatApp(settings, make_pipeline=lambda spec: Pipeline(settings.model_copy(update={"llm": spec}),
                                                                 encoder=fake_encoder, progress=False))
     try:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from fakes import PAPERS, FakeEncoder, daily_dump, free_port
-from rag.corpus import load_corpus
+from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -49,7 +49,7 @@ def settings(tmp_path_factory, encoder):
     (corpus / "a.txt").write_text(daily_dump(PAPERS[:3], "blank"))
     (corpus / "b.txt").write_text(daily_dump(PAPERS[1:], "consecutive", date="Apr 17"))
     settings = Settings.build(env={}, corpus=[corpus], index_dir=folder / "index")
-    ingest(settings, load_corpus(settings.corpus), progress=False, encoder=encoder)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=encoder)
     return settings
 
 
