@@ -38,7 +38,7 @@ def main() -> None:
     from rag.chunking import chunk_text
     from rag.corpus import load_corpus
     from rag.embed import SentenceTransformerEncoder, model_dir
-    from rag.onnx_embed import OnnxEncoder, default_cache_dir, onnx_model_path
+    from rag.embed.onnx_bert import OnnxEncoder, default_cache_dir, onnx_model_path
 
     path = model_dir(opts.model)
     papers = load_corpus([PROJECT / "corpus"]).papers[: opts.limit]

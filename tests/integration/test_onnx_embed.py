@@ -1,4 +1,4 @@
-"""The ONNX Runtime encoder (rag/onnx_embed.py) against sentence-transformers, on real abstracts.
+"""The ONNX Runtime encoder (rag/embed/onnx_bert.py) against sentence-transformers, on real abstracts.
 
 Exports the bundled model once per module (fp32 about 7 s, int8 about 2 s more on 2 cores)
 into a temporary cache, then checks: same vectors as sentence-transformers (fp32), close
@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT, SHIPPED_CORPUS
-from rag import onnx_embed
+from rag.embed import onnx_bert
 from rag.chunking import chunk_text
 from rag.corpus import load_corpus, normalise_title
 from rag.embed import SentenceTransformerEncoder, model_dir
-from rag.onnx_embed import OnnxEncoder, onnx_model_path
+from rag.embed.onnx_bert import OnnxEncoder, onnx_model_path
 
 pytestmark = pytest.mark.integration
 MODEL = model_dir("all-MiniLM-L6-v2")
@@ -79,7 +79,7 @@ def vectors(exported) -> dict[str, np.ndarray]:
 
 
 def test_export_lands_in_the_cache_folder(cache):
-    assert cache.fp32.parent == cache.int8.parent == cache.cache / onnx_embed.cache_key(MODEL)
+    assert cache.fp32.parent == cache.int8.parent == cache.cache / onnx_bert.cache_key(MODEL)
     assert sorted(p.name for p in cache.fp32.parent.iterdir()) == ["model-int8.onnx", "model.onnx"]
     assert cache.int8.stat().st_size < cache.fp32.stat().st_size / 3
 
@@ -111,14 +111,14 @@ def test_a_second_encoder_reuses_the_cached_files(cache, monkeypatch):
     def no_export(*args, **kwargs):
         raise AssertionError("exported again instead of reusing the cache")
 
-    monkeypatch.setattr(onnx_embed, "export_onnx", no_export)
+    monkeypatch.setattr(onnx_bert, "export_onnx", no_export)
     for quantize in (False, True):
         assert OnnxEncoder(MODEL, quantize=quantize, threads=1).path == (cache.int8 if quantize else cache.fp32)
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
 def test_a_crashed_or_killed_export_leaves_no_broken_model(cache, tmp_path, monkeypatch):
-    folder = tmp_path / "cache" / onnx_embed.cache_key(MODEL)
+    folder = tmp_path / "cache" / onnx_bert.cache_key(MODEL)
     folder.mkdir(parents=True)
     (folder / "model.onnx").write_bytes(cache.fp32.read_bytes())
     # What a process killed mid-quantisation leaves: a partial temp file, an hour old.
@@ -151,7 +151,7 @@ def test_loading_from_the_cache_does_not_import_torch(cache, quantize):
     code = (
         "import sys\n"
         "from rag.embed import model_dir\n"
-        "from rag.onnx_embed import OnnxEncoder\n"
+        "from rag.embed.onnx_bert import OnnxEncoder\n"
         f"vectors = OnnxEncoder(model_dir('all-MiniLM-L6-v2'), quantize={quantize}).encode(['token pruning'])\n"
         "assert vectors.shape == (1, 384), vectors.shape\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
@@ -164,5 +164,5 @@ def test_loading_from_the_cache_does_not_import_torch(cache, quantize):
 
 
 def test_supports_the_bundled_model_only_when_its_files_are_there(tmp_path):
-    assert onnx_embed.supports(MODEL)
-    assert not onnx_embed.supports(tmp_path)
+    assert onnx_bert.supports(MODEL)
+    assert not onnx_bert.supports(tmp_path)

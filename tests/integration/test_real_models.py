@@ -31,7 +31,7 @@ def pipeline(shipped_index) -> Pipeline:
 
 def test_numpy_query_encoder_matches_sentence_transformers():
     from rag.embed import load_ingest_encoder, load_query_encoder
-    from rag.minilm_numpy import NumpyBertEncoder
+    from rag.embed.numpy_bert import NumpyBertEncoder
 
     fast = load_query_encoder("all-MiniLM-L6-v2")
     assert isinstance(fast, NumpyBertEncoder)

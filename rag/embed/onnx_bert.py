@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.minilm_numpy import count_word_pieces, mean_pooled_bert_config
+from rag.embed.numpy_bert import count_word_pieces, mean_pooled_bert_config
 from rag.pooling import mean_pool, pool_spans
 
 # Bump when the exported graph changes (inputs, opset, export code): old cache entries are skipped.

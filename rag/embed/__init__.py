@@ -110,17 +110,17 @@ class SentenceTransformerEncoder:
         return out, pooled
 
     def _mean_pooled(self) -> bool:
-        from rag.minilm_numpy import mean_pooled_bert_config
+        from rag.embed.numpy_bert import mean_pooled_bert_config
 
         return len(self.model) >= 2 and mean_pooled_bert_config(Path(self.path)) is not None
 
 
 def load_query_encoder(name: str) -> Encoder:
-    from rag import minilm_numpy
+    from rag.embed import numpy_bert
 
     path = model_dir(name)
-    if minilm_numpy.supports(path):
-        return minilm_numpy.NumpyBertEncoder(path)
+    if numpy_bert.supports(path):
+        return numpy_bert.NumpyBertEncoder(path)
     return SentenceTransformerEncoder(path)
 
 
@@ -129,8 +129,8 @@ def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "t
     path = model_dir(name)
     if backend == "torch":
         return SentenceTransformerEncoder(path, show_progress=show_progress)
-    from rag import onnx_embed
+    from rag.embed import onnx_bert
 
-    if not onnx_embed.supports(path):
+    if not onnx_bert.supports(path):
         raise UsageError(f"the ONNX backend runs BERT models with mean pooling only, not {name}: use RAG_EMBED_BACKEND=torch")
-    return onnx_embed.OnnxEncoder(path, quantize=backend == "onnx-int8")
+    return onnx_bert.OnnxEncoder(path, quantize=backend == "onnx-int8")
