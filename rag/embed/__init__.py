@@ -68,8 +68,10 @@ def load_query_encoder(name: str) -> Encoder:
     return SentenceTransformerEncoder(path)
 
 
-def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "torch") -> Encoder:
-    """backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime)."""
+def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "torch",
+                        onnx_cache: Path | None = None) -> Encoder:
+    """backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime);
+    onnx_cache: Settings.onnx_cache (None: Settings built from the environment decides)."""
     path = model_dir(name)
     if backend == "torch":
         return SentenceTransformerEncoder(path, show_progress=show_progress)
@@ -77,4 +79,4 @@ def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "t
 
     if not onnx_bert.supports(path):
         raise UsageError(f"the ONNX backend runs BERT models with mean pooling only, not {name}: use RAG_EMBED_BACKEND=torch")
-    return onnx_bert.OnnxEncoder(path, quantize=backend == "onnx-int8")
+    return onnx_bert.OnnxEncoder(path, quantize=backend == "onnx-int8", cache_dir=onnx_bert.default_cache_dir(onnx_cache))

@@ -40,9 +40,13 @@ def supports(model_dir: Path) -> bool:
     return mean_pooled_bert_config(model_dir) is not None
 
 
-def default_cache_dir() -> Path:
-    """`RAG_ONNX_CACHE`, else ~/.cache/paper-qa/onnx."""
-    configured = os.environ.get("RAG_ONNX_CACHE")
+def default_cache_dir(configured: Path | None = None) -> Path:
+    """`configured` (Settings.onnx_cache), else the one Settings reads from RAG_ONNX_CACHE,
+    else ~/.cache/paper-qa/onnx."""
+    if configured is None:
+        from rag.settings import Settings
+
+        configured = Settings.build().onnx_cache
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "paper-qa" / "onnx"
 
 
