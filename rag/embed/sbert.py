@@ -42,6 +42,8 @@ class SentenceTransformerEncoder:
         self._token_vectors: TorchBert | None = None
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:  # sentence-transformers returns shape (0,): keep the contract's (0, dim)
+            return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True,
             show_progress_bar=self.show_progress, convert_to_numpy=True,
