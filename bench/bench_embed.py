@@ -1,11 +1,14 @@
-"""Embedding benchmark: sentence-transformers (torch) vs ONNX Runtime fp32 vs ONNX int8.
+"""Embedding benchmark: sentence-transformers (torch) vs ONNX Runtime fp32 vs ONNX int8 vs NumPy.
 
 Encodes real abstracts of the shipped corpus ("title\\nabstract", as ingest embeds a paper
 that fits the window; longer ones are truncated at 256 word pieces by each encoder) and
 prints abstracts/s (median over repeats, the backends taking turns so background load hits
 them alike), the ratio to torch, and each backend's cosine to torch. Never asserts on time.
+`--spans` times `encode_with_spans` with each abstract's sentence spans instead of `encode`:
+what ingest runs (evidence vectors pooled from the chunk pass). docs/embedding.md has figures.
 
     python bench/bench_embed.py                      # every abstract, ONNX files from the cache
+    python bench/bench_embed.py --spans              # as ingest embeds (text + sentence vectors)
     python bench/bench_embed.py --fresh --repeats 5  # export into a temp folder, timing it
 """
 
@@ -30,6 +33,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: os.cpu_count())")
     parser.add_argument("--fresh", action="store_true", help="export into a temp folder (times the export)")
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument("--spans", action="store_true", help="time encode_with_spans with sentence spans, as ingest does")
+    parser.add_argument("--no-numpy", action="store_true", help="leave out the NumPy encoder (the slowest on long texts)")
     opts = parser.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -38,11 +43,15 @@ def main() -> None:
     from rag.chunking import chunk_text
     from rag.corpus import load_corpus
     from rag.embed import SentenceTransformerEncoder, model_dir
-    from rag.onnx_embed import OnnxEncoder, default_cache_dir, onnx_model_path
+    from rag.embed.numpy_bert import NumpyBertEncoder
+    from rag.embed.onnx_bert import OnnxEncoder, default_cache_dir, onnx_model_path
+    from rag.sentences import split_sentences
 
     path = model_dir(opts.model)
     papers = load_corpus([PROJECT / "corpus"]).papers[: opts.limit]
     texts = [chunk_text(p.title, p.abstract) for p in papers]
+    spans = [[(at, at + len(s)) for s in split_sentences(p.abstract) if (at := text.find(s)) >= 0]
+             for p, text in zip(papers, texts)]  # each sentence's place in the text, as ingest pools it
     cache = Path(tempfile.mkdtemp(prefix="rag-onnx-")) if opts.fresh else default_cache_dir()
     encoders, load_s, notes = {}, {}, []
     t0 = time.perf_counter()  # first, so its load time includes importing torch
@@ -57,8 +66,18 @@ def main() -> None:
         t0 = time.perf_counter()
         encoders[name] = OnnxEncoder(path, quantize=quantize, threads=opts.threads, cache_dir=cache)
         load_s[name] = time.perf_counter() - t0
+    if not opts.no_numpy:
+        t0 = time.perf_counter()
+        encoders["NumPy (the query encoder)"] = NumpyBertEncoder(path)
+        load_s["NumPy (the query encoder)"] = time.perf_counter() - t0
+
+    def run(encoder, n: int):
+        if opts.spans:
+            return encoder.encode_with_spans(texts[:n], spans[:n], batch_size=opts.batch_size)[0]
+        return encoder.encode(texts[:n], batch_size=opts.batch_size)
+
     for encoder in encoders.values():
-        encoder.encode(texts[:8], batch_size=opts.batch_size)  # warm-up
+        run(encoder, 8)  # warm-up
 
     rates: dict[str, list[float]] = {name: [] for name in encoders}
     vectors: dict[str, np.ndarray] = {}
@@ -66,7 +85,7 @@ def main() -> None:
     for _ in range(opts.repeats):
         for name, encoder in encoders.items():
             t0 = time.perf_counter()
-            vectors[name] = encoder.encode(texts, batch_size=opts.batch_size)
+            vectors[name] = run(encoder, len(texts))
             rates[name].append(len(texts) / (time.perf_counter() - t0))
     load_after = os.getloadavg()[0]
 
@@ -76,7 +95,8 @@ def main() -> None:
     base = statistics.median(rates[torch_name])
     tokens = [min(encoders["ONNX fp32"].count_tokens(t), 256) for t in texts]
     header = f"{'backend':<31}{'load s':>7}{'abstracts/s':>13}{'min–max':>13}{'× torch':>9}{'cos mean':>10}{'cos min':>9}"
-    print(f"\nembedding benchmark: {len(texts)} abstracts (mean {statistics.mean(tokens):.0f} word pieces after "
+    what = f"encode_with_spans ({sum(map(len, spans))} sentence spans)" if opts.spans else "encode"
+    print(f"\nembedding benchmark, {what}: {len(texts)} abstracts (mean {statistics.mean(tokens):.0f} word pieces after "
           f"truncation), batch {opts.batch_size}, {opts.repeats} repeats, {os.cpu_count()} cores; torch threads "
           f"{torch.get_num_threads()}, ONNX threads {opts.threads or os.cpu_count()}; "
           f"1-min load average {load_before:.2f} before, {load_after:.2f} after\n")

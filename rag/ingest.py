@@ -273,7 +273,7 @@ class IngestJob:
             from rag.embed import load_ingest_encoder
 
             self.encoder = load_ingest_encoder(self.settings.embed_model, show_progress=False,
-                                               backend=self.settings.embed_backend)
+                                               backend=self.settings.embed_backend, onnx_cache=self.settings.onnx_cache)
         if self.chunker is None:
             from rag.chunking import Chunker
 

@@ -57,6 +57,11 @@ class Settings(BaseModel):
         "or ONNX Runtime (fp32, or int8 dynamically quantised; exported from the same weights "
         "on first use). Queries always use the fp32 NumPy encoder.",
     )
+    onnx_cache: Path | None = Field(
+        default=None,
+        description="Folder for the ONNX files the onnx backends export from the embedding model "
+        "on first use; default ~/.cache/paper-qa/onnx.",
+    )
     evidence_vectors: Literal["pooled", "standalone"] = Field(
         default="pooled",
         description="How ingest computes each abstract sentence's vector (the evidence answers "

@@ -29,19 +29,6 @@ def pipeline(shipped_index) -> Pipeline:
     return Pipeline(Settings.build(env={}, index_dir=shipped_index), progress=False)
 
 
-def test_numpy_query_encoder_matches_sentence_transformers():
-    from rag.embed import load_ingest_encoder, load_query_encoder
-    from rag.minilm_numpy import NumpyBertEncoder
-
-    fast = load_query_encoder("all-MiniLM-L6-v2")
-    assert isinstance(fast, NumpyBertEncoder)
-    reference = load_ingest_encoder("all-MiniLM-L6-v2", show_progress=False)
-    texts = ["which methods prune tokens without fine-tuning?", "a", "Transformers " * 300, QUESTIONS[3]["question"]]
-    a, b = fast.encode(texts), reference.encode(texts)
-    assert np.allclose((a * b).sum(1), 1.0, atol=1e-5)
-    assert [fast.count_tokens(t) for t in texts] == [reference.count_tokens(t) for t in texts]
-
-
 def test_shipped_index_holds_every_paper_and_no_chunk_is_truncated(pipeline):
     from rag.embed import load_query_encoder
 

