@@ -2,7 +2,8 @@
 
 No language model. The papers come judged on their sentences (rag.relevance); this module
 only decides which sentences to quote and in what form (rag.shapes):
-- list: "4 papers match:" and one line per paper, short name — its matching sentence [n];
+- list: "4 papers match:" and one line per paper, short name — its matching sentence [n] and
+  its result with numbers (or next best sentence) [n];
   "showing 3 of 4" and how to see all when more match than the sources hold;
 - single / explanation: the top paper (plus any within a calibrated margin), 2–4 sentences —
   the one that answers, the contribution, the result with its numbers — in abstract order;
@@ -55,11 +56,13 @@ class ExtractiveAnswer:
 class Composer:
     """Quotes for each shape, from papers already judged and ranked as the sources are."""
 
-    def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int):
+    def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int,
+                 list_sentences: int = 2):
         self.sources = sources  # in rank order; sources[i].hit.rank == i + 1
         self.single_margin = single_margin
         self.max_papers = max_papers
         self.sentences_per_paper = sentences_per_paper
+        self.list_sentences = list_sentences
         self.quoted: dict[int, list[int]] = {}
 
     def quote(self, judged: Judged, indexes: list[int]) -> str:
@@ -127,8 +130,17 @@ class Composer:
         for judged in matches:
             index = self.matching_sentence(judged)
             if index is not None:
-                lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, [index])}")
+                picked = [index, *self.list_extra(judged, index)]
+                lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, sorted(picked))}")
         return self.result(lines)
+
+    def list_extra(self, judged: Judged, index: int) -> list[int]:
+        """What a list line adds to the matching sentence: the paper's result with its numbers,
+        else its next best sentence (never background), up to list_sentences - 1 of them."""
+        ranked = [i for i in judged.best_sentences(len(judged.sentences))
+                  if i != index and sentence_kind(judged.sentences[i]) != "background"]
+        results = [i for i in ranked if _NUMBER.search(judged.sentences[i]) and sentence_kind(judged.sentences[i]) == "result"]
+        return list(dict.fromkeys(results + ranked))[: self.list_sentences - 1]
 
     @staticmethod
     def matching_sentence(judged: Judged) -> int | None:
@@ -173,7 +185,8 @@ class Composer:
 
 
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings) -> ExtractiveAnswer:
-    composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper)
+    composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
+                        settings.list_sentences)
     if not sources:
         return ExtractiveAnswer(text="", markers=[], form=form)
     if form == "list" and matches:

@@ -154,6 +154,8 @@ def test_a_list_answer_counts_the_papers_that_meet_topic_and_condition(pipeline)
     assert named == {PRUNING[0][0], PRUNING[1][0]}  # the two that need fine-tuning are not named
     assert lines[1].startswith("- PruneFree — ") and lines[2].startswith("- MergeShelf — ")
     assert "without any fine-tuning" in lines[1] and "no training" in lines[2]  # the sentence that meets the condition
+    assert "35%" in lines[1] and "2x faster" in lines[2]  # and each paper's result with its numbers
+    assert lines[1].count("[1]") == 2 and lines[2].count("[2]") == 2
     assert answer.matches == {"count": 2, "shown": 2, "paper_ids": [c.paper_id for c in answer.citations]}
     assert [h.paper.title for h in answer.sources[:2]] == [c.title for c in answer.citations]  # matches first
     assert_verbatim(answer)
