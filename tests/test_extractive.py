@@ -335,3 +335,32 @@ def test_one_paper_restating_the_question_does_not_push_the_other_matches_out():
     named = list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5)
     assert named == pool[:2]  # the third stands out but lacks the question's terms
     assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.0) == pool[:3]
+
+
+def judged_paper(sentences, scores):
+    import numpy as np
+
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+
+    paper = Paper(paper_id="p1", title="ALISA: Sparsity-Aware KV Caching", abstract=" ".join(sentences))
+    hit = Hit(paper=paper, rank=1, score=1.0, dense_score=None, bm25_score=None, chunk_id="c1", snippet="")
+    return Judged(hit=hit, sentences=sentences, scores=np.array(scores),
+                  usable=np.ones(len(sentences), bool), match=1.0)
+
+
+def test_a_lookup_quotes_the_result_by_its_measure_even_in_a_we_demonstrate_sentence():
+    """Seen on the calibration split: "we demonstrate that ALISA improves the throughput … by up
+    to 3X" counted as a contribution, so the answer quoted a problem statement as its result."""
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "On the system level, ALISA employs three-phase token-level dynamical scheduling.",
+        "In this paper, we propose ALISA, a novel algorithm-system co-design solution.",
+        "The overhead leads to reduced throughput due to I/O bottlenecks.",
+        "In a single GPU-CPU system, we demonstrate that ALISA improves the throughput of FlexGen by up to 3X.",
+        "It was trained for 50 epochs over 9 classes.",
+    ], [0.36, 0.34, 0.33, 0.31, 0.30])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
+    assert composer.pick(judged, 3) == [0, 1, 3]
+    assert composer.pick(judged, 2, lead_with_number=True)[0] == 3  # a measure before a count of epochs
