@@ -139,6 +139,14 @@ class EvidenceScorer:
         found = sum(w for t, w in terms.items() if t in tokens or ("+" in t and all(p in tokens for p in t.split("+"))))
         return found / total if total else 0.0
 
+    def variant_coverage(self, aspect_texts, aspect_variants, paper_tokens: set[str]) -> float:
+        """The share of the question's terms a paper holds when each positive aspect may be met in
+        its other phrasings (rag.lexicon: a paper that merges tokens covers "prune tokens")."""
+        weighted = [(sum(forms[0][0].values()), max(self.coverage(terms, paper_tokens) for terms, _ in forms))
+                    for text, forms in zip(aspect_texts, aspect_variants) if not negated_terms(text) and not number_condition(text)]
+        total = sum(w for w, _ in weighted)
+        return sum(w * c for w, c in weighted) / total if total else 0.0
+
     def judge(self, reading: Reading, query: str, query_vector: np.ndarray, hits: list[Hit],
               evidence: dict[str, PaperEvidence]) -> list[Judged]:
         """Every hit judged, best relevance first (ties keep the retrieval order)."""
@@ -205,7 +213,8 @@ class EvidenceScorer:
                 aspect_best.append(best)
             judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
                                  match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best,
-                                 coverage=self.coverage(topic_terms, paper_tokens)))
+                                 coverage=max(self.coverage(topic_terms, paper_tokens),
+                                              self.variant_coverage(aspect_texts, aspect_variants, paper_tokens))))
         top = max((j.match for j in judged), default=0.0)
         for j in judged:
             j.relevance = RETRIEVAL_WEIGHT * j.hit.score + (1 - RETRIEVAL_WEIGHT) * (j.match / top if top > 0 else 0.0)
