@@ -106,14 +106,15 @@ _SMALL_WORDS = {"of", "for", "from", "and", "the", "to", "with", "in", "on", "by
 
 
 def question_names(question: str) -> list[str]:
-    """'a LoRA-tuned ViT on TrackingNet' -> ['ViT', 'TrackingNet']: the names the question asks
-    about. A name with a lower-case suffix ('LoRA-tuned', 'AlphaZero-style', 'IoT-class') only
-    describes a kind of thing, in the asker's words, and is left out."""
+    """'a LoRA-tuned ViT on TrackingNet' -> ['TrackingNet']: the names the question asks about.
+    Left out, as the asker's own words rather than the paper's: a name with a lower-case suffix
+    ('LoRA-tuned', 'AlphaZero-style', 'IoT-class') only describes a kind of thing, and a short
+    letter-only abbreviation ('ViT', 'RGB', 'OAI') is as often a paraphrase as a name."""
     names = []
     for raw in _QUESTION_NAME.findall(question):
         name = raw.rstrip(".,;:?!")
-        if re.search(r"-[a-z]+$", name) or len(name) < 2:
-            continue
+        if re.search(r"-[a-z]+$", name) or (len(name) < 5 and not re.search(r"\d", name)):
+            continue  # short letter-only abbreviations ("ViT", "RGB", "MRI") are often the asker's own
         if name not in names:
             names.append(name)
     return names
