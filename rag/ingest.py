@@ -76,25 +76,6 @@ def chunk_metadata(paper: Paper, ordinal: int) -> dict[str, Any]:
     return meta
 
 
-def _hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:24]
-
-
-def content_hash(paper: Paper, config: dict) -> str:
-    return _hash([paper.title, paper.abstract, config])
-
-
-def meta_hash(paper: Paper) -> str:
-    ids = [paper.record_ids] if paper.record_ids else []  # papers without ids hash as before ids were kept
-    return _hash([paper.sources, paper.code_url, paper.truncated, paper.metadata, *ids])
-
-
-def chunk_metadata(paper: Paper, ordinal: int) -> dict[str, Any]:
-    meta: dict[str, Any] = {"paper_id": paper.paper_id, "ordinal": ordinal, "has_code": paper.code_url is not None}
-    meta.update({source_flag(s): True for s in paper.sources})
-    return meta
-
-
 def ingest(settings: Settings, corpus: CorpusReader, *, rebuild: bool = False, progress: bool = True,
            encoder=None) -> IngestReport:
     """Bring the index at `settings.index_dir` in line with `corpus`. `encoder` replaces the
