@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.pipeline import Pipeline, standalone_query
-from rag.relevance import evidence_strength, pool_spread, unsaid_names
+from rag.relevance import pool_spread, unsaid_names
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -57,7 +57,7 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             gold = set(item["gold_titles"])
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape,
-                         "strength": evidence_strength(judged), "n_gold": len(gold),
+                         "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
                          "pool": [((j.match - median) / spread, j.match, j.paper.title in gold, j.coverage) for j in judged]})
     return rows
