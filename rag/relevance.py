@@ -52,6 +52,9 @@ _BACKGROUND = re.compile(
     r"techniques|studies|systems) (?:\w+ )?(?:have|are|rely|require|suffer|fail|use|focus|still)|"
     r"(?:\w+ ){0,6}(?:has|have) (?:recently )?(?:emerged|become|gained|shown|achieved|attracted|demonstrated|been widely)|"
     r"despite (?:the|their|its)|although|while (?:\w+ ){0,4}(?:has|have|is|are)|"
+    r"(?:one|a|an|another) (?:recent |popular |common |promising |effective |widely used |prevalent |(?:\w+ )?and )*"
+    r"(?:strategy|approach|solution|remedy|way|line of work|direction|technique) (?:\w+ ){0,3}(?:is|involves|has been)\b|"
+    r"(?:[\w'-]+ ){0,12}(?:is|are) (?:often |still |severely |largely )?(?:hindered|hampered|bottlenecked|held back) by\b|"
     r"(?:\w+ ){0,8}(?:remains?|is|are) (?:still )?(?:a )?(?:challenging|an open|largely unexplored|limited|"
     r"unclear|costly|expensive|prohibitive|difficult))", re.IGNORECASE)
 _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"

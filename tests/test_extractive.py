@@ -123,6 +123,17 @@ def test_a_negated_condition_is_met_only_by_saying_so(sentence, meets):
     assert says_without(sentence, negated_terms("without fine-tuning")) is meets
 
 
+@pytest.mark.parametrize("sentence", [
+    # seen heading list lines of the headline answer (PiToMe, Segformer++)
+    "One recent and effective strategy is to merge token representations within Transformer models.",
+    "A solution to this challenge involves decreasing the number of tokens through token merging.",
+    "Utilizing transformer architectures for semantic segmentation of high-resolution images is hindered by the cost.",
+])
+def test_a_strategy_the_field_uses_or_a_problem_statement_is_background(sentence):
+    assert is_background(sentence)
+    assert not is_background("We propose a solution that merges tokens without training.")
+
+
 def test_background_boilerplate_and_citation_placement():
     assert is_background("Recently, token merging has become a popular way to make transformers efficient.")
     assert is_background("However, most token pruning methods require computationally expensive fine-tuning.")
