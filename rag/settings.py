@@ -112,7 +112,7 @@ class Settings(BaseModel):
         "(a dataset, metric or method: 'ADE20K', 'FID') the paper it would be answered from never says.",
     )
     list_relative: float = Field(
-        default=0.6, ge=0.0, le=1.0,
+        default=0.5, ge=0.0, le=1.0,
         description="List questions: a paper matches when its evidence stands out from the pool by at least "
         "this share of the best paper's lead (and by list_min_strength, and covers list_min_coverage).",
     )
