@@ -97,7 +97,7 @@ def term_spelling(text: str) -> str:
     return _HYPHENATED_NUMBER.sub("", _ACRONYM_PLURAL.sub(r"\1", text))
 
 
-# The names a question gives (datasets, metrics, methods: "ADE20K", "FID", "LoRA-tuned", "GPT-4"):
+# The names a question gives (datasets, benchmarks, methods: "ADE20K", "TrackingNet", "GPT-4"):
 # a paper that answers a look-up about them says them. A name the best paper never says is a
 # question the corpus does not answer ("What ADE20K mIoU does Segformer++ reach?" when the paper
 # reports Cityscapes only), however close the rest of the question is.
@@ -122,7 +122,7 @@ def question_names(question: str) -> list[str]:
 
 def says_name(text: str, name: str) -> bool:
     """Does the text say the name — as written (plural or hyphenated spellings aside), or, for an
-    acronym, spelled out ('ACE' = 'angiotensin-converting enzyme')?"""
+    acronym, spelled out ('NSCLC' = 'non-small cell lung cancer')?"""
     if term_spelling(name).lower() in term_spelling(text).lower():
         return True
     if re.fullmatch(r"[A-Z]{2,6}", name):

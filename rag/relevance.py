@@ -260,7 +260,7 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
-    """The names a look-up asks about ("ADE20K", "FID", "TrackingNet") that the paper it would be
+    """The names a look-up asks about ("ADE20K", "TrackingNet", "PCSK9") that the paper it would be
     answered from never says: for a single, quantity or explanation question the top source; for
     a comparison, each name by any of the top `depth`. Lists are judged on their evidence instead."""
     if not judged or form not in ("single", "quantity", "explanation", "comparison"):

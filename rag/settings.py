@@ -109,7 +109,7 @@ class Settings(BaseModel):
     abstain_on_unsaid_names: bool = Field(
         default=True,
         description="Abstain on a look-up (single, quantity, explanation, comparison) that names something "
-        "(a dataset, metric or method: 'ADE20K', 'FID') the paper it would be answered from never says.",
+        "(a dataset, metric or method: 'ADE20K', 'TrackingNet') the paper it would be answered from never says.",
     )
     list_relative: float = Field(
         default=0.5, ge=0.0, le=1.0,
