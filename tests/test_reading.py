@@ -1,0 +1,148 @@
+"""How a question is read (shape, topic, aspects, conditions, the names it gives) and how
+sentences are classed (background, boilerplate): pure text rules, no index or model."""
+
+import pytest
+
+from rag.citations import with_markers
+from rag.conditions import negated_terms, says_without
+from rag.extractive import short_name
+from rag.relevance import is_background
+from rag.sentences import is_boilerplate, split_sentences
+from rag.shapes import read_question, shape_of
+
+
+# -- reading the question --------------------------------------------------------------------
+@pytest.mark.parametrize("question, shape", [
+    ("which methods prune tokens without fine-tuning?", "list"),
+    ("Which papers report results on the Cityscapes dataset?", "list"),
+    ("Are there works that run transformer models on FPGAs?", "list"),
+    ("What approaches use LoRA for something other than language models?", "list"),
+    ("List the surveys that review pruning and quantization.", "list"),
+    ("Which object detection or visual tracking models report running faster than 100 frames per second?", "list"),
+    ("Which paper traces activation outliers to attention heads?", "single"),
+    ("Is there work that brings LoRA to visual object tracking?", "single"),
+    ("Which gene did a genome-wide study link to hypospadias?", "single"),
+    ("How many tasks are in the BIG-bench benchmark?", "quantity"),
+    ("What FID does PixelDiT get on ImageNet 256x256?", "quantity"),
+    ("What AMOTA does 3DMOTFormer achieve on the nuScenes test split?", "quantity"),
+    ("How much faster does the Transformer TTS network train compared with Tacotron2?", "quantity"),
+    ("How do LoRAT and MixFormer compare on the LaSOT benchmark?", "comparison"),
+    ("Which reports the higher ImageNet top-1 accuracy: ConvNeXt or Swin Transformer?", "comparison"),
+    ("How does clipped softmax remove outliers?", "explanation"),
+])
+def test_each_question_is_read_in_its_shape(question, shape):
+    assert shape_of(question) == shape
+
+
+def test_a_list_question_keeps_its_topic_and_splits_off_its_condition():
+    reading = read_question("Which methods prune tokens without fine-tuning?")
+    assert reading.topic == "prune tokens without fine-tuning"
+    assert reading.aspects == ("prune tokens", "without fine-tuning")
+    assert read_question("which one?", history=("Which papers prune tokens?",)).shape == "followup"
+
+
+@pytest.mark.parametrize("sentence, meets", [
+    ("Notably, without model re-training, we achieve an inference acceleration of 61%.", True),
+    ("It shows superior off-the-shelf performance on image classification.", True),
+    ("We present a plug-and-play, training-free memory selection.", True),
+    ("Without any fine-tuning, it reduces FLOPs by 34.7%.", True),
+    ("The predictor requires fine-tuning the whole transformer.", False),
+    ("Fine-tuning with a teacher recovers the accuracy.", False),
+])
+def test_a_negated_condition_is_met_only_by_saying_so(sentence, meets):
+    assert says_without(sentence, negated_terms("without fine-tuning")) is meets
+
+
+@pytest.mark.parametrize("sentence", [
+    # seen heading list lines of the headline answer (PiToMe, Segformer++)
+    "One recent and effective strategy is to merge token representations within Transformer models.",
+    "A solution to this challenge involves decreasing the number of tokens through token merging.",
+    "Utilizing transformer architectures for semantic segmentation of high-resolution images is hindered by the cost.",
+])
+def test_a_strategy_the_field_uses_or_a_problem_statement_is_background(sentence):
+    assert is_background(sentence)
+    assert not is_background("We propose a solution that merges tokens without training.")
+
+
+def test_background_boilerplate_and_citation_placement():
+    assert is_background("Recently, token merging has become a popular way to make transformers efficient.")
+    assert is_background("However, most token pruning methods require computationally expensive fine-tuning.")
+    assert not is_background("We prune redundant tokens without any fine-tuning.")
+    assert is_boilerplate("Code is available at https://github.com/a/b.") and is_boilerplate("The source code will be available at")
+    assert not is_boilerplate("We release a benchmark of 1,400 videos for tracking.")
+    assert with_markers("It works.", [2]) == "It works [2]." and with_markers("No full stop", [1]) == "No full stop [1]."
+    assert short_name("Zero-TPrune: Zero-Shot Token Pruning") == "Zero-TPrune"
+    assert short_name("A Title Without a Colon") == "A Title Without a Colon"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("One. Two here.", ["One.", "Two here."]),
+    ("We use e.g. BERT and Smith et al. Results improve.", ["We use e.g. BERT and Smith et al. Results improve."]),
+    ("It reaches 78.7% on Cityscapes. Next (Fig. 2) shows it.", ["It reaches 78.7% on Cityscapes.", "Next (Fig. 2) shows it."]),
+    ("Compared vs. baselines it wins! Really?", ["Compared vs. baselines it wins!", "Really?"]),
+])
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize("question, condition, sentence, meets", [
+    ("Which papers report an ImageNet top-1 accuracy of 85% or higher?", "of 85% or higher",
+     "It achieves 87.3% top-1 accuracy on ImageNet-1K.", True),
+    ("Which papers report an ImageNet top-1 accuracy of 85% or higher?", "of 85% or higher",
+     "It reaches 84.1% top-1 accuracy on ImageNet.", False),
+    ("Are there papers that quantize vision transformers to 4 bits or fewer?", "to 4 bits or fewer",
+     "We quantize ViTs to W4A4 and even 2-bit weights.", True),
+    ("Are there papers that quantize vision transformers to 4 bits or fewer?", "to 4 bits or fewer",
+     "Our 8-bit quantization keeps accuracy.", False),
+    ("Which trackers run faster than 100 frames per second?", "faster than 100 frames per second",
+     "It runs at 108 FPS on a T4 GPU.", True),
+    # seen in RT-DETR's abstract: a series of numbers shares its unit
+    ("Which trackers run faster than 100 frames per second?", "faster than 100 frames per second",
+     "Our RT-DETR-R50 / R101 achieves 53.1% / 54.3% AP on COCO and 108 / 74 FPS on T4 GPU.", True),
+    ("Which trackers run faster than 100 frames per second?", "faster than 100 frames per second",
+     "It achieves 54.3% AP and 74 FPS on T4 GPU.", False),
+])
+def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
+    from rag.conditions import meets_number, number_condition
+
+    reading = read_question(question)
+    assert reading.aspects[-1] == condition and len(reading.aspects) == 2
+    assert meets_number(sentence, number_condition(condition)) is meets
+
+
+@pytest.mark.parametrize("question, aspects", [
+    # an illustration shows what is meant; a paper need not build reading-comprehension data too
+    ("Which papers generate questions automatically, for example to build reading-comprehension data?",
+     ("generate questions automatically",)),
+    ("Which methods estimate depth, e.g. from a single image?", ("estimate depth",)),
+    # a contrast names what the papers replace; abstracts rarely say "instead of stacking layers"
+    ("Which architectures reuse the same transformer weights through looping, instead of stacking distinct layers?",
+     ("reuse the same transformer weights through looping",)),
+    ("Which audio papers generate speech rather than recognize it?", ("audio generate speech",)),
+    ("which methods prune tokens without fine-tuning?", ("prune tokens", "without fine-tuning")),
+])
+def test_illustrations_and_contrasts_are_not_conditions_to_meet(question, aspects):
+    assert read_question(question).aspects == aspects
+
+
+@pytest.mark.parametrize("question, names", [
+    ("What ADE20K mIoU does the token-merging Segformer reach?", ["ADE20K"]),
+    ("What success score does the LoRA-tuned ViT tracker achieve on TrackingNet?", ["TrackingNet"]),
+    # seen on the contract questions: "a pretrained ViT", "a single RGB image", "OAI data" are the
+    # asker's abbreviations for what the abstracts spell differently
+    ("Can a pretrained ViT drop tokens from a single RGB image of the OAI cohort?", []),
+    ("How fast is it on several small IoT-class devices?", []),  # a kind of thing, in the asker's words
+    ("Does SARS-CoV-2 use ACE2 to enter cells, unlike GPT-4?", ["SARS-CoV-2", "ACE2", "GPT-4"]),
+])
+def test_the_names_a_question_asks_about(question, names):
+    from rag.conditions import question_names
+
+    assert question_names(question) == names
+
+
+def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
+    from rag.conditions import missing_names
+
+    assert missing_names("Which LLaMA-2 models run on FPGAs?", "We deploy LLaMA2 on one FPGA.") == []
+    assert missing_names("Does adding aliskiren to an ACE2 inhibitor help?", "patients on ACE-2 inhibitors") == []
+    assert missing_names("What ADE20K mIoU does it reach?", "It reaches 82.4 mIoU on Cityscapes.") == ["ADE20K"]
