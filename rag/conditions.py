@@ -101,7 +101,10 @@ def term_spelling(text: str) -> str:
 # a paper that answers a look-up about them says them. A name the best paper never says is a
 # question the corpus does not answer ("What ADE20K mIoU does Segformer++ reach?" when the paper
 # reports Cityscapes only), however close the rest of the question is.
-_QUESTION_NAME = re.compile(r"\b(?:[A-Z][\w.+-]*[A-Z0-9][\w.+-]*|[A-Za-z]+[-+]?\d[\w.+-]*|[A-Z][a-z]+(?:[A-Z]\w*)+)")
+# A name: two capitals or a capital and a digit ("ADE20K", "LoRA"), letters with a number
+# ("GPT-4"), or CamelCase ("TrackingNet"). rag.extractive finds the papers a comparison names with it.
+NAME = r"\b(?:[A-Z][\w.+-]*[A-Z0-9][\w.+-]*|[A-Za-z]+[-+]?\d[\w.+-]*|[A-Z][a-z]+(?:[A-Z]\w*)+)"
+_QUESTION_NAME = re.compile(NAME)
 _SMALL_WORDS = {"of", "for", "from", "and", "the", "to", "with", "in", "on", "by", "a", "an"}
 
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from rag.citations import with_markers
+from rag.conditions import NAME
 from rag.relevance import Judged, sentence_kind
 
 _NUMBER = re.compile(r"\d")
@@ -27,7 +28,7 @@ _NUMBER = re.compile(r"\d")
 _MEASURE = re.compile(r"\d(?:\.\d+)?\s*(?:%|x\b|×|times\b|-?fold\b|fps\b|ms\b|db\b|points?\b|pp\b|"
                       r"bleu\b|ap\b|map\b|miou\b|fid\b|auc\b|f1\b|top-1\b|wer\b|psnr\b)|"
                       r"\b(?:accuracy|ap|map|miou|fid|auc|f1|bleu|wer|psnr|speedup|speed-up) (?:of |by |to )?\d", re.I)
-_NAME = re.compile(r"\b(?:[A-Z][\w.+-]*[A-Z0-9][\w.+-]*|[A-Za-z]+[-+]?\d[\w.+-]*|[A-Z][a-z]+(?:[A-Z][\w]*)+)\b")
+_NAME = re.compile(NAME + r"\b")
 LIST_SHOW_HINT = "use --k {count} (or the papers slider) to see all"
 
 
