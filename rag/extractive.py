@@ -2,8 +2,8 @@
 
 No language model. The papers come judged on their sentences (rag.relevance); this module
 only decides which sentences to quote and in what form (rag.shapes):
-- list: "4 papers match:" and one line per paper, short name — its matching sentence [n] and
-  its result with numbers (or next best sentence) [n];
+- list: "4 papers match:" and one line per paper, short name — its matching sentence [n], what
+  it proposes [n] and its result with a measure (or its next best sentences) [n];
   "showing 3 of 4" and how to see all when more match than the sources hold;
 - single / explanation: the top paper (plus any within a calibrated margin), 2–4 sentences —
   the one that answers, the contribution, the result with its numbers — in abstract order;
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rag.citations import with_markers
 from rag.conditions import NAME
-from rag.relevance import Judged, sentence_kind
+from rag.relevance import Judged, proposes
 
 _NUMBER = re.compile(r"\d")
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
@@ -62,7 +62,7 @@ class Composer:
     """Quotes for each shape, from papers already judged and ranked as the sources are."""
 
     def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int,
-                 list_sentences: int = 2):
+                 list_sentences: int = 3):
         self.sources = sources  # in rank order; sources[i].hit.rank == i + 1
         self.single_margin = single_margin
         self.max_papers = max_papers
@@ -86,7 +86,7 @@ class Composer:
         ranked = judged.best_sentences(len(judged.sentences))
         if not ranked:
             return []
-        kinds = {i: sentence_kind(judged.sentences[i]) for i in ranked}
+        kinds = {i: judged.kinds[i] for i in ranked}
         foreground = [i for i in ranked if kinds[i] != "background"] or ranked
         # A result is best told by its measure ("by up to 3X", "97.5%"), whatever else the sentence
         # says ("we demonstrate that … improves throughput by 3X"); counts ("50 epochs") come after.
@@ -100,7 +100,7 @@ class Composer:
             if len(chosen) >= quota:
                 break
             pool = foreground if want == "any" else results if want == "result" else \
-                [i for i in foreground if kinds[i] == want]
+                sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
                 if i not in chosen:
                     chosen.append(i)
@@ -144,12 +144,19 @@ class Composer:
         return self.result(lines)
 
     def list_extra(self, judged: Judged, index: int) -> list[int]:
-        """What a list line adds to the matching sentence: the paper's result with its numbers,
-        else its next best sentence (never background), up to list_sentences - 1 of them."""
+        """What a list line adds to the matching sentence, up to list_sentences - 1 of them: what
+        the paper contributes ("we propose…", its mechanism), then its result with a measure, else
+        its next best sentences (never background)."""
         ranked = [i for i in judged.best_sentences(len(judged.sentences))
-                  if i != index and sentence_kind(judged.sentences[i]) != "background"]
-        results = [i for i in ranked if _NUMBER.search(judged.sentences[i]) and sentence_kind(judged.sentences[i]) == "result"]
-        return list(dict.fromkeys(results + ranked))[: self.list_sentences - 1]
+                  if i != index and judged.kinds[i] != "background"]
+        said = judged.kinds[index]
+        contributions = sorted((i for i in ranked if judged.kinds[i] == "contribution"),
+                               key=lambda i: not proposes(judged.sentences[i]))[: int(said != "contribution")]
+        measured = [i for i in ranked if _MEASURE.search(judged.sentences[i])]
+        results = measured + [i for i in ranked if _NUMBER.search(judged.sentences[i]) and judged.kinds[i] == "result"]
+        if _MEASURE.search(judged.sentences[index]):
+            results = []
+        return list(dict.fromkeys(contributions + results[:1] + ranked))[: self.list_sentences - 1]
 
     @staticmethod
     def matching_sentence(judged: Judged) -> int | None:
@@ -160,7 +167,8 @@ class Composer:
             index = judged.aspect_best[weakest]
             if index >= 0 and judged.usable[index]:
                 return index
-        best = judged.best_sentences(1)
+        ranked = judged.best_sentences(len(judged.sentences))
+        best = [i for i in ranked if judged.kinds[i] != "background"] or ranked
         return best[0] if best else None
 
     def comparison(self, question: str) -> ExtractiveAnswer:

@@ -60,6 +60,10 @@ _BACKGROUND = re.compile(
 _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
                            r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
                            r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
+_PROPOSAL = re.compile(r"\b(?:we|this (?:paper|work|study|article))\s+(?:\w+ly\s+|first\s+|also\s+|further\s+)?"
+                       r"(?:propose|introduce|present|develop|design|describe|build|release|devise|construct)", re.IGNORECASE)
+_OWN_VOICE = re.compile(r"\b(?:we|our|us|this (?:paper|work|study|article|research|thesis)|here)\b", re.IGNORECASE)
+_STATED_RESULT = re.compile(r"\d(?:\.\d+)?\s*%|\d\.\d")
 _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
 
@@ -68,15 +72,32 @@ def is_background(sentence: str) -> bool:
     return bool(_BACKGROUND.match(sentence.strip()))
 
 
+def proposes(sentence: str) -> bool:
+    """A contribution that puts something forward ("we propose / introduce / design …"), not a finding."""
+    return bool(_PROPOSAL.search(sentence))
+
+
 def sentence_kind(sentence: str) -> str:
-    """background | contribution | result | other — how an answer uses a sentence."""
-    if is_background(sentence):
-        return "background"
+    """background | contribution | result | other — how an answer uses a sentence. A sentence that
+    says what the paper contributes is a contribution however it opens ("In contrast to these
+    approaches, we propose…")."""
     if _CONTRIBUTION.search(sentence):
         return "contribution"
+    if is_background(sentence):
+        return "background"
     if _RESULT.search(sentence):
         return "result"
     return "other"
+
+
+def sentence_kinds(sentences: list[str]) -> list[str]:
+    """Each sentence's kind in its abstract: what comes before the paper first speaks for itself
+    ("we…", "our…", "this paper…", "here…") is its setting — background, however it is worded —
+    unless it already states a result with its numbers."""
+    kinds = [sentence_kind(s) for s in sentences]
+    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
+    return ["background" if i < first and not _STATED_RESULT.search(sentences[i]) else kind
+            for i, kind in enumerate(kinds)]
 
 
 @dataclass
@@ -92,6 +113,11 @@ class Judged:
     aspect_best: list[int] = field(default_factory=list)  # per aspect: its best sentence (-1: the title)
     relevance: float = 0.0
     coverage: float = 0.0  # idf-weighted share of the topic's terms found anywhere in the paper
+    kinds: list[str] = field(default_factory=list)  # per sentence: sentence_kinds
+
+    def __post_init__(self):
+        if len(self.kinds) != len(self.sentences):
+            self.kinds = sentence_kinds(self.sentences)
 
     @property
     def paper(self):
@@ -184,7 +210,8 @@ class EvidenceScorer:
             tokens = [set(self.tokenize(s)) for s in sentences]
             title_tokens = set(self.tokenize(hit.paper.title))
             paper_tokens = title_tokens.union(*tokens) if tokens else title_tokens
-            background = np.array([is_background(s) for s in sentences], dtype=bool)
+            kinds = sentence_kinds(sentences)
+            background = np.array([kind == "background" for kind in kinds], dtype=bool)
             usable = np.array([not is_boilerplate(s) and not is_instruction(s) for s in sentences], dtype=bool)
             penalty = np.where(background, BACKGROUND_PENALTY, 0.0) + np.where(usable, 0.0, 1.0)
             dense = paper_evidence.vectors @ vectors[0]
@@ -215,7 +242,7 @@ class EvidenceScorer:
                 aspect_scores.append((1 - PAPER_TERMS_WEIGHT) * best_score + PAPER_TERMS_WEIGHT * paper_hit)
                 aspect_best.append(best)
             judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
-                                 match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best,
+                                 match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best, kinds=kinds,
                                  coverage=max(self.coverage(topic_terms, paper_tokens),
                                               self.variant_coverage(aspect_texts, aspect_variants, paper_tokens))))
         top = max((j.match for j in judged), default=0.0)

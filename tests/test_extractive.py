@@ -86,7 +86,7 @@ def test_a_list_answer_counts_the_papers_that_meet_topic_and_condition(pipeline)
     assert lines[1].startswith("- PruneFree — ") and lines[2].startswith("- MergeShelf — ")
     assert "without any fine-tuning" in lines[1] and "no training" in lines[2]  # the sentence that meets the condition
     assert "35%" in lines[1] and "2x faster" in lines[2]  # and each paper's result with its numbers
-    assert lines[1].count("[1]") == 2 and lines[2].count("[2]") == 2
+    assert lines[1].count("[1]") == 3 and lines[2].count("[2]") <= 3  # at most list_sentences each
     assert answer.matches == {"count": 2, "shown": 2, "paper_ids": [c.paper_id for c in answer.citations]}
     assert [h.paper.title for h in answer.sources[:2]] == [c.title for c in answer.citations]  # matches first
     assert_verbatim(answer)
@@ -225,13 +225,46 @@ def test_a_lookup_quotes_the_result_by_its_measure_even_in_a_we_demonstrate_sent
     from rag.extractive import Composer
 
     judged = judged_paper([
-        "On the system level, ALISA employs three-phase token-level dynamical scheduling.",
         "In this paper, we propose ALISA, a novel algorithm-system co-design solution.",
+        "On the system level, ALISA employs three-phase token-level dynamical scheduling.",
         "The overhead leads to reduced throughput due to I/O bottlenecks.",
         "In a single GPU-CPU system, we demonstrate that ALISA improves the throughput of FlexGen by up to 3X.",
         "It was trained for 50 epochs over 9 classes.",
-    ], [0.36, 0.34, 0.33, 0.31, 0.30])
+    ], [0.34, 0.36, 0.33, 0.31, 0.30])
     composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
     assert composer.pick(judged, 3) == [0, 1, 3]
     assert composer.pick(judged, 2, lead_with_number=True)[0] == 3  # a measure before a count of epochs
 
+
+
+def test_a_lookup_quotes_what_the_paper_proposes_before_what_it_finds():
+    """Seen on the dev split: the outlier paper's answer quoted "we empirically show…" and missed
+    "we propose two simple modifications … clipped softmax and gated attention"."""
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "We show that strong outliers are related to attention heads that try to learn a no-op.",
+        "Based on these observations, we propose two modifications: clipped softmax and gated attention.",
+        "We empirically show that models pre-trained using our methods learn smaller outliers.",
+        "This enables full INT8 quantization of the activations.",
+    ], [0.40, 0.30, 0.35, 0.32])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
+    assert 1 in composer.pick(judged, 3)
+
+
+def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "Recently, token pruning has become popular.",
+        "We propose ALISA, a co-design that keeps only the important tokens' cached keys and values.",
+        "ALISA needs no fine-tuning of the model.",
+        "It improves the throughput of FlexGen by up to 3X.",
+        "It was trained for 50 epochs.",
+    ], [0.50, 0.30, 0.45, 0.20, 0.25])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3, list_sentences=3)
+    assert composer.list_extra(judged, 2) == [1, 3]
+    lines = composer.listing([judged], 1).text.splitlines()
+    assert lines[0] == "1 paper matches:"
+    assert lines[1].startswith("- ALISA — We propose ALISA") and "needs no fine-tuning" in lines[1] and "3X" in lines[1]
+    assert "Recently" not in lines[1]
