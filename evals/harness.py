@@ -54,7 +54,8 @@ def evidence_titles(pipeline, item, query: str, depth: int) -> list[str]:
 def question_row(item) -> dict:
     return {"id": item.id, "type": item.type, "line": item.line, "question": item.question,
             "history": list(item.history), "gold_titles": list(item.gold_titles),
-            "answer_points": list(item.answer_points)}
+            "answer_points": list(item.answer_points),
+            **({"chain": item.chain, "in_set": item.in_set} if item.chain else {})}
 
 
 def answer_fields(answer) -> dict:
@@ -66,6 +67,8 @@ def answer_fields(answer) -> dict:
             "sentences": optional.get("sentences"),
             "abstain_reason": optional.get("abstain_reason"), "fallback": optional.get("fallback"),
             "retrieval_query": answer.retrieval_query,
+            "working_set": None if answer.working_set is None else
+            [h.paper.title for h in answer.sources if h.paper.paper_id in set(answer.working_set)],
             "timings_ms": {k: round(v, 2) for k, v in answer.timings_ms.items()}}
 
 

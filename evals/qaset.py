@@ -26,6 +26,8 @@ class QAItem:
     answer_points: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     line: int = 0  # where it is in the file, for messages
+    chain: str | None = None  # the chat this turn belongs to (turns in file order)
+    in_set: bool | None = None  # a follow-up that refers to the earlier answers' papers
 
 
 @dataclass
@@ -75,9 +77,14 @@ def parse_item(raw: Any, path: Path, line: int, max_question_chars: int) -> QAIt
         history = tuple(clean_question(h, max_question_chars) for h in history)
     except UsageError as exc:
         raise UsageError(f"{where}: {exc}") from None
+    chain, in_set = raw.get("chain"), raw.get("in_set")
+    if chain is not None and (not isinstance(chain, str) or not chain.strip()):
+        raise UsageError(f'{where}: "chain" must be a non-empty string naming the chat the turn belongs to')
+    if in_set is not None and (not isinstance(in_set, bool) or kind != "followup"):
+        raise UsageError(f'{where}: "in_set" must be true or false, and only on followup items')
     return QAItem(id=raw["id"], question=question, type=kind, gold_titles=gold,
                   answer_points=_string_list(raw, "answer_points", where), history=history,
-                  line=line)
+                  line=line, chain=chain, in_set=in_set)
 
 
 def read_qa_set(path: Path, max_question_chars: int) -> QASet:
@@ -107,10 +114,18 @@ def read_qa_set(path: Path, max_question_chars: int) -> QASet:
         if item.id in first_line_of:
             raise UsageError(f"{where}: duplicate id {item.id!r} (first on line {first_line_of[item.id]})")
         first_line_of[item.id] = lineno
+        check_chain_turn(item, [i for i in qa.items if item.chain and i.chain == item.chain], where)
         qa.items.append(item)
     if not qa.items:
         raise UsageError(f"QA file {path} has no questions")
     return qa
+
+
+def check_chain_turn(item: QAItem, earlier: list[QAItem], where: str) -> None:
+    """A chain's turns come in order: each one's history is the chain's earlier questions."""
+    if item.chain and list(item.history) != [i.question for i in earlier]:
+        raise UsageError(f'{where}: turn {len(earlier) + 1} of chain {item.chain!r} needs "history" = the chain\'s '
+                         f"{len(earlier)} earlier question(s), in order")
 
 
 def check_gold_titles(qa: QASet, index_titles: Collection[str]) -> None:

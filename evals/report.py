@@ -23,6 +23,9 @@ ANSWER_LABELS = {
     "answer_points_all": "answer-point recall, abstentions count 0 (answerable questions)",
     "list_recall": "list questions: gold papers the answer names (abstentions name none)",
     "list_precision": "list questions: papers named that are gold",
+    "chain_recall": "follow-up chains: gold papers each turn names",
+    "chain_precision": "follow-up chains: papers each turn names that are gold",
+    "in_set_kept": "follow-ups about earlier papers: answered over them, none named outside",
     "abstention_accuracy": "abstained on unanswerable questions (higher is better)",
     "false_abstention": "abstained on answerable questions (lower is better)",
 }
@@ -73,7 +76,8 @@ def latency_section(report: dict) -> list[str]:
 
 SHORT = {"citation_precision": "cit. prec.", "citation_recall": "cit. recall", "supported_sentences": "supported",
          "answer_points": "points", "answer_points_all": "points (abst. 0)", "list_recall": "list recall",
-         "list_precision": "list prec.", "abstention_accuracy": "refused", "false_abstention": "false abst."}
+         "list_precision": "list prec.", "abstention_accuracy": "refused", "false_abstention": "false abst.",
+         "chain_recall": "chain recall", "chain_precision": "chain prec.", "in_set_kept": "kept in set"}
 
 
 def per_type_section(report: dict) -> list[str]:

@@ -5,7 +5,10 @@ retrieval metrics over questions with gold titles; citation metrics over answera
 questions that were answered; supported sentences over answered questions whose answer
 lists its sentences; answer points over answered questions (`answer_points`) and over every
 answerable one with abstentions as 0 (`answer_points_all`); abstention accuracy over
-unanswerable ones; false abstention over answerable ones. Latency percentiles leave out the
+unanswerable ones; false abstention over answerable ones; chain recall / precision over every
+turn of a follow-up chain (the papers it names against that turn's gold) and "kept in the set"
+over the turns marked `in_set` (answered over the earlier papers, naming none outside them),
+also shown together as the "chain turns" group. Latency percentiles leave out the
 first question, which pays one-time costs, and generation time leaves out abstentions.
 Nothing here runs the pipeline or writes files.
 """
@@ -18,7 +21,9 @@ from evals.qaset import TYPES
 BOOTSTRAP = {"resamples": 1000, "seed": 0, "level": 0.95}
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 ANSWER_METRICS = ("citation_precision", "citation_recall", "supported_sentences", "answer_points",
-                  "answer_points_all", "list_recall", "list_precision", "abstention_accuracy", "false_abstention")
+                  "answer_points_all", "list_recall", "list_precision", "abstention_accuracy", "false_abstention",
+                  "chain_recall", "chain_precision", "in_set_kept")
+CHAIN_GROUP = "chain turns"  # every turn of every chain, whatever its type
 LIST_TYPES = ("list", "multi")  # "which papers…" questions: every gold paper should be named
 STAGES = ("retrieve", "generate", "total")
 CURVE_DEPTH = 10
@@ -52,6 +57,13 @@ def answer_scores(row: dict) -> dict[str, float]:
             scores["answer_points_all"] = recall
             if not abstained:
                 scores["answer_points"] = recall
+    if row.get("chain") and gold:  # each turn of a chat: the papers it names, against that turn's gold
+        named = [] if abstained else row["cited_titles"]
+        scores["chain_recall"] = metrics.citation_recall(named, gold)
+        scores["chain_precision"] = metrics.citation_precision(named, gold)
+        if row.get("in_set"):  # answered over the earlier papers, and naming none outside them
+            kept = row.get("working_set")
+            scores["in_set_kept"] = float(kept is not None and set(named) <= set(kept))
     if not abstained and row.get("sentences"):
         scores["supported_sentences"] = metrics.supported_share(row["sentences"])
     return scores
@@ -116,7 +128,9 @@ def summarise_run(rows: list[dict], modes: list[str], retrieval_only: bool, load
     types = [t for t in TYPES if any(r["type"] == t for r in rows)]
     return {
         "overall": summarise_rows(rows, modes, retrieval_only),
-        "per_type": {t: summarise_rows([r for r in rows if r["type"] == t], modes, retrieval_only) for t in types},
+        "per_type": {**{t: summarise_rows([r for r in rows if r["type"] == t], modes, retrieval_only) for t in types},
+                     **({CHAIN_GROUP: summarise_rows([r for r in rows if r.get("chain")], modes, retrieval_only)}
+                        if any(r.get("chain") for r in rows) else {})},
         "latency": latency_summary(rows, load_ms),
         "recall_curve": recall_curve(rows, modes),
         "questions": rows,

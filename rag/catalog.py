@@ -112,6 +112,14 @@ class Catalog:
         rows = self.db.execute("SELECT paper_id FROM papers WHERE paper_id > ? ORDER BY paper_id LIMIT ?", (last, limit))
         return [r[0] for r in rows]
 
+    def sample_paper_ids(self, n: int) -> list[str]:
+        """About `n` paper ids spread evenly over the whole index (in id order: ids are hashes, so
+        a fixed, topic-blind sample) — a reference for what a typical paper looks like."""
+        step = max(1, self.count_papers() // max(1, n))
+        rows = self.db.execute("SELECT paper_id FROM (SELECT paper_id, ROW_NUMBER() OVER (ORDER BY paper_id) AS r "
+                               "FROM papers) WHERE r % ? = 0 LIMIT ?", (step, n))
+        return [r[0] for r in rows]
+
     def chunk_ids(self, paper_ids: Iterable[str]) -> list[str]:
         out: list[str] = []
         for pid in paper_ids:

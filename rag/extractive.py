@@ -129,18 +129,20 @@ class Composer:
                 lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
 
-    def listing(self, matches: list[Judged], count: int) -> ExtractiveAnswer:
-        """`matches`: the matching papers among the sources (rank order); `count`: all that match."""
+    def listing(self, matches: list[Judged], count: int, head: str | None = None, extra=None) -> ExtractiveAnswer:
+        """`matches`: the matching papers among the sources (rank order); `count`: all that match.
+        `head` replaces the "4 papers match:" line; `extra(judged)` adds text to a paper's line."""
         shown = len(matches)
         noun = "paper matches" if count == 1 else "papers match"
-        head = f"{count} {noun}:" if shown == count else (
-            f"{count} {noun}, showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)}):")
+        head = head or (f"{count} {noun}:" if shown == count else (
+            f"{count} {noun}, showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)}):"))
         lines = [head]
         for judged in matches:
             index = self.matching_sentence(judged)
             if index is not None:
                 picked = [index, *self.list_extra(judged, index)]
-                lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, sorted(picked))}")
+                tail = f" {extra(judged)}" if extra else ""
+                lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, sorted(picked))}{tail}")
         return self.result(lines)
 
     def list_extra(self, judged: Judged, index: int) -> list[int]:
@@ -180,8 +182,12 @@ class Composer:
                 blocks.append(found)
         if not blocks:
             return self.single()
+        return self.blocks(blocks, names)
+
+    def blocks(self, papers: list[Judged], names: list[str] = ()) -> ExtractiveAnswer:
+        """A block per paper: the sentences that name what is compared, then its best and its result."""
         lines = []
-        for judged in blocks[: self.max_papers]:
+        for judged in papers[: self.max_papers]:
             mentions = [i for i in judged.best_sentences(len(judged.sentences))
                         if any(n.lower() in judged.sentences[i].lower() for n in names)]
             picked = sorted(dict.fromkeys(mentions[:2] + self.pick(judged, 2, lead_with_number=True)))[:3]

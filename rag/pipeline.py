@@ -25,6 +25,7 @@ from rag.retrieve import Filters, Retriever
 from rag.settings import K_MAX, Settings
 
 _UNSET = object()
+REBUILD = object()  # working_set: rebuild it from the history (the command line); the chat passes its own
 
 
 @dataclass
@@ -162,19 +163,32 @@ class Pipeline:
         return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
-            filters: Filters | None = None) -> Answer:
+            filters: Filters | None = None, working_set=REBUILD) -> Answer:
         event: dict = {}
-        for event in self.stream(question, history, k, filters):
+        for event in self.stream(question, history, k, filters, working_set):
             pass
         return event["answer"]
 
+    def working_set_from(self, history: Sequence[str], k: int | None, filters: Filters | None) -> list[str] | None:
+        """The chat's working set before the next question, rebuilt by answering the earlier
+        questions in turn (rag.working_set: what each answer named, carried forward)."""
+        from rag.working_set import next_working_set
+
+        current = None
+        for turn, earlier in enumerate(history):
+            current = next_working_set(self.ask(earlier, history[:turn], k, filters, working_set=current), current)
+        return current
+
     def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
-               filters: Filters | None = None) -> Iterator[dict]:
-        """Events: {"type": "sources", "hits"}, {"type": "sentence", "text", "end"}…, {"type": "answer", "answer"}."""
+               filters: Filters | None = None, working_set=REBUILD) -> Iterator[dict]:
+        """Events: {"type": "sources", "hits"}, {"type": "sentence", "text", "end"}…, {"type": "answer", "answer"}.
+        `working_set`: the paper ids earlier answers named (None: none); by default rebuilt from
+        `history` when the question refers to them ("of those, which…", rag.working_set)."""
         from rag.answering import answer_events
         from rag.extractive import compose
         from rag.relevance import unsaid_names
         from rag.shapes import read_question
+        from rag.working_set import refers_to_set
 
         started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
@@ -182,6 +196,13 @@ class Pipeline:
         if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
             raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
         self.check_filters(filters)
+        if (history or working_set not in (None, REBUILD)) and refers_to_set(question):
+            tw = time.perf_counter()
+            in_set = self.working_set_from(history, k, filters) if working_set is REBUILD else working_set
+            if in_set:
+                yield from self.stream_in_set(question, list(in_set), started, load_before,
+                                              (time.perf_counter() - tw) * 1000)
+                return
         backend = self.backend
         tc = time.perf_counter()
         query = self.condense(question, history)
@@ -213,16 +234,87 @@ class Pipeline:
             plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings)
             yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
                                      decline=lambda a: self.abstain(a, "model"))
+        if history:
+            answer.timings_ms["condense"] = condense_ms
+        yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}
+
+    def finish(self, answer: Answer, hits: list, started: float, t0: float, t1: float, load_before: float) -> Answer:
+        """Citations from the markers the answerer produced, timings and the stamp."""
         t2 = time.perf_counter()
         by_rank = {h.rank: h for h in hits}
         answer.citations = [Citation(marker=m, paper_id=by_rank[m].paper.paper_id, title=by_rank[m].paper.title)
                             for m in dict.fromkeys(answer.markers) if m in by_rank]
         answer.timings_ms.update({"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000,
                                   "total": (t2 - started) * 1000, "load": self.load_ms - load_before})
-        if history:
-            answer.timings_ms["condense"] = condense_ms
         answer.stamp = self.stamp()
-        yield {"type": "answer", "answer": answer}
+        return answer
+
+    def stream_in_set(self, question: str, set_ids: list[str], started: float, load_before: float,
+                      rebuild_ms: float) -> Iterator[dict]:
+        """A follow-up over the working set: filtered by its condition with the same evidence
+        scoring as a list question, counted, compared, or one paper picked (rag.working_set)."""
+        from rag.answering import answer_events, extractive_events
+        from rag.shapes import read_question
+        from rag.working_set import compose_in_set, read_request
+
+        request = read_request(question)
+        query = request.condition or question
+        backend = self.backend
+        retriever = self.retriever()
+        t0 = time.perf_counter()
+        qvec = retriever.embed_query(query)
+        ranking, lacking, size = self.judge_set(query, read_question(query), qvec, set_ids, request)
+        hits = [j.hit for j in ranking.sources]
+        t1 = time.perf_counter()
+        yield {"type": "sources", "hits": hits}
+        answer = Answer(question=question, answer="", abstained=False, citations=[], sources=hits,
+                        llm=backend.name if backend else EXTRACTIVE, timings_ms={"working_set": rebuild_ms},
+                        retrieval_query=query if query != question else None, shape="followup",
+                        working_set=list(set_ids))
+        if request.kind not in ("compare", "pick"):
+            answer.matches = {"count": len(ranking.matches), "shown": len(ranking.matches),
+                              "paper_ids": [j.paper.paper_id for j in ranking.matches]}
+        plan = compose_in_set(request, size, ranking.sources, ranking.matches, self.settings, lacking)
+        if plan.markers:
+            yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
+                                     decline=lambda a: self.abstain(a, "model"))
+        else:  # "none of the 4 papers above …": nothing to cite, nothing for a model to add
+            yield from extractive_events(answer, plan)
+        yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}
+
+    def judge_set(self, query: str, reading, qvec, set_ids: list[str], request) -> tuple[Ranking, str | None, int]:
+        """The set's papers judged on the follow-up; (ranking, what the records lack, set size).
+        A filter is judged against a topic-blind sample of the index (four papers have no spread
+        of their own, and the papers nearest the condition would make it look common)."""
+        from rag.evidence import EvidenceStore
+        from rag.relevance import EvidenceScorer, set_matches
+        from rag.working_set import metadata_matches, pick_papers
+
+        retriever = self.retriever()
+        members = retriever.hits_for(set_ids, qvec)
+        ids = {h.paper.paper_id for h in members}
+        hits = members
+        if request.kind == "filter":
+            sample = [p for p in self.index.catalog.sample_paper_ids(self.settings.evidence_pool) if p not in ids]
+            hits = retriever.hits_for(sample, qvec) + members
+        evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in hits])
+        judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, hits, evidence)
+        by_id = {j.paper.paper_id: j for j in judged}
+        in_set = [by_id[h.paper.paper_id] for h in members]  # the set's own order
+        lacking = None
+        if request.kind == "filter":
+            matches = set_matches(judged, [j for j in judged if j.paper.paper_id in ids], self.settings.list_relative,
+                                  self.settings.list_min_strength, self.settings.list_min_coverage)
+        elif request.kind in ("code", "year", "category"):
+            kept, lacking = metadata_matches(request, [j.paper for j in in_set])
+            matches = [by_id[p.paper_id] for p in kept]
+        else:
+            matches = pick_papers(request, in_set, self.settings.answer_max_papers)
+        chosen = {id(j) for j in matches}
+        sources = matches + [j for j in in_set if id(j) not in chosen]
+        for rank, item in enumerate(sources, start=1):
+            item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
+        return Ranking(sources=sources, matches=matches, strength=None), lacking, len(in_set)
 
     def check_filters(self, filters: Filters | None) -> None:
         """A corpus-file filter naming no file of the index would silently match nothing."""

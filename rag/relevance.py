@@ -294,3 +294,17 @@ def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3)
         return []
     papers = [j.paper for j in judged[:depth]] if form == "comparison" else [judged[0].paper]
     return missing_names(question, " ".join(f"{p.title}. {p.abstract}" for p in papers))
+
+
+def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,
+                min_coverage: float) -> list[Judged]:
+    """The members of a chat's working set that meet a follow-up's condition, by the list rule
+    (list_matches) with the pool's median and spread and its best coverage — a set of four
+    papers has no spread of its own — and the lead of the best member."""
+    if not members:
+        return []
+    median, spread = pool_spread(pool)
+    lead = max((j.match - median) / spread for j in members)
+    covered = max(j.coverage for j in pool)
+    return [j for j in members if (j.match - median) / spread >= max(min_strength, relative * lead)
+            and j.coverage >= min_coverage * covered]

@@ -117,3 +117,18 @@ class Retriever:
             if pid not in best or sim > best[pid][1]:
                 best[pid] = (chunk_id, float(sim))
         return best
+
+    def hits_for(self, paper_ids: Sequence[str], qvec: np.ndarray) -> list[Hit]:
+        """Hits for given papers (a chat's working set), in the given order, scored by their best
+        chunk's cosine similarity to the query (papers the index no longer holds are skipped)."""
+        papers = self.index.catalog.papers(list(paper_ids))
+        dense_by = self._dense_scores([p for p in paper_ids if p in papers], qvec)
+        hits = []
+        for pid in paper_ids:
+            if pid not in papers or pid not in dense_by:
+                continue
+            chunk_id, score = dense_by[pid]
+            text = self.index.catalog.chunk_text(chunk_id) or papers[pid].abstract
+            hits.append(Hit(rank=len(hits) + 1, paper=papers[pid], score=score, dense_score=score, bm25_score=None,
+                            chunk_id=chunk_id, snippet=make_snippet(text, self.settings.snippet_chars)))
+        return hits

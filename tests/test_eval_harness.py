@@ -30,7 +30,8 @@ QA = [
 REPORT_KEYS = {"run", "overall", "per_type", "latency", "recall_curve", "questions"}
 RETRIEVAL_METRICS = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
 ANSWER_METRICS = {"citation_precision", "citation_recall", "supported_sentences", "answer_points",
-                  "answer_points_all", "list_recall", "list_precision", "abstention_accuracy", "false_abstention"}
+                  "answer_points_all", "list_recall", "list_precision", "abstention_accuracy", "false_abstention",
+                  "chain_recall", "chain_precision", "in_set_kept"}
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +189,32 @@ def test_a_bad_qa_file_stops_before_anything_runs(run_eval_cli, tmp_path, monkey
 def test_usage_errors(run_eval_cli, args, message):
     result = run_eval_cli(*args)
     assert result.exit_code == 2 and message in result.stderr and result.stderr.startswith("error: ")
+
+
+def test_each_turn_of_a_chain_is_scored_and_in_set_turns_must_stay_in_the_set(tmp_path):
+    from evals.qaset import read_qa_set
+    from evals.summary import answer_scores
+    from rag.errors import UsageError
+
+    turn = {"type": "followup", "gold_titles": ["A", "B"], "answer_points": [], "abstained": False, "chain": "c1",
+            "in_set": True, "cited_titles": ["A", "C"], "working_set": ["A", "B", "C"], "answer": ""}
+    scores = answer_scores(turn)
+    assert (scores["chain_recall"], scores["chain_precision"], scores["in_set_kept"]) == (0.5, 0.5, 1.0)
+    assert answer_scores({**turn, "working_set": ["A", "B"]})["in_set_kept"] == 0.0  # named C, outside the set
+    assert answer_scores({**turn, "working_set": None})["in_set_kept"] == 0.0  # searched afresh instead
+    assert "in_set_kept" not in answer_scores({**turn, "in_set": False})
+
+    first = {"id": "c1t1", "chain": "c1", "question": "Which papers prune tokens?", "type": "list", "gold_titles": ["A"]}
+    second = {"id": "c1t2", "chain": "c1", "question": "Which of them link code?", "type": "followup", "in_set": True,
+              "gold_titles": ["A"], "history": ["Which papers prune tokens?"]}
+    good = tmp_path / "chain.jsonl"
+    good.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    items = read_qa_set(good, 2000).items
+    assert [(i.chain, i.in_set) for i in items] == [("c1", None), ("c1", True)]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(first) + "\n" + json.dumps({**second, "history": ["another question"]}) + "\n")
+    with pytest.raises(UsageError, match="bad.jsonl:2: turn 2 of chain 'c1' needs \"history\""):
+        read_qa_set(bad, 2000)
+    bad.write_text(json.dumps({**first, "in_set": True}) + "\n")
+    with pytest.raises(UsageError, match="only on followup items"):
+        read_qa_set(bad, 2000)

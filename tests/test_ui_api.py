@@ -11,7 +11,7 @@ from fakes import PAPERS, FakeBackend, FakeEncoder, daily_dump, free_port
 from rag.corpus import CorpusReader
 from rag.errors import BackendUnavailable
 from rag.ingest import ingest
-from rag.pipeline import Pipeline
+from rag.pipeline import REBUILD, Pipeline
 from rag.settings import Settings
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -27,9 +27,9 @@ class RecordingPipeline(Pipeline):
 
     calls: list[dict] = []
 
-    def stream(self, question, history=(), k=None, filters=None):
+    def stream(self, question, history=(), k=None, filters=None, working_set=REBUILD):
         self.calls.append({"question": question, "history": list(history), "k": k, "filters": filters})
-        yield from super().stream(question, history, k, filters)
+        yield from super().stream(question, history, k, filters, working_set)
 
 
 class DownBackend(FakeBackend):

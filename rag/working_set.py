@@ -1,0 +1,208 @@
+"""The chat's working set: the papers earlier answers named, and follow-ups answered over them.
+
+A researcher narrows down: "which methods prune tokens without fine-tuning?" → "of those, which
+report ImageNet results?" → "which of them link code?" → "compare PiToMe and Zero-TPrune". A
+follow-up that refers to the papers on the table ("of those", "which of them", "these papers",
+"the first two") is answered over that set only; any other follow-up keeps the usual condensing
+and a fresh search. This module reads such a follow-up (`read_request`) and composes its
+extractive answer; the pipeline keeps the set (rebuilt from the earlier questions on the command
+line, carried by the chat in the UI) and judges the set's papers with the same evidence scoring
+as any list question (rag.relevance).
+
+The set after an answer is what it named: every match of a list answer (even those past the
+ones shown), else the papers it cites; an answer that names none leaves the set as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.conditions import NAME
+from rag.extractive import Composer, ExtractiveAnswer
+
+_THEM = r"(?:those|these|them|the above|the ones? above|the listed ones|the (?:papers?|works?|methods?) above)"
+_REFERS = re.compile(
+    rf"\b(?:which|what|how many|any|all|each|none|both|either|neither|some|one|two|three|four|five|several|most|many)"
+    rf"(?: \w+)? (?:of|among) {_THEM}\b"
+    rf"|\b(?:of|among|from|between|in|across) {_THEM}\b"
+    r"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) "
+    r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?)\b"
+    r"|\bdo (?:any|all|both|none) (?:of them )?\b|\bcompare (?:them|those|these|both)\b"
+    r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
+    r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b",
+    re.IGNORECASE)
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
+_FIRST_N = re.compile(r"\bthe (first|last|top) (one|two|three|four|five|\d+)\b", re.IGNORECASE)
+_NTH = re.compile(r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versus|vs\.?)\b", re.IGNORECASE)
+_COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
+_CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+)?"
+                   r"(?P<year>(?:19|20)\d{2})\b", re.IGNORECASE)
+_NAME = re.compile(NAME + r"\b")
+_CATEGORY = re.compile(r"\b(?P<cat>[a-z]{2,8}(?:-[a-z]{2})?\.[A-Z]{2})\b")
+# What is left of the follow-up once its reference is taken out is its condition.
+_STRIP = re.compile(
+    rf"^\s*(?:and|so|now|ok(?:ay)?|then)?[\s,]*"
+    rf"|\b(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? (?:of|among) {_THEM}\b[\s,]*"
+    rf"|\b(?:of|among|from|between|in|across) {_THEM}\b[\s,]*"
+    r"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) "
+    r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?)\b"
+    r"|\bdo (?:any|all|both|none)\b(?: of them)?|\b(?:also|still|too)\b|[?.!]+\s*$", re.IGNORECASE)
+
+
+def refers_to_set(question: str) -> bool:
+    """Whether a follow-up asks about the papers already on the table."""
+    return bool(_REFERS.search(question))
+
+
+@dataclass
+class SetRequest:
+    kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position)
+    condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
+    picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
+    year: tuple[str, int] | None = None  # ("after", 2022)
+    category: str | None = None
+    count: bool = False  # "how many of them …"
+
+
+def read_request(question: str) -> SetRequest:
+    condition = " ".join(_STRIP.sub(" ", question).split()).strip(" ,")
+    count = bool(_COUNT.match(question))
+    picks = _picks(question)
+    condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
+    if _COMPARE.search(question) or (picks and len(picks) >= 2):
+        return SetRequest("compare", condition, picks, count=count)
+    if picks:
+        return SetRequest("pick", condition, picks)
+    if _CODE.search(question):
+        return SetRequest("code", condition, picks, count=count)
+    year = _YEAR.search(question)
+    if year:
+        op = (year.group("op") or "in").lower().replace("published in", "in")
+        op = {"since": "after", "from": "in", "later than": "after", "newer than": "after",
+              "earlier than": "before", "older than": "before"}.get(op, op)
+        return SetRequest("year", condition, picks, year=(op, int(year.group("year"))), count=count)
+    category = _CATEGORY.search(question)
+    if category:
+        return SetRequest("category", condition, picks, category=category.group("cat"), count=count)
+    return SetRequest("filter", condition or question, picks, count=count)
+
+
+def _picks(question: str) -> list[int] | None:
+    first_n = _FIRST_N.search(question)
+    if first_n:
+        which, size = first_n.group(1).lower(), first_n.group(2).lower()
+        n = int(size) if size.isdigit() else _NUMBERS[size]
+        return list(range(-n, 0)) if which == "last" else list(range(n))
+    nth = _NTH.search(question)
+    if nth:
+        word = nth.group(1).lower()
+        return [-1] if word == "last" else [_ORDINALS[word]]
+    return None
+
+
+def named_papers(answer) -> list[str]:
+    """The paper ids an answer named, in order: every match of a list answer, else its citations."""
+    if answer.abstained:
+        return []
+    if answer.matches and answer.matches.get("paper_ids"):
+        return list(answer.matches["paper_ids"])
+    return list(dict.fromkeys(c.paper_id for c in answer.citations))
+
+
+def next_working_set(answer, previous: list[str] | None) -> list[str] | None:
+    """The set after `answer`: what it named, else the set before it."""
+    return named_papers(answer) or previous
+
+
+# -- metadata ---------------------------------------------------------------------------------
+def paper_year(paper) -> int | None:
+    from rag.corpus_filter import paper_date
+
+    found = paper_date(paper)
+    if found is not None:
+        return found.year
+    value = paper.metadata.get("year")
+    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
+
+
+def meets_year(year: int | None, wanted: tuple[str, int]) -> bool:
+    if year is None:
+        return False
+    op, target = wanted
+    return year > target if op == "after" else year < target if op == "before" else year == target
+
+
+def paper_categories(paper) -> list[str]:
+    value = paper.metadata.get("categories")
+    return value.split() if isinstance(value, str) else [str(v) for v in value] if isinstance(value, list) else []
+
+
+def metadata_matches(request: SetRequest, papers: list) -> tuple[list, str | None]:
+    """The set's papers that meet a metadata request, and what the records lack (None when they
+    carry the field): a year filter over papers whose records have no date cannot be answered."""
+    if request.kind == "code":
+        return [p for p in papers if p.code_url], None
+    if request.kind == "year":
+        years = [paper_year(p) for p in papers]
+        if all(y is None for y in years):
+            return [], "date"
+        return [p for p, y in zip(papers, years) if meets_year(y, request.year)], None
+    cats = [paper_categories(p) for p in papers]
+    if not any(cats):
+        return [], "categories"
+    return [p for p, c in zip(papers, cats) if any(x == request.category or x.startswith(request.category + ".")
+                                                    for x in c)], None
+
+
+# -- composing --------------------------------------------------------------------------------
+def describe(request: SetRequest, count: int) -> str:
+    one = count == 1
+    if request.kind == "code":
+        return "links code" if one else "link code"
+    if request.kind in ("year", "category"):
+        be = "is" if one else "are"
+        if request.kind == "category":
+            return f"{be} in {request.category}"
+        op, year = request.year
+        return f"{be} from {year}" if op == "in" else f"{be} from {op} {year}"
+    return f'{"matches" if one else "match"} "{request.condition}"'
+
+
+def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: list, settings,
+                   lacking: str | None = None) -> ExtractiveAnswer:
+    """The extractive answer over the set: the count of the set's papers that meet the request
+    and a line per paper (filter, metadata), or a block per paper (compare)."""
+    composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
+                        settings.list_sentences)
+    noun = "paper" if set_size == 1 else "papers"
+    if request.kind in ("compare", "pick"):
+        plan = composer.blocks(matches) if request.kind == "compare" else Composer(
+            matches, 0.0, 1, settings.sentences_per_paper).single()
+        plan.form = "comparison" if request.kind == "compare" else "single"
+        return plan
+    if lacking:
+        return ExtractiveAnswer(text=f"The records of the {set_size} {noun} above carry no {lacking}, so they cannot "
+                                     f"be told apart by it.", markers=[], form="list")
+    if not matches:
+        return ExtractiveAnswer(text=f"None of the {set_size} {noun} above {describe(request, 2)}.", markers=[], form="list")
+    head = f"Of the {set_size} {noun} above, {len(matches)} {describe(request, len(matches))}:"
+    extra = (lambda judged: f"Code: {judged.paper.code_url}") if request.kind == "code" else None
+    plan = composer.listing(matches, len(matches), head=head, extra=extra)
+    plan.form = "list"
+    return plan
+
+
+def pick_papers(request: SetRequest, members: list, most: int) -> list:
+    """The set's papers a compare / pick follow-up means: by position ("the first two", "the last
+    one"), else by the names it gives, else the whole set (up to `most`)."""
+    if request.picks:
+        chosen = [members[i] for i in request.picks if -len(members) <= i < len(members)]
+        return list({id(j): j for j in chosen}.values())
+    composer = Composer(members, 0.0, most, 1)
+    named = [composer.paper_named(name) for name in dict.fromkeys(_NAME.findall(request.condition)) if len(name) > 2]
+    named = list({id(j): j for j in named if j is not None}.values())
+    return named if len(named) >= 2 else members[:most]

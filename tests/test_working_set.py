@@ -1,0 +1,179 @@
+"""The chat's working set: follow-ups that filter, count, compare or pick among the papers the
+earlier answers named, and follow-ups that leave them (fake encoder, real store and scoring)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from fakes import write_jsonl
+from rag.corpus import CorpusReader
+from rag.ingest import ingest
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from rag.working_set import named_papers, read_request, refers_to_set
+
+RECORDS = [
+    {"id": "w1", "title": "PruneFree: Training-Free Token Pruning for Vision Transformers", "update_date": "2023-03-01",
+     "categories": "cs.CV", "authors": "Ada Lovelace and Alan Turing",
+     "abstract": "We prune redundant tokens from a pretrained vision transformer without any fine-tuning. "
+                 "PruneFree cuts FLOPs by 35% on ImageNet with a 0.3% accuracy drop. "
+                 "Code is available at https://github.com/example/prunefree."},
+    {"id": "w2", "title": "MergeShelf: Off-the-Shelf Token Merging", "update_date": "2022-06-01", "categories": "cs.CV",
+     "abstract": "We merge and prune similar tokens in pretrained transformers off-the-shelf, with no training at all. "
+                 "MergeShelf runs 2x faster on video clips while keeping 99% of the accuracy."},
+    {"id": "w3", "title": "TunedPrune: Learned Token Pruning", "update_date": "2021-05-01", "categories": "cs.LG",
+     "abstract": "We learn which tokens to prune with a small predictor network. "
+                 "The pruning predictor requires fine-tuning the whole transformer for 30 epochs. "
+                 "TunedPrune reaches 80.1% top-1 accuracy on ImageNet. Code: https://github.com/example/tunedprune."},
+    {"id": "w4", "title": "DistilTok: Distilled Token Pruning", "update_date": "2024-01-01", "categories": "cs.CV",
+     "abstract": "We prune tokens in language transformers and distil the pruned model from a teacher. "
+                 "Fine-tuning with the teacher recovers the accuracy lost to token pruning on GLUE."},
+    {"id": "w5", "title": "Large-Scale Benchmark for Long-Term Object Tracking", "update_date": "2020-01-01",
+     "categories": "cs.CV",
+     "abstract": "We present a benchmark of 1,400 long videos for single object tracking with dense bounding-box "
+                 "annotations. Each video lasts more than two minutes on average."},
+    {"id": "w6", "title": "Speech Enhancement with Multichannel Subgroup Transformers", "update_date": "2023-09-01",
+     "categories": "eess.AS",
+     "abstract": "We enhance noisy multichannel speech recordings with transformer blocks that process subgroups "
+                 "of microphone features. The model improves perceptual quality of speech."},
+    {"id": "w7", "title": "Graph Networks for Molecule Property Prediction", "update_date": "2023-02-01",
+     "categories": "cs.LG", "abstract": "We predict molecule properties with message passing over atom graphs."},
+    {"id": "w8", "title": "Protein Structure Diffusion", "update_date": "2022-02-01", "categories": "q-bio.BM",
+     "abstract": "We generate protein backbones with a diffusion model over residue frames."},
+    {"id": "w9", "title": "Retrieval-Augmented Question Answering over Papers", "update_date": "2024-02-01",
+     "categories": "cs.CL", "abstract": "We answer questions over scientific abstracts with dense retrieval and citations."},
+]
+FIRST = "Which methods prune tokens?"
+PRUNERS = {"PruneFree", "MergeShelf", "TunedPrune", "DistilTok"}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return write_jsonl(tmp_path / "papers.jsonl", RECORDS)
+
+
+@pytest.fixture
+def pipeline(tmp_path, corpus, fake_encoder):
+    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "index", abstain_threshold=0.0,
+                              list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    return Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+
+
+def names(answer) -> set[str]:
+    return {c.title.split(":")[0] for c in answer.citations}
+
+
+# -- reading a follow-up ------------------------------------------------------------------------
+@pytest.mark.parametrize("question", [
+    "Of those, which report ImageNet results?", "which of them link code?", "do any of them also merge tokens?",
+    "How many of these papers are from 2023?", "compare the first two", "Among them, which are in cs.CL?",
+    "tell me more about the last one", "Which of the above need no training?",
+])
+def test_a_follow_up_about_the_papers_on_the_table_refers_to_them(question):
+    assert refers_to_set(question)
+
+
+@pytest.mark.parametrize("question", [
+    # the dev set's own follow-ups: "they" are the authors, "it" the paper, not a set to filter
+    "Which benchmarks did they evaluate it on?", "What model sizes did they train them on?",
+    "What accuracy and latency does its largest model get?", "Now, which papers study speech synthesis?",
+    "Compare PiToMe and Zero-TPrune",
+])
+def test_a_follow_up_that_names_its_own_subject_does_not(question):
+    assert not refers_to_set(question)
+
+
+def test_what_a_follow_up_asks_of_the_set():
+    assert read_request("Of those, which report ImageNet results?").condition == "report ImageNet results"
+    assert read_request("do any of them also merge tokens?").condition == "merge tokens"
+    assert read_request("Which of them link code?").kind == "code"
+    request = read_request("How many of these papers are from after 2022?")
+    assert (request.kind, request.year, request.count) == ("year", ("after", 2022), True)
+    assert read_request("Among them, which are in cs.CL?").category == "cs.CL"
+    assert (read_request("compare the first two").kind, read_request("compare the first two").picks) == ("compare", [0, 1])
+    assert (read_request("tell me more about the last one").kind, read_request("tell me more about the last one").picks) == ("pick", [-1])
+
+
+# -- a chain, end to end ------------------------------------------------------------------------
+def test_a_filter_is_answered_over_the_set_and_says_so(pipeline):
+    first = pipeline.ask(FIRST)
+    assert names(first) == PRUNERS and first.working_set is None
+    answer = pipeline.ask("Of those, which need no training?", history=[FIRST])
+    assert answer.working_set == named_papers(first)
+    assert answer.answer.startswith("Of the 4 papers above, ")
+    assert names(answer) <= PRUNERS and "MergeShelf" in names(answer)
+    assert {h.paper.title.split(":")[0] for h in answer.sources} == PRUNERS  # nothing from outside the set
+    assert answer.matches["count"] == len(answer.citations)
+    out = answer.to_json()
+    assert out["working_set"] == named_papers(first) and out["shape"] == "followup"
+
+
+def test_the_set_narrows_turn_by_turn_and_metadata_filters_it(pipeline):
+    history = [FIRST, "Of those, which report ImageNet results?"]
+    second = pipeline.ask(history[1], history=history[:1])
+    assert names(second) == {"PruneFree", "TunedPrune"}
+    third = pipeline.ask("Which of them link code?", history=history)
+    assert third.working_set == named_papers(second)
+    assert third.answer.splitlines()[0] == "Of the 2 papers above, 2 link code:"
+    assert "https://github.com/example/prunefree" in third.answer
+    fourth = pipeline.ask("How many of them are from after 2022?", history=history)
+    assert fourth.answer.splitlines()[0] == "Of the 2 papers above, 1 is from after 2022:" and names(fourth) == {"PruneFree"}
+
+
+def test_a_filter_that_nothing_meets_says_none_and_cites_nothing(pipeline):
+    pipeline.settings = pipeline.settings.model_copy(update={"list_min_strength": 3.0})
+    answer = pipeline.ask("Which of them enhance noisy speech recordings?", history=[FIRST])
+    assert answer.answer == 'None of the 4 papers above match "enhance noisy speech recordings".'
+    assert answer.citations == [] and not answer.abstained and answer.matches["count"] == 0
+
+
+def test_compare_and_pick_by_position(pipeline):
+    first = pipeline.ask(FIRST)
+    order = [next(h.paper.title.split(":")[0] for h in first.sources if h.paper.paper_id == pid) for pid in named_papers(first)]
+    compared = pipeline.ask("compare the first two", history=[FIRST])
+    assert names(compared) == set(order[:2]) and len(compared.answer.splitlines()) == 2
+    last = pipeline.ask("tell me more about the last one", history=[FIRST])
+    assert names(last) == {order[-1]}
+
+
+def test_a_follow_up_that_leaves_the_set_searches_the_whole_corpus(pipeline):
+    answer = pipeline.ask("Which papers enhance speech recordings?", history=[FIRST])
+    assert answer.working_set is None  # today's condensing and a fresh search: the speech paper is back in play
+    assert "Speech Enhancement with Multichannel Subgroup Transformers" in {h.paper.title for h in answer.sources}
+
+
+def test_records_without_dates_cannot_be_filtered_by_year(tmp_path, fake_encoder):
+    records = [{k: v for k, v in r.items() if k != "update_date"} for r in RECORDS]
+    corpus = write_jsonl(tmp_path / "nodates.jsonl", records)
+    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "i2", abstain_threshold=0.0, list_min_strength=0.0,
+                              list_relative=0.5, list_min_coverage=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    pipeline = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+    answer = pipeline.ask("Which of these are from 2023?", history=[FIRST])
+    assert answer.answer == "The records of the 4 papers above carry no date, so they cannot be told apart by it."
+    assert answer.citations == []
+
+
+def test_the_chat_passes_its_own_set(pipeline):
+    first = pipeline.ask(FIRST)
+    chosen = named_papers(first)[:2]
+    answer = pipeline.ask("which of them link code?", history=[FIRST], working_set=chosen)
+    assert answer.working_set == chosen and {c.paper_id for c in answer.citations} <= set(chosen)
+    assert pipeline.ask("which of them link code?", history=[FIRST], working_set=None).working_set is None
+
+
+def test_ask_history_rebuilds_the_set_and_reports_it(fake_models, corpus, tmp_path, monkeypatch):
+    from rag.cli import ask_command
+
+    monkeypatch.setenv("RAG_CORPUS", str(corpus))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "cli-index"))
+    for name, value in (("RAG_ABSTAIN_THRESHOLD", "0"), ("RAG_LIST_MIN_STRENGTH", "0"), ("RAG_LIST_MIN_COVERAGE", "0")):
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(ask_command, ["--json", "--history", FIRST, "which of them link code?"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert len(out["working_set"]) == 4 and out["answer"].startswith("Of the 4 papers above, 2 link code:")
+    assert {c["paper_id"] for c in out["citations"]} <= set(out["working_set"])
