@@ -11,10 +11,10 @@ in marker order. An abstaining answer has none: its Markdown is the refusal text
 the header alone, its BibTeX empty.
 
 Only what a paper's record carries is written (authors, year, arXiv id, url: docs/corpora.md);
-a field the record lacks is left out, never filled in. Record text is taken as plain Unicode
-text, except `$…$` math and already-escaped specials (`\\%`), which are kept as LaTeX, and
-LaTeX accents in titles and names (arXiv's `Sch\\"olkopf`), read as the letters they stand for. This
-module formats; it does not retrieve, answer or decide what the CLI prints.
+a field the record lacks is left out, never filled in. Record text is plain Unicode text,
+except `$…$` math and already-escaped specials (`\\%`), kept as LaTeX, and LaTeX accents in
+titles and names (arXiv's `Sch\\"olkopf`), read as the letters they stand for. This module
+formats; it does not retrieve, answer or decide what the CLI prints.
 """
 
 from __future__ import annotations
