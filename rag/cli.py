@@ -16,6 +16,7 @@ import click
 
 from evals.cli import build_eval_command
 from rag.errors import RagError, UsageError
+from rag.export import FORMATS
 from rag.settings import Settings
 from ui.cli import build_ui_command
 
@@ -119,6 +120,9 @@ def print_sources(answer) -> None:
 @click.command(name="ask")
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question (docs/contracts.md §2).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Print the answer as text, or export it: markdown (answer + references), csv (one row per "
+                   "paper), bibtex (one entry per paper).")
 @click.option("--batch", type=click.Path(path_type=Path, dir_okay=False), help="Answer every question of a JSONL file, in order.")
 @click.option("--llm", help="Answer backend: extractive (default), local, gguf:PATH, ollama:MODEL, openai:MODEL (RAG_LLM).")
 @click.option("--k", type=int, help="Number of distinct papers to retrieve (default 5).")
@@ -129,7 +133,7 @@ def print_sources(answer) -> None:
 @click.option("--stream/--no-stream", default=None, help="Print sentences as they are checked (default: when stdout is a terminal).")
 @index_options
 @guarded
-def ask_command(question, as_json, batch, llm, k, history, retriever, sources, has_code, stream, index_dir, corpus, preset,
+def ask_command(question, as_json, fmt, batch, llm, k, history, retriever, sources, has_code, stream, index_dir, corpus, preset,
                 chroma_url):
     """Answer a question from the paper abstracts, citing every claim as [n].
 
@@ -139,6 +143,10 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
         raise UsageError("give either a QUESTION or --batch FILE, not both")
     if not batch and question is None:
         raise UsageError('no question: ask "your question" (or --batch questions.jsonl)')
+    if fmt != "text" and as_json:
+        raise UsageError(f"--json and --format {fmt} cannot be combined: --json is its own format, drop one of them")
+    if fmt != "text" and batch:
+        raise UsageError(f"--format {fmt} exports one answer, not a --batch: ask one question, or use --batch --json")
     settings = build_settings(preset, corpus, index_dir=index_dir, llm=llm, k=k, retriever=retriever,
                               chroma_url=chroma_url)
     items = read_batch(batch) if batch else [{"question": question, "history": list(history), "line": 0}]
@@ -160,7 +168,8 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
                 raise UsageError(f"{where}{name} item {number}: {exc}") from None
     pipeline = Pipeline(settings, progress=sys.stderr.isatty())
     filters = Filters(sources=tuple(sources), has_code=has_code)
-    stream = sys.stdout.isatty() and not as_json if stream is None else stream and not as_json
+    plain = not as_json and fmt == "text"
+    stream = (sys.stdout.isatty() if stream is None else stream) and plain
     for number, item in enumerate(items):
         if number and not as_json:
             click.echo("\n" + "-" * 60 + "\n")
@@ -171,6 +180,10 @@ def ask_command(question, as_json, batch, llm, k, history, retriever, sources, h
         if as_json:
             out = {"id": item["id"], **answer.to_json()} if batch else answer.to_json()  # a batch line's own id
             click.echo(json.dumps(out, ensure_ascii=False))
+        elif fmt != "text":
+            from rag.export import render
+
+            click.echo(render(answer, fmt, lookup=pipeline.index.catalog.papers), nl=False)
         elif not stream:
             click.echo(answer.answer)
             print_sources(answer)
