@@ -47,8 +47,11 @@ def clean_question(question: str, max_chars: int) -> str:
 
 
 def standalone_query(question: str, history: Sequence[str]) -> str:
-    """Deterministic follow-up condensing: the previous question gives the topic."""
-    return f"{history[-1]} {question}" if history else question
+    """Deterministic follow-up condensing: the previous question gives the topic, unless the
+    follow-up is a list question of its own that leans on nothing before it."""
+    from rag.working_set import stands_alone
+
+    return f"{history[-1]} {question}" if history and not stands_alone(question) else question
 
 
 def default_log(message: str) -> None:
@@ -131,7 +134,7 @@ class Pipeline:
         from rag.prompts import render
 
         fallback = standalone_query(question, history)
-        if not history or self.backend is None:
+        if not history or self.backend is None or fallback == question:
             return fallback
         prompt = render(self.settings.prompts_dir, "condense.txt",
                         history="\n".join(f"- {h}" for h in history), question=question)
@@ -188,6 +191,7 @@ class Pipeline:
         from rag.extractive import compose
         from rag.relevance import unsaid_names
         from rag.shapes import read_question
+        from rag.set_answers import names_the_set
         from rag.working_set import refers_to_set
 
         started, load_before = time.perf_counter(), self.load_ms
@@ -196,10 +200,11 @@ class Pipeline:
         if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
             raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
         self.check_filters(filters)
-        if (history or working_set not in (None, REBUILD)) and refers_to_set(question):
+        refers = refers_to_set(question)
+        if (history or working_set not in (None, REBUILD)) and (refers or read_question(question).shape == "comparison"):
             tw = time.perf_counter()
             in_set = self.working_set_from(history, k, filters) if working_set is REBUILD else working_set
-            if in_set:
+            if in_set and (refers or names_the_set(question, self.index.catalog.papers(in_set), in_set)):
                 yield from self.stream_in_set(question, list(in_set), started, load_before,
                                               (time.perf_counter() - tw) * 1000)
                 return
@@ -255,7 +260,8 @@ class Pipeline:
         scoring as a list question, counted, compared, or one paper picked (rag.working_set)."""
         from rag.answering import answer_events, extractive_events
         from rag.shapes import read_question
-        from rag.working_set import compose_in_set, read_request
+        from rag.set_answers import compose_in_set, judge_set
+        from rag.working_set import read_request
 
         request = read_request(question)
         query = request.condition or question
@@ -263,7 +269,8 @@ class Pipeline:
         retriever = self.retriever()
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
-        ranking, lacking, size = self.judge_set(query, read_question(query), qvec, set_ids, request)
+        ranking, lacking, size = judge_set(retriever, self.index.catalog, self.index.bm25, self.encoder, self.settings,
+                                           query, read_question(query), qvec, set_ids, request)
         hits = [j.hit for j in ranking.sources]
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}
@@ -281,40 +288,6 @@ class Pipeline:
         else:  # "none of the 4 papers above …": nothing to cite, nothing for a model to add
             yield from extractive_events(answer, plan)
         yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}
-
-    def judge_set(self, query: str, reading, qvec, set_ids: list[str], request) -> tuple[Ranking, str | None, int]:
-        """The set's papers judged on the follow-up; (ranking, what the records lack, set size).
-        A filter is judged against a topic-blind sample of the index (four papers have no spread
-        of their own, and the papers nearest the condition would make it look common)."""
-        from rag.evidence import EvidenceStore
-        from rag.relevance import EvidenceScorer, set_matches
-        from rag.working_set import metadata_matches, pick_papers
-
-        retriever = self.retriever()
-        members = retriever.hits_for(set_ids, qvec)
-        ids = {h.paper.paper_id for h in members}
-        hits = members
-        if request.kind == "filter":
-            sample = [p for p in self.index.catalog.sample_paper_ids(self.settings.evidence_pool) if p not in ids]
-            hits = retriever.hits_for(sample, qvec) + members
-        evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in hits])
-        judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, hits, evidence)
-        by_id = {j.paper.paper_id: j for j in judged}
-        in_set = [by_id[h.paper.paper_id] for h in members]  # the set's own order
-        lacking = None
-        if request.kind == "filter":
-            matches = set_matches(judged, [j for j in judged if j.paper.paper_id in ids], self.settings.list_relative,
-                                  self.settings.list_min_strength, self.settings.list_min_coverage)
-        elif request.kind in ("code", "year", "category"):
-            kept, lacking = metadata_matches(request, [j.paper for j in in_set])
-            matches = [by_id[p.paper_id] for p in kept]
-        else:
-            matches = pick_papers(request, in_set, self.settings.answer_max_papers)
-        chosen = {id(j) for j in matches}
-        sources = matches + [j for j in in_set if id(j) not in chosen]
-        for rank, item in enumerate(sources, start=1):
-            item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
-        return Ranking(sources=sources, matches=matches, strength=None), lacking, len(in_set)
 
     def check_filters(self, filters: Filters | None) -> None:
         """A corpus-file filter naming no file of the index would silently match nothing."""

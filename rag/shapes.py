@@ -105,8 +105,23 @@ def _split_aspects(topic: str) -> tuple[str, ...]:
     return tuple(parts) or (topic,)
 
 
-def shape_of(question: str) -> str:
+# A lead-in before the question itself: "Different question: which papers…", "Now, which…".
+_PREAMBLE = re.compile(r"^(?:(?:[\w'’-]+[ ,]+){0,7}[\w'’-]+:\s+|(?:now|and|so|ok(?:ay)?|also|next|then|well|finally)\b[,:]?\s+)",
+                       re.IGNORECASE)
+
+
+def without_preamble(question: str) -> str:
+    """The question without a lead-in that names nothing ("Switching to text: which papers…" ->
+    "which papers…"); a lead-in with a name in it ("ADE20K: which models…") is part of the question."""
     q = question.strip()
+    lead = _PREAMBLE.match(q)
+    if not lead or re.search(r"[A-Z]{2}|\d", lead.group(0)) or not q[lead.end():].strip():
+        return q
+    return q[lead.end():].strip()
+
+
+def shape_of(question: str) -> str:
+    q = without_preamble(question)
     if _HOW_MUCH.match(q):
         return "quantity"
     if _COMPARE.search(q) and not _LIST_START.match(q):
@@ -125,6 +140,7 @@ def shape_of(question: str) -> str:
 
 def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> Reading:
     shape = shape_of(question)
+    question = without_preamble(question)
     topic = strip_list_lead(question) if shape == "list" else question.strip(" ?.!")
     reading = Reading(shape=shape, topic=topic, aspects=aspects_of(topic) if shape == "list" else (topic,))
     if history:

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass
 
 from rag.conditions import NAME
-from rag.extractive import Composer, ExtractiveAnswer
 
 _THEM = r"(?:those|these|them|the above|the ones? above|the listed ones|the (?:papers?|works?|methods?) above)"
 _REFERS = re.compile(
@@ -41,7 +40,7 @@ _COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
 _CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+)?"
                    r"(?P<year>(?:19|20)\d{2})\b", re.IGNORECASE)
-_NAME = re.compile(NAME + r"\b")
+NAME_PATTERN = re.compile(NAME + r"\b")
 _CATEGORY = re.compile(r"\b(?P<cat>[a-z]{2,8}(?:-[a-z]{2})?\.[A-Z]{2})\b")
 # What is left of the follow-up once its reference is taken out is its condition.
 _STRIP = re.compile(
@@ -53,6 +52,18 @@ _STRIP = re.compile(
     r"|\bdo (?:any|all|both|none)\b(?: of them)?|\b(?:also|still|too)\b|[?.!]+\s*$", re.IGNORECASE)
 
 
+_ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|theirs|this|that|these|those|above|same|such|former|latter|"
+                       r"he|she|his|her)\b", re.IGNORECASE)
+
+
+def stands_alone(question: str) -> bool:
+    """A follow-up that asks its own list question and leans on nothing said before ("Now, which
+    papers generate speech from text?"): searched as asked, not condensed with the last question."""
+    from rag.shapes import shape_of
+
+    return shape_of(question) == "list" and not _ANAPHORA.search(question)
+
+
 def refers_to_set(question: str) -> bool:
     """Whether a follow-up asks about the papers already on the table."""
     return bool(_REFERS.search(question))
@@ -62,6 +73,7 @@ def refers_to_set(question: str) -> bool:
 class SetRequest:
     kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position)
     condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
+    question: str = ""  # the follow-up as asked
     picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
     year: tuple[str, int] | None = None  # ("after", 2022)
     category: str | None = None
@@ -74,21 +86,21 @@ def read_request(question: str) -> SetRequest:
     picks = _picks(question)
     condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
     if _COMPARE.search(question) or (picks and len(picks) >= 2):
-        return SetRequest("compare", condition, picks, count=count)
+        return SetRequest("compare", condition, question, picks, count=count)
     if picks:
-        return SetRequest("pick", condition, picks)
+        return SetRequest("pick", condition, question, picks)
     if _CODE.search(question):
-        return SetRequest("code", condition, picks, count=count)
+        return SetRequest("code", condition, question, picks, count=count)
     year = _YEAR.search(question)
     if year:
         op = (year.group("op") or "in").lower().replace("published in", "in")
         op = {"since": "after", "from": "in", "later than": "after", "newer than": "after",
               "earlier than": "before", "older than": "before"}.get(op, op)
-        return SetRequest("year", condition, picks, year=(op, int(year.group("year"))), count=count)
+        return SetRequest("year", condition, question, picks, year=(op, int(year.group("year"))), count=count)
     category = _CATEGORY.search(question)
     if category:
-        return SetRequest("category", condition, picks, category=category.group("cat"), count=count)
-    return SetRequest("filter", condition or question, picks, count=count)
+        return SetRequest("category", condition, question, picks, category=category.group("cat"), count=count)
+    return SetRequest("filter", condition or question, question, picks, count=count)
 
 
 def _picks(question: str) -> list[int] | None:
@@ -156,53 +168,3 @@ def metadata_matches(request: SetRequest, papers: list) -> tuple[list, str | Non
         return [], "categories"
     return [p for p, c in zip(papers, cats) if any(x == request.category or x.startswith(request.category + ".")
                                                     for x in c)], None
-
-
-# -- composing --------------------------------------------------------------------------------
-def describe(request: SetRequest, count: int) -> str:
-    one = count == 1
-    if request.kind == "code":
-        return "links code" if one else "link code"
-    if request.kind in ("year", "category"):
-        be = "is" if one else "are"
-        if request.kind == "category":
-            return f"{be} in {request.category}"
-        op, year = request.year
-        return f"{be} from {year}" if op == "in" else f"{be} from {op} {year}"
-    return f'{"matches" if one else "match"} "{request.condition}"'
-
-
-def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: list, settings,
-                   lacking: str | None = None) -> ExtractiveAnswer:
-    """The extractive answer over the set: the count of the set's papers that meet the request
-    and a line per paper (filter, metadata), or a block per paper (compare)."""
-    composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
-                        settings.list_sentences)
-    noun = "paper" if set_size == 1 else "papers"
-    if request.kind in ("compare", "pick"):
-        plan = composer.blocks(matches) if request.kind == "compare" else Composer(
-            matches, 0.0, 1, settings.sentences_per_paper).single()
-        plan.form = "comparison" if request.kind == "compare" else "single"
-        return plan
-    if lacking:
-        return ExtractiveAnswer(text=f"The records of the {set_size} {noun} above carry no {lacking}, so they cannot "
-                                     f"be told apart by it.", markers=[], form="list")
-    if not matches:
-        return ExtractiveAnswer(text=f"None of the {set_size} {noun} above {describe(request, 2)}.", markers=[], form="list")
-    head = f"Of the {set_size} {noun} above, {len(matches)} {describe(request, len(matches))}:"
-    extra = (lambda judged: f"Code: {judged.paper.code_url}") if request.kind == "code" else None
-    plan = composer.listing(matches, len(matches), head=head, extra=extra)
-    plan.form = "list"
-    return plan
-
-
-def pick_papers(request: SetRequest, members: list, most: int) -> list:
-    """The set's papers a compare / pick follow-up means: by position ("the first two", "the last
-    one"), else by the names it gives, else the whole set (up to `most`)."""
-    if request.picks:
-        chosen = [members[i] for i in request.picks if -len(members) <= i < len(members)]
-        return list({id(j): j for j in chosen}.values())
-    composer = Composer(members, 0.0, most, 1)
-    named = [composer.paper_named(name) for name in dict.fromkeys(_NAME.findall(request.condition)) if len(name) > 2]
-    named = list({id(j): j for j in named if j is not None}.values())
-    return named if len(named) >= 2 else members[:most]

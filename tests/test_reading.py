@@ -64,6 +64,13 @@ def test_a_strategy_the_field_uses_or_a_problem_statement_is_background(sentence
     assert not is_background("We propose a solution that merges tokens without training.")
 
 
+def test_a_lead_in_that_names_nothing_is_not_part_of_the_question():
+    assert read_question("Different question: which papers evaluate on machine translation?").topic == \
+        "evaluate on machine translation"
+    assert read_question("Now, which papers study speech synthesis?").shape == "list"
+    assert read_question("ADE20K: which models report numbers?").topic.startswith("ADE20K")  # a name: kept
+
+
 def test_what_an_abstract_says_before_it_speaks_for_itself_is_its_setting():
     """Seen on the calibration split: list lines and look-ups quoted an abstract's opening ("In
     healthcare, medical image segmentation is crucial…") because no background phrase marked it."""

@@ -11,6 +11,7 @@ from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
+from rag.pipeline import standalone_query
 from rag.working_set import named_papers, read_request, refers_to_set
 
 RECORDS = [
@@ -177,3 +178,22 @@ def test_ask_history_rebuilds_the_set_and_reports_it(fake_models, corpus, tmp_pa
     out = json.loads(result.stdout)
     assert len(out["working_set"]) == 4 and out["answer"].startswith("Of the 4 papers above, 2 link code:")
     assert {c["paper_id"] for c in out["citations"]} <= set(out["working_set"])
+
+
+def test_a_follow_up_with_its_own_list_question_is_searched_as_asked():
+    """Seen on the dev chains: "Different question: which papers evaluate on machine translation?"
+    was searched together with the previous question and answered about Japanese radiology."""
+    earlier = ["How many of them report F1 scores?"]
+    assert standalone_query("Different question: which papers evaluate on machine translation?", earlier) == \
+        "Different question: which papers evaluate on machine translation?"
+    assert standalone_query("Which benchmarks did they evaluate it on?", earlier).startswith(earlier[0])  # leans on it
+    assert standalone_query("Which of these use ImageNet?", earlier).startswith(earlier[0])
+
+
+def test_a_comparison_that_names_two_papers_of_the_set_is_answered_over_it(pipeline):
+    first = pipeline.ask(FIRST)
+    answer = pipeline.ask("Compare MergeShelf and the learned token pruning paper.", history=[FIRST])
+    assert answer.working_set == named_papers(first)
+    assert names(answer) == {"MergeShelf", "TunedPrune"}
+    outside = pipeline.ask("Compare MergeShelf and the protein structure diffusion paper.", history=[FIRST])
+    assert outside.working_set is None  # one of them is not on the table: today's comparison

@@ -1,0 +1,130 @@
+"""Answering a follow-up over the chat's working set (rag.working_set reads it): the set's papers
+judged on the follow-up's condition, filtered, counted, compared or one picked, and the
+extractive answer that says so ("Of the 4 papers above, 2 match …")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rag.extractive import Composer, ExtractiveAnswer, paper_name
+from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches
+
+
+def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, qvec, set_ids: list[str],
+              request: SetRequest):
+    """The set's papers judged on the follow-up: (ranking, what the records lack, set size).
+    A filter is judged against a topic-blind sample of the index (four papers have no spread
+    of their own, and the papers nearest the condition would make it look common)."""
+    from rag.evidence import EvidenceStore
+    from rag.pipeline import Ranking
+    from rag.relevance import EvidenceScorer, set_matches
+
+    members = retriever.hits_for(set_ids, qvec)
+    ids = {h.paper.paper_id for h in members}
+    hits = members
+    if request.kind == "filter":
+        sample = [p for p in catalog.sample_paper_ids(settings.evidence_pool) if p not in ids]
+        hits = retriever.hits_for(sample, qvec) + members
+    evidence = EvidenceStore(catalog, encoder).load([h.paper for h in hits])
+    judged = EvidenceScorer(bm25, encoder).judge(reading, query, qvec, hits, evidence)
+    by_id = {j.paper.paper_id: j for j in judged}
+    in_set = [by_id[h.paper.paper_id] for h in members]  # the set's own order
+    lacking = None
+    if request.kind == "filter":
+        matches = set_matches(judged, [j for j in judged if j.paper.paper_id in ids], settings.list_relative,
+                              settings.list_min_strength, settings.list_min_coverage)
+    elif request.kind in ("code", "year", "category"):
+        kept, lacking = metadata_matches(request, [j.paper for j in in_set])
+        matches = [by_id[p.paper_id] for p in kept]
+    else:
+        matches = pick_papers(request, in_set, settings.answer_max_papers)
+    chosen = {id(j) for j in matches}
+    sources = matches + [j for j in in_set if id(j) not in chosen]
+    for rank, item in enumerate(sources, start=1):
+        item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
+    return Ranking(sources=sources, matches=matches, strength=None), lacking, len(in_set)
+
+
+# -- composing --------------------------------------------------------------------------------
+def describe(request: SetRequest, count: int) -> str:
+    one = count == 1
+    if request.kind == "code":
+        return "links code" if one else "link code"
+    if request.kind in ("year", "category"):
+        be = "is" if one else "are"
+        if request.kind == "category":
+            return f"{be} in {request.category}"
+        op, year = request.year
+        return f"{be} from {year}" if op == "in" else f"{be} from {op} {year}"
+    return f'{"matches" if one else "match"} "{request.condition}"'
+
+
+def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: list, settings,
+                   lacking: str | None = None) -> ExtractiveAnswer:
+    """The extractive answer over the set: the count of the set's papers that meet the request
+    and a line per paper (filter, metadata), or a block per paper (compare)."""
+    composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
+                        settings.list_sentences)
+    noun = "paper" if set_size == 1 else "papers"
+    if request.kind in ("compare", "pick"):
+        plan = composer.blocks(matches) if request.kind == "compare" else Composer(
+            matches, 0.0, 1, settings.sentences_per_paper).single()
+        plan.form = "comparison" if request.kind == "compare" else "single"
+        return plan
+    if lacking:
+        return ExtractiveAnswer(text=f"The records of the {set_size} {noun} above carry no {lacking}, so they cannot "
+                                     f"be told apart by it.", markers=[], form="list")
+    if not matches:
+        return ExtractiveAnswer(text=f"None of the {set_size} {noun} above {describe(request, 2)}.", markers=[], form="list")
+    head = f"Of the {set_size} {noun} above, {len(matches)} {describe(request, len(matches))}:"
+    extra = (lambda judged: f"Code: {judged.paper.code_url}") if request.kind == "code" else None
+    plan = composer.listing(matches, len(matches), head=head, extra=extra)
+    plan.form = "list"
+    return plan
+
+
+def pick_papers(request: SetRequest, members: list, most: int) -> list:
+    """The set's papers a compare / pick follow-up means: by position ("the first two", "the last
+    one"), else by the names or titles it gives, else the whole set (up to `most`)."""
+    if request.picks:
+        chosen = [members[i] for i in request.picks if -len(members) <= i < len(members)]
+        return list({id(j): j for j in chosen}.values())
+    named = named_members(request.question, [j.paper for j in members])
+    by_id = {j.paper.paper_id: j for j in members}
+    return [by_id[p.paper_id] for p in named] if len(named) >= 2 else members[:most]
+
+
+_QUOTED = re.compile(r"[\"'“‘]([^\"'”’]{8,})[\"'”’]")
+_WORD = re.compile(r"[a-z0-9][a-z0-9+-]*")
+_STOP = {"a", "an", "the", "of", "for", "and", "with", "in", "on", "to", "by", "via", "using", "from", "is", "are"}
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def names_the_set(question: str, papers: dict, ids: list[str]) -> bool:
+    """A comparison in a chat is answered over the set when it names two of its papers."""
+    return len(named_members(question, [papers[i] for i in ids if i in papers])) >= 2
+
+
+def named_members(question: str, papers: list) -> list:
+    """The papers of a set that a question names, in the order it names them: a quoted title, the
+    paper's short name ("Swin Transformer", "LoRAT"), a name that its title carries ("CSWin"), or
+    most of its title's words ("the robotic diffusion transformer policy")."""
+    lowered, asked = question.lower(), _words(question)
+    quotes = [q.lower().strip(" ?.") for q in _QUOTED.findall(question)]
+    tokens = [n.lower() for n in NAME_PATTERN.findall(question) if len(n) > 2]
+    found = []
+    for paper in papers:
+        title, short = paper.title.lower(), paper_name(paper).lower()
+        at = [lowered.find(q) for q in quotes if q in title or title.startswith(q)]
+        at += [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?![\w-])", lowered)]
+        at += [lowered.find(t) for t in tokens if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", title)]
+        words = _words(paper.title.split(":")[0] if ":" in paper.title and len(short.split()) > 1 else paper.title)
+        if not at and len(words) >= 2 and len(words & asked) >= 0.6 * len(words):
+            at = [min(lowered.find(w) for w in words & asked)]
+        if at:
+            found.append((min(at), paper))
+    return [paper for _, paper in sorted(found, key=lambda f: f[0])]
