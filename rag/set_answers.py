@@ -32,8 +32,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     in_set = [by_id[h.paper.paper_id] for h in members]  # the set's own order
     lacking = None
     if request.kind == "filter":
-        matches = set_matches(judged, [j for j in judged if j.paper.paper_id in ids], settings.list_relative,
-                              settings.list_min_strength, settings.list_min_coverage)
+        matches = set_matches(judged, [j for j in judged if j.paper.paper_id in ids], settings.set_relative,
+                              settings.set_min_strength, 0.0)
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]

@@ -126,6 +126,17 @@ class Settings(BaseModel):
         description="List questions: a matching paper holds at least this share of what the best-covering "
         "paper holds of the question's terms (idf-weighted).",
     )
+    set_relative: float = Field(
+        default=0.3, ge=0.0, le=1.0,
+        description="Chat follow-ups over the working set ('of those, which…'): a paper of the set meets the "
+        "new condition when its evidence reaches this share of the best member's lead over a topic-blind "
+        "sample of the index (evals/qa/calib_chains.jsonl).",
+    )
+    set_min_strength: float = Field(
+        default=1.0, ge=-100.0, le=100.0,
+        description="Chat follow-ups over the working set: and stands out from that sample by at least this "
+        "many median absolute deviations (no term-coverage test: a set is already on its topic).",
+    )
     list_max: int = Field(
         default=10, ge=1, le=200,
         description="List questions name up to this many matching papers even when k is smaller "

@@ -124,7 +124,6 @@ def test_the_set_narrows_turn_by_turn_and_metadata_filters_it(pipeline):
 
 
 def test_a_filter_that_nothing_meets_says_none_and_cites_nothing(pipeline):
-    pipeline.settings = pipeline.settings.model_copy(update={"list_min_strength": 3.0})
     answer = pipeline.ask("Which of them enhance noisy speech recordings?", history=[FIRST])
     assert answer.answer == 'None of the 4 papers above match "enhance noisy speech recordings".'
     assert answer.citations == [] and not answer.abstained and answer.matches["count"] == 0
