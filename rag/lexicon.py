@@ -26,3 +26,54 @@ def equivalents(text: str) -> list[str]:
         if pattern.search(text):
             out.extend(p for p in phrases if p.lower() not in text.lower())
     return out
+
+
+_WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
+MAX_ALTERNATIVES = 6
+_FUNCTION = {"in", "on", "for", "with", "of", "to", "from", "by", "as", "at", "into", "whether", "such", "like", "the", "a", "an"}
+
+
+def alternatives(text: str) -> list[str]:
+    """One phrasing per option of each "A, B or C" the text offers: a paper meets "tracking objects
+    in camera video, point clouds or sensor measurements" by meeting any one of them. Options
+    are as long as the middle ones (one word when there are only two: "images or video"); what
+    follows the last option is shared ("pruning, dropping or merging image tokens")."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    out: list[str] = []
+    for at, (start, end) in enumerate(words):
+        if text[start:end].lower() == "or" and 0 < at < len(words) - 1:
+            for first, last in _options(text, words, at):
+                phrase = text[words[first][0]:words[last - 1][1]]
+                out.append(" ".join((text[:_span(text, words, at)[0]] + phrase + text[_span(text, words, at)[1]:]).split()))
+    return list(dict.fromkeys(o for o in out if o != text))[:MAX_ALTERNATIVES]
+
+
+def _groups(text: str, words: list[tuple[int, int]], at: int) -> list[tuple[int, int]]:
+    """The word spans before "or" at `at`, last first: the one just before it, then one per comma
+    further left (each at most three words)."""
+    groups, cut = [], at
+    while cut > 0 and len(groups) < MAX_ALTERNATIVES:
+        start = cut - 1
+        while start > 0 and cut - start < 3 and not text[words[start - 1][1]:words[start][0]].strip():
+            start -= 1
+        opens = next((i for i in range(start, cut) if text[words[i][0]:words[i][1]].lower() in _FUNCTION), None)
+        if opens is not None and opens + 1 < cut:  # "…, in reinforcement learning, …": the list starts after "in"
+            groups.append((opens + 1, cut))
+            break
+        groups.append((start, cut))
+        if start == 0 or "," not in text[words[start - 1][1]:words[start][0]]:
+            break
+        cut = start
+    return groups
+
+
+def _options(text: str, words: list[tuple[int, int]], at: int) -> list[tuple[int, int]]:
+    groups = _groups(text, words, at)
+    size = min(c - s for s, c in groups[:-1]) if len(groups) > 1 else 1
+    before = [(max(s, c - size), c) for s, c in reversed(groups)]
+    return before + [(at + 1, min(len(words), at + 1 + size))]
+
+
+def _span(text: str, words: list[tuple[int, int]], at: int) -> tuple[int, int]:
+    options = _options(text, words, at)
+    return words[options[0][0]][0], words[options[-1][1] - 1][1]

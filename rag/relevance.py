@@ -27,7 +27,7 @@ import numpy as np
 from rag.conditions import meets_number, missing_names, negated_terms, number_condition, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
-from rag.lexicon import equivalents
+from rag.lexicon import alternatives, equivalents
 from rag.records import Hit
 from rag.sentences import is_boilerplate
 from rag.shapes import Reading
@@ -189,11 +189,12 @@ class EvidenceScorer:
         topic_terms = self.terms(" ".join(positive))
         aspect_terms = [self.terms(a) for a in aspect_texts]
         aspect_vectors = vectors[1:] if len(texts) > 1 else vectors[:1]
-        # Each aspect may also be met in the words the field uses for it (rag.lexicon).
+        # Each aspect may also be met by one option of its "A, B or C", or in the words the field
+        # uses for it (rag.lexicon).
         # Only for list questions: a look-up names its own thing ("a keep/drop token classifier")
         # and must not be widened to a whole family of methods.
-        variants = [[] if negated_terms(a) or number_condition(a) or reading.shape != "list" else equivalents(a)
-                    for a in aspect_texts]
+        variants = [[] if negated_terms(a) or number_condition(a) or reading.shape != "list" else
+                    alternatives(a) + equivalents(a) for a in aspect_texts]
         flat = [v for vs in variants for v in vs]
         variant_vectors = self.encoder.encode(flat) if flat else None
         aspect_variants, at = [], 0

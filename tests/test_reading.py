@@ -64,6 +64,22 @@ def test_a_strategy_the_field_uses_or_a_problem_statement_is_background(sentence
     assert not is_background("We propose a solution that merges tokens without training.")
 
 
+def test_each_option_of_an_or_list_is_a_phrasing_of_its_own():
+    """Seen on the dev chains: trackers that work on point clouds scored low against "tracking
+    objects in camera video, point clouds or sensor measurements" (every option counted as required)."""
+    from rag.lexicon import alternatives
+
+    assert alternatives("tracking objects over time, whether in camera video, point clouds or sensor measurements") == [
+        "tracking objects over time, whether in camera video", "tracking objects over time, whether in point clouds",
+        "tracking objects over time, whether in sensor measurements"]
+    assert alternatives("make backbones cheaper by pruning, dropping or merging image tokens")[2] == \
+        "make backbones cheaper by merging image tokens"  # what follows the last option is shared
+    assert alternatives("generate images or video") == ["generate images", "generate video"]
+    assert alternatives("agents choosing actions, in reinforcement learning, board games or robot control")[0] == \
+        "agents choosing actions, in reinforcement learning"
+    assert alternatives("prune tokens") == [] and alternatives("or else") == []
+
+
 def test_a_lead_in_that_names_nothing_is_not_part_of_the_question():
     assert read_question("Different question: which papers evaluate on machine translation?").topic == \
         "evaluate on machine translation"
