@@ -113,9 +113,10 @@ def test_chat_streams_linked_citations_and_the_sources_panel(client):
     job = client.submit(PRUNE_Q, "extractive", 3, [], False, api_name="/chat")
     message, panel = job.result()
     assert len(job.outputs()) >= 3  # "reading…", each quoted line, the final answer
-    assert message.startswith("Zero-Shot Token Pruning") and "[[1]](#source-1)" in message
-    assert 'id="source-1"' in panel and PRUNE_TITLE in panel and "<mark>" in panel
-    assert panel.count('id="source-') == 3  # k=3 papers
+    # the chat's first answer (answer 1): its citations link to its own sources, a1-s<n>
+    assert message.startswith("Zero-Shot Token Pruning") and "[[1]](#a1-s1)" in message
+    assert 'id="a1-s1"' in panel and PRUNE_TITLE in panel and "<mark>" in panel
+    assert panel.count('id="a1-s') == 3  # k=3 papers
     assert 'href="https://github.com/x/prune"' in panel
 
 
@@ -149,7 +150,7 @@ def test_too_long_question_is_a_message_and_the_app_keeps_answering(client):
     assert message.startswith("⚠️ question is 2,500 characters, the limit is 2,000")
     assert "error" in client.predict("x" * 2500, api_name="/ask")
     message, _ = client.predict(PRUNE_Q, "extractive", 5, [], False, api_name="/chat")
-    assert "[[1]](#source-1)" in message
+    assert "[[1]](#a2-s1)" in message  # the chat's second answer (the refusal was answer 1)
 
 
 def test_unknown_backend_is_refused(client):
@@ -165,7 +166,7 @@ def test_backend_error_is_a_chat_message_without_the_key(serve, settings):
     assert KEY not in message and "***" in message
     assert KEY not in str(client.predict(PRUNE_Q, api_name="/ask"))
     message, _ = client.predict(PRUNE_Q, "extractive", 5, [], False, api_name="/chat")  # still serving
-    assert "[[1]](#source-1)" in message
+    assert "[[1]](#a2-s1)" in message
 
 
 def test_login_required_when_auth_is_set(serve, settings):

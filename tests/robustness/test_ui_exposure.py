@@ -222,7 +222,7 @@ def test_chat_with_an_over_long_question_is_a_message(client):
     for question in ("x" * 2001, "pruning " * 1_250_000):
         assert chat(client, question) == (TOO_LONG.format(n=len(question)), EMPTY_PANEL)
     message, panel = chat(client, PRUNE_Q)  # the chat goes on
-    assert "[[1]](#source-1)" in message and PRUNE_TITLE in panel
+    assert "[[1]](#a3-s1)" in message and PRUNE_TITLE in panel  # answer 3 of this chat
 
 
 @pytest.mark.parametrize("question", [
