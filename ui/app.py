@@ -57,6 +57,7 @@ CSS = """
 .source.picked { box-shadow: 0 0 0 2px var(--color-accent); }
 .matches-table { font-size: .85em; border-collapse: collapse; margin-top: .6rem; }
 .matches-table th, .matches-table td { border: 1px solid var(--border-color-primary); padding: .25rem .45rem; vertical-align: top; text-align: left; }
+.matches-table td:first-child { min-width: 7.5em; }
 .matches-table .rank { color: var(--body-text-color-subdued); }
 .working-set { font-size: .9em; padding: .2rem 0; }
 .working-set-hint { color: var(--body-text-color-subdued); }
@@ -265,7 +266,7 @@ class ChatApp:
                                                elem_id="question", submit_btn=True, stop_btn=True),
                             examples=[[q] for q in EXAMPLES], api_name="chat", fill_height=False,
                             analytics_enabled=False)
-                        with gr.Row(equal_height=True):
+                        with gr.Row(equal_height=False):
                             working_set = gr.HTML("", elem_id="working-set", padding=False)
                             clear_set = gr.Button("Clear papers in play", size="sm", visible=False, elem_id="clear-set",
                                                   scale=0, min_width=160)
@@ -282,11 +283,19 @@ class ChatApp:
                              interactive=False, wrap=True, max_height=600, label="Papers")
             gr.api(ask, api_name="ask")
             private = {"queue": False, "api_visibility": "private"}
-            new_chat.click(lambda s: ([], [], EMPTY_PANEL, chat_session.reset(s)), session,
-                           [chat.chatbot, chat.chatbot_state, panel, session], **private)
-            chat.chatbot.clear(lambda s: (EMPTY_PANEL, chat_session.reset(s)), session, [panel, session], **private)
-            clear_set.click(chat_session.clear_set, session, session, **private)
-            session.change(session_controls, session, [working_set, clear_set, *downloads], **private)
+            controls = [working_set, clear_set, *downloads]
+
+            def changed(new: dict, *shown) -> tuple:
+                """`shown`, then the new session and its controls, set here: a queue-less event's
+                change of the state fires no .change."""
+                return (*shown, new, *session_controls(new))
+
+            new_chat.click(lambda s: changed(chat_session.reset(s), [], [], EMPTY_PANEL), session,
+                           [chat.chatbot, chat.chatbot_state, panel, session, *controls], **private)
+            chat.chatbot.clear(lambda s: changed(chat_session.reset(s), EMPTY_PANEL), session,
+                               [panel, session, *controls], **private)
+            clear_set.click(lambda s: changed(chat_session.clear_set(s)), session, [session, *controls], **private)
+            session.change(session_controls, session, controls, **private)  # after each answer
         return blocks
 
     # -- serving ------------------------------------------------------------------------
