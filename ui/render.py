@@ -1,10 +1,11 @@
-"""What the chat shows: answer text with linked citations, the sources panel, error lines,
-and the JSON the `ask` API endpoint returns. Pure functions of pipeline records; no Gradio.
+"""What the chat shows: answer text with linked citations, the sources panel, a list answer's
+table, the papers-in-play line, error lines, and the JSON the `ask` API endpoint returns.
+Pure functions of pipeline records; no Gradio.
 
 Citations `[n]` become Markdown links to source n in the panel: `#a<id>-s<n>` in the chat,
 where every answer has its id and keeps its own sources (the panel holds the sources of the
 last answers, one section each, the latest shown), `#source-n` in the `/ask` API's Markdown.
-A list answer also gets a table of its matches. Each source shows the abstract sentence that supports the answer, highlighted: the one
+Each source shows the abstract sentence that supports the answer, highlighted: the one
 sharing the most words with an answer sentence that cites it (for extractive answers that
 is the quoted sentence itself). Everything taken from the corpus is HTML-escaped: abstracts
 are data, not markup.
