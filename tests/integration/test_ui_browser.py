@@ -84,6 +84,7 @@ def ask(page, question: str, answers_before: int) -> str:
     page.wait_for_function(
         """n => { const m = document.querySelectorAll('#chatbot [data-testid="bot"]');
                  return m.length > n && !m[n].innerText.includes('Reading'); }""", arg=answers_before)
+    playwright_api.expect(box).to_be_editable()  # the events after the answer are done too
     return bot.nth(answers_before).inner_text()
 
 
