@@ -14,6 +14,7 @@ next working set). Tests inject `make_pipeline` to run it on a fake encoder or L
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -163,6 +164,7 @@ class ChatApp:
         # the first question is as quick as the others.
         self.corpus = self.pool.workers(settings.llm).call(corpus_facts)
         self.export_root = Path(tempfile.mkdtemp(prefix="paper-qa-exports-"))  # a folder per chat inside
+        atexit.register(shutil.rmtree, self.export_root, True)  # `rag ui` stopped by Ctrl+C never calls close()
         self.blocks = self.build()
 
     def default_pipeline(self, spec: str) -> Pipeline:
