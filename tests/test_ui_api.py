@@ -1,6 +1,7 @@
 """The Gradio app through its API (gradio_client), served in-process on 127.0.0.1 with a
 small index built by the fake encoder: answers with citations and sources, streaming,
-follow-ups, abstention, refused questions, backend errors, login, and the `rag ui` flags."""
+follow-ups, the working set (chat and API), abstention, refused questions, backend errors,
+login, and the `rag ui` flags."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from rag.pipeline import REBUILD, Pipeline
 from rag.settings import Settings
 
 gradio_client = pytest.importorskip("gradio_client")
+from ui import render  # noqa: E402
 from ui.app import ChatApp, earlier_questions  # noqa: E402  (needs gradio)
 
 PRUNE_Q = "which method prunes tokens without fine-tuning?"
 PRUNE_TITLE = PAPERS[0][0]
+SPEECH_TITLE = PAPERS[2][0]
+SPEECH_Q = "which of them enhance noisy speech recordings?"
 KEY = "sk-test-0123456789abcdef"
 
 
@@ -28,7 +32,8 @@ class RecordingPipeline(Pipeline):
     calls: list[dict] = []
 
     def stream(self, question, history=(), k=None, filters=None, working_set=REBUILD):
-        self.calls.append({"question": question, "history": list(history), "k": k, "filters": filters})
+        self.calls.append({"question": question, "history": list(history), "k": k, "filters": filters,
+                           "working_set": working_set})
         yield from super().stream(question, history, k, filters, working_set)
 
 
@@ -113,9 +118,10 @@ def test_chat_streams_linked_citations_and_the_sources_panel(client):
     job = client.submit(PRUNE_Q, "extractive", 3, [], False, api_name="/chat")
     message, panel = job.result()
     assert len(job.outputs()) >= 3  # "reading…", each quoted line, the final answer
-    assert message.startswith("Zero-Shot Token Pruning") and "[[1]](#source-1)" in message
-    assert 'id="source-1"' in panel and PRUNE_TITLE in panel and "<mark>" in panel
-    assert panel.count('id="source-') == 3  # k=3 papers
+    # the chat's first answer (answer 1): its citations link to its own sources, a1-s<n>
+    assert message.startswith("Zero-Shot Token Pruning") and "[[1]](#a1-s1)" in message
+    assert 'id="a1-s1"' in panel and PRUNE_TITLE in panel and "<mark>" in panel
+    assert panel.count('id="a1-s') == 3  # k=3 papers
     assert 'href="https://github.com/x/prune"' in panel
 
 
@@ -127,6 +133,73 @@ def test_follow_up_gets_the_earlier_questions_and_filters_apply(client):
     assert follow_up["k"] == 4 and follow_up["filters"].sources == ("b.txt",) and follow_up["filters"].has_code
     result = client.predict("does it need any training?", [PRUNE_Q], api_name="/ask")
     assert result["retrieval_query"] == f"{PRUNE_Q} does it need any training?"
+
+
+def test_the_chat_asks_each_follow_up_over_its_working_set(served, client):
+    client.predict(PRUNE_Q, "extractive", 5, [], False, api_name="/chat")
+    message, panel = client.predict("which of them link code?", "extractive", 5, [], False, api_name="/chat")
+    first, follow_up = RecordingPipeline.calls
+    assert first["working_set"] is None  # a new chat has no set: nothing is rebuilt from the history
+    prune_id = follow_up["working_set"][0]
+    assert follow_up["working_set"] == [prune_id]  # the set after answer 1, passed explicitly
+    assert message.startswith("Of the 1 paper above, 1 links code:") and "[[1]](#a2-s1)" in message
+    # a list answer also shows its matches as a table, each paper linked to this answer's source
+    table = message[message.index('<table class="matches-table">'):]
+    assert '<a href="#a2-s1" title="Zero-Shot Token Pruning for Vision Transformers">' in table
+    assert '<a href="https://github.com/x/prune" target="_blank" rel="noopener">code</a>' in table
+    # the panel keeps answer 1's sources (hidden) beside answer 2's (shown)
+    assert '<div class="answer-sources" id="answer-1" hidden>' in panel and 'id="a1-s1"' in panel
+    assert '<div class="answer-sources" id="answer-2">' in panel and 'id="a2-s1"' in panel
+    # the downloads: the answer as Markdown, the papers in play as CSV and BibTeX, in the chat's folder
+    folder = next(md.parent for md in served[0].export_root.glob("chat-*/answer.md")
+                  if md.read_text().startswith("# which of them link code?"))
+    assert prune_id in (folder / "working-set.csv").read_text().splitlines()[1]
+    assert (folder / "working-set.bib").read_text().startswith("@misc{")
+
+
+def test_an_api_chain_is_answered_over_the_working_set_it_sends(client):
+    first = client.predict(PRUNE_Q, api_name="/ask")
+    assert first["working_set"] is None and first["next_working_set"] == [first["citations"][0]["paper_id"]]
+    everyone = [s["paper_id"] for s in first["sources"]]  # the 4 papers of the index
+    speech = next(s["paper_id"] for s in first["sources"] if s["title"] == SPEECH_TITLE)
+    others = [pid for pid in everyone if pid != speech]
+
+    # a filter over a set without the speech paper finds none, though the index has one
+    result = client.predict(SPEECH_Q, [PRUNE_Q], "extractive", 5, [], False, others, api_name="/ask")
+    assert result["answer"] == 'None of the 3 papers above match "enhance noisy speech recordings".'
+    assert [s["paper_id"] for s in result["sources"]] == others and result["citations"] == []
+    assert result["working_set"] == others and result["next_working_set"] == others  # named none: kept
+
+    result = client.predict(SPEECH_Q, [PRUNE_Q], "extractive", 5, [], False, everyone, api_name="/ask")
+    assert result["answer"].startswith('Of the 4 papers above, 1 matches "enhance noisy speech recordings":')
+    assert result["working_set"] == everyone and result["next_working_set"] == [speech]
+    result = client.predict("which of them link code?", [PRUNE_Q, SPEECH_Q], "extractive", 5, [], False,
+                            result["next_working_set"], api_name="/ask")
+    assert result["answer"] == "None of the 1 paper above link code." and result["next_working_set"] == [speech]
+
+    # without a working_set the history is answered again to rebuild it, as before
+    rebuilt = client.predict("which of them link code?", [PRUNE_Q], api_name="/ask")
+    assert rebuilt["working_set"] == first["next_working_set"] == rebuilt["next_working_set"]
+    assert rebuilt["answer"].startswith("Of the 1 paper above, 1 links code:")
+
+
+@pytest.mark.parametrize("working_set, shown", [("p1", '"p1"'), ([1, 2], "[1, 2]"), ({"id": "p1"}, '{"id": "p1"}')])
+def test_a_working_set_not_a_list_of_strings_is_refused(client, working_set, shown):
+    result = client.predict(SPEECH_Q, [PRUNE_Q], "extractive", 5, [], False, working_set, api_name="/ask")
+    assert result == {"error": f"⚠️ working_set must be a list of strings, not {shown}"}
+
+
+def test_the_matches_table_and_the_set_line_escape_the_papers_text():
+    row = {"rank": 2, "name": "<b>X</b>", "title": 'A "title" <script>', "sentence": "a < b & <img src=x onerror=1>",
+           "code": "javascript:alert(1)", "year": 2023}
+    table = render.matches_table_html([row, {**row, "rank": None, "code": "https://github.com/x/y"}], answer_id=7)
+    assert "<script>" not in table and "<img" not in table and "<b>" not in table and "javascript:" not in table
+    assert '<a href="#a7-s2" title="A &quot;title&quot; &lt;script&gt;">&lt;b&gt;X&lt;/b&gt;</a>' in table
+    assert "<td>a &lt; b &amp; &lt;img src=x onerror=1&gt;</td>" in table and "<td>2023</td>" in table
+    assert "\n" not in table  # one line: one HTML block in the message's Markdown
+    line = render.working_set_html(["<i>A</i>", "B", "C", "D", "E", "F", "G"], 9)
+    assert line.startswith('<div class="working-set"><strong>9 papers in play</strong>: &lt;i&gt;A&lt;/i&gt;, B,')
+    assert "F and 3 more" in line and render.working_set_html([], 0) == ""
 
 
 def test_earlier_questions_skip_answers_and_refused_questions():
@@ -149,7 +222,7 @@ def test_too_long_question_is_a_message_and_the_app_keeps_answering(client):
     assert message.startswith("⚠️ question is 2,500 characters, the limit is 2,000")
     assert "error" in client.predict("x" * 2500, api_name="/ask")
     message, _ = client.predict(PRUNE_Q, "extractive", 5, [], False, api_name="/chat")
-    assert "[[1]](#source-1)" in message
+    assert "[[1]](#a2-s1)" in message  # the chat's second answer (the refusal was answer 1)
 
 
 def test_unknown_backend_is_refused(client):
@@ -165,7 +238,7 @@ def test_backend_error_is_a_chat_message_without_the_key(serve, settings):
     assert KEY not in message and "***" in message
     assert KEY not in str(client.predict(PRUNE_Q, api_name="/ask"))
     message, _ = client.predict(PRUNE_Q, "extractive", 5, [], False, api_name="/chat")  # still serving
-    assert "[[1]](#source-1)" in message
+    assert "[[1]](#a2-s1)" in message
 
 
 def test_login_required_when_auth_is_set(serve, settings):

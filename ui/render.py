@@ -1,7 +1,10 @@
-"""What the chat shows: answer text with linked citations, the sources panel, error lines,
-and the JSON the `ask` API endpoint returns. Pure functions of pipeline records; no Gradio.
+"""What the chat shows: answer text with linked citations, the sources panel, a list answer's
+table, the papers-in-play line, error lines, and the JSON the `ask` API endpoint returns.
+Pure functions of pipeline records; no Gradio.
 
-Citations `[n]` become Markdown links to `#source-n`, the anchor of source n in the panel.
+Citations `[n]` become Markdown links to source n in the panel: `#a<id>-s<n>` in the chat,
+where every answer has its id and keeps its own sources (the panel holds the sources of the
+last answers, one section each, the latest shown), `#source-n` in the `/ask` API's Markdown.
 Each source shows the abstract sentence that supports the answer, highlighted: the one
 sharing the most words with an answer sentence that cites it (for extractive answers that
 is the quoted sentence itself). Everything taken from the corpus is HTML-escaped: abstracts
@@ -20,14 +23,22 @@ from rag.errors import BackendUnavailable, RagError
 from rag.records import Answer, Hit
 from rag.sentences import split_sentences
 
+EMPTY_PANEL = '<div class="sources-empty">The sources of the current answer appear here.</div>'
+SET_NAMES_SHOWN = 6  # the working-set line names this many papers, then "and N more"
+NAME_CHARS = 40
 WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MIN_SHARED_WORDS = 3  # fewer shared words is chance, not support
 
 
-def link_citations(text: str) -> str:
-    """'It works [1].' -> 'It works [[1]](#source-1).' (Markdown)"""
+def anchor(rank: int, answer_id: int | None = None) -> str:
+    """The id of source `rank` in the panel: of answer `answer_id` in the chat, else the API's."""
+    return f"source-{rank}" if answer_id is None else f"a{answer_id}-s{rank}"
+
+
+def link_citations(text: str, answer_id: int | None = None) -> str:
+    """'It works [1].' -> 'It works [[1]](#a3-s1).' (Markdown; `#source-1` without an answer id)"""
     def links(match: re.Match) -> str:
-        return "".join(f"[[{n}]](#source-{n})" for n in parse_markers(match.group(0))[1])
+        return "".join(f"[[{n}]](#{anchor(n, answer_id)})" for n in parse_markers(match.group(0))[1])
 
     return MARKER.sub(links, text)
 
@@ -97,7 +108,7 @@ def safe_url(url: str | None) -> str | None:
     return url if url and re.match(r"https?://[^\s\"'<>]+$", url) else None
 
 
-def sources_html(hits: list[Hit], answer: Answer | None = None) -> str:
+def sources_html(hits: list[Hit], answer: Answer | None = None, answer_id: int | None = None) -> str:
     """The sources panel; while the answer is still coming (`answer` None) without support."""
     if not hits:
         return '<div class="sources-empty">No papers matched (check the filters).</div>'
@@ -118,19 +129,19 @@ def sources_html(hits: list[Hit], answer: Answer | None = None) -> str:
             meta.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">code</a>')
         marked = supporting_sentences(hit.paper.abstract, claims.get(hit.rank, []))
         parts.append(
-            f'<div class="source{" cited" if hit.rank in cited else ""}" id="source-{hit.rank}">'
+            f'<div class="source{" cited" if hit.rank in cited else ""}" id="{anchor(hit.rank, answer_id)}">'
             f'<div class="source-title"><span class="rank">[{hit.rank}]</span> {html.escape(hit.paper.title)}</div>'
             f'<div class="source-meta">{" · ".join(meta)}</div>'
             f'<div class="source-snippet">{excerpt_html(hit.snippet, marked)}</div></div>')
     return "".join(parts) + "</div>"
 
 
-def answer_markdown(answer: Answer) -> str:
+def answer_markdown(answer: Answer, answer_id: int | None = None) -> str:
     """The final chat message: linked citations; an abstention is shown as it is written."""
     if answer.abstained:
         return answer.answer
     note = f"\n\n*(The {answer.llm} answer had no supported sentence; this is the extractive answer.)*" if answer.fallback else ""
-    return link_citations(answer.answer) + note
+    return link_citations(answer.answer, answer_id) + note
 
 
 def error_message(exc: BaseException, settings) -> str:
@@ -144,8 +155,9 @@ def error_message(exc: BaseException, settings) -> str:
     return "⚠️ " + redact(text, settings)
 
 
-def api_result(answer: Answer) -> dict:
-    """`ask --json`'s object plus, per source, what the panel shows: support and highlights."""
+def api_result(answer: Answer, next_working_set: list[str] | None = None) -> dict:
+    """`ask --json`'s object plus, per source, what the panel shows: support and highlights; and
+    the working set after this answer, for the client's next question."""
     out = answer.to_json()
     claims, support = claims_by_source(answer)
     by_rank = {h.rank: h for h in answer.sources}
@@ -154,4 +166,64 @@ def api_result(answer: Answer) -> dict:
         source["support"] = round(support[hit.rank], 4) if hit.rank in support else source["dense_score"]
         source["highlights"] = supporting_sentences(hit.paper.abstract, claims.get(hit.rank, []))
     out["answer_markdown"] = answer_markdown(answer)
+    out["next_working_set"] = next_working_set
     return out
+
+
+# -- the chat's answers, their table and the working set ----------------------------------------
+def answers_panel(kept: list[tuple[int, str]], current_id: int, current: str | None) -> str:
+    """The panel: a section per answer that has sources (`kept`: earlier ones, oldest first;
+    `current`: this answer's, None until they come). The latest is shown; a click on an earlier
+    answer's citation shows its section instead (the page's script, ui/app.py)."""
+    sections = [*kept, (current_id, current)] if current else list(kept)
+    if not sections:
+        return EMPTY_PANEL
+    latest = sections[-1][0]
+    parts = []
+    for answer_id, panel in sections:
+        note = "" if answer_id == latest else (
+            f'<div class="earlier-note">Sources of answer {answer_id}, an earlier answer · '
+            f'<a href="#answer-{latest}">show the latest</a></div>')
+        parts.append(f'<div class="answer-sources" id="answer-{answer_id}"{"" if answer_id == latest else " hidden"}>'
+                     f"{note}{panel}</div>")
+    return "".join(parts)
+
+
+def shorten(text: str, most: int = NAME_CHARS) -> str:
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
+
+
+def matches_table_html(rows: list[dict], answer_id: int) -> str:
+    """A list answer's matches as a table: paper (linked to its source), matching sentence, and
+    code and year columns when any record has them. One line of HTML, so that it stays one HTML
+    block in the message's Markdown; every text escaped."""
+    if not rows:
+        return ""
+    code, year = any(safe_url(r["code"]) for r in rows), any(r["year"] for r in rows)
+    head = "<th>Paper</th><th>Matching sentence</th>" + ("<th>Code</th>" if code else "") + ("<th>Year</th>" if year else "")
+    body = []
+    for row in rows:
+        name = html.escape(shorten(row["name"]))
+        if row["rank"] is not None:
+            name = (f'<a href="#{anchor(row["rank"], answer_id)}" title="{html.escape(row["title"])}">{name}</a>'
+                    f' <span class="rank">[{row["rank"]}]</span>')
+        cells = [name, html.escape(row["sentence"]) or "—"]
+        if code:
+            url = safe_url(row["code"])
+            cells.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">code</a>' if url else "")
+        if year:
+            cells.append(str(row["year"] or ""))
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f'<table class="matches-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def working_set_html(names: list[str], count: int) -> str:
+    """'4 papers in play: Zero-TPrune, PiToMe, …': the set a follow-up such as "which of them…"
+    is answered over; empty when there is none."""
+    if not count:
+        return ""
+    shown = ", ".join(html.escape(shorten(n)) for n in names[:SET_NAMES_SHOWN])
+    more = f" and {count - min(len(names), SET_NAMES_SHOWN)} more" if count > min(len(names), SET_NAMES_SHOWN) else ""
+    noun = "paper" if count == 1 else "papers"
+    return (f'<div class="working-set"><strong>{count} {noun} in play</strong>: {shown}{more}'
+            f'<span class="working-set-hint"> · “which of them…” asks about these</span></div>')

@@ -2,13 +2,16 @@
 app served on 127.0.0.1 over the shipped index (real embedding model, real Chroma).
 
 Asks a question, waits for the streamed answer, checks that a citation links to the matching
-source in the panel, asks a follow-up, starts a new chat, and saves screenshots under
-test-artifacts/ (git-ignored; RAG_TEST_ARTIFACTS moves it).
+source in the panel, asks a follow-up, starts a new chat; then a chain over the working set
+(a list answer's table, "which of them…", the papers-in-play line, an earlier answer's
+sources, the downloads); and saves screenshots under test-artifacts/ (git-ignored;
+RAG_TEST_ARTIFACTS moves it).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -24,6 +27,8 @@ from ui.app import ChatApp  # noqa: E402
 
 QUESTION = "which methods prune tokens without fine-tuning?"
 FOLLOW_UP = "do any of them also merge tokens?"
+IN_SET = "which of them merge tokens?"
+SHOWN_SOURCES = "#sources-panel .answer-sources:not([hidden]) .source"  # the panel's shown answer
 ANSWER_TIMEOUT_MS = 60_000
 
 
@@ -79,6 +84,7 @@ def ask(page, question: str, answers_before: int) -> str:
     page.wait_for_function(
         """n => { const m = document.querySelectorAll('#chatbot [data-testid="bot"]');
                  return m.length > n && !m[n].innerText.includes('Reading'); }""", arg=answers_before)
+    playwright_api.expect(box).to_be_editable()  # the events after the answer are done too
     return bot.nth(answers_before).inner_text()
 
 
@@ -88,15 +94,15 @@ def test_question_citation_source_follow_up_and_new_chat(page, artifacts):
 
     # The citation is a link to source 1 in the panel, which names the paper and highlights
     # the quoted sentence.
-    link = page.locator('#chatbot [data-testid="bot"] a[href="#source-1"]').first
-    source = page.locator("#sources-panel #source-1")
+    link = page.locator('#chatbot [data-testid="bot"] a[href="#a1-s1"]').first  # answer 1, source 1
+    source = page.locator("#sources-panel #a1-s1")
     assert "Zero-TPrune" in source.locator(".source-title").inner_text()
     assert "cited" in source.get_attribute("class")
     highlighted = source.locator("mark").first.inner_text()
     assert highlighted and highlighted.split()[0] in text
     link.click()
-    assert page.evaluate("location.hash") == "#source-1"
-    assert page.evaluate("document.querySelectorAll('a[target=_blank][href^=\"#source\"]').length") == 0
+    assert page.evaluate("location.hash") == "#a1-s1"
+    assert page.evaluate("document.querySelectorAll('a[target=_blank][href^=\"#\"]').length") == 0
     page.screenshot(path=str(artifacts / "ui-answer.png"), full_page=True)
 
     # A follow-up is answered with the conversation in mind, under the first answer.
@@ -104,13 +110,62 @@ def test_question_citation_source_follow_up_and_new_chat(page, artifacts):
     assert page.locator('#chatbot [data-testid="user"]').count() == 2
     # the chat's topic carried over: the token-merging paper, by its title or the name its abstract gives it
     assert "[1]" in follow and ("Token Merging" in follow or "PiToMe" in follow)
-    assert page.locator("#sources-panel .source").count() == 5
+    assert page.locator(SHOWN_SOURCES).count() == 5
     page.screenshot(path=str(artifacts / "ui-follow-up.png"), full_page=True)
 
     # New chat empties the conversation and the panel.
     page.locator("#new-chat").click()
     page.wait_for_function("""() => !document.querySelector('#chatbot [data-testid="bot"]')""")
     assert "appear here" in page.locator("#sources-panel").inner_text()
+
+
+def test_a_list_answer_its_table_the_papers_in_play_and_an_earlier_answers_sources(page, artifacts):
+    ask(page, QUESTION, 0)  # a new chat (the test above ends with New chat): this is answer 1
+    first = page.locator('#chatbot [data-testid="bot"]').nth(0)
+    rows = first.locator("table.matches-table tbody tr")
+    assert rows.count() >= 3
+    assert rows.first.locator("td").first.inner_text().startswith("Zero-TPrune")
+    assert rows.first.locator('a[href="#a1-s1"]').count() == 1  # the paper links to its source
+    in_play = page.locator("#working-set")
+    in_play.get_by_text(f"{rows.count()} papers in play").wait_for()
+    assert "Zero-TPrune" in in_play.inner_text()
+    page.screenshot(path=str(artifacts / "ui-list-table.png"), full_page=True)
+    with page.expect_download() as download:  # the papers in play as CSV, one row each
+        page.locator("#download-csv").click()
+    assert download.value.suggested_filename == "working-set.csv"
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("rank,title,") and len(lines) == 1 + rows.count() and "Zero-TPrune" in lines[1]
+    with page.expect_download() as download:
+        page.locator("#download-md").click()
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith(f"# {QUESTION}")
+
+    # A follow-up about those papers is answered over them, and narrows the set.
+    follow = ask(page, IN_SET, 1)
+    assert re.match(rf"Of the {rows.count()} papers above, \d+ match", follow), follow
+    narrowed = int(re.match(r"Of the \d+ papers above, (\d+)", follow).group(1))
+    in_play.get_by_text(f"{narrowed} paper{'s' if narrowed > 1 else ''} in play").wait_for()
+    page.screenshot(path=str(artifacts / "ui-working-set.png"), full_page=True)
+
+    # [1] in the first answer shows the first answer's source 1, not the latest answer's.
+    latest_first = page.locator("#sources-panel #a2-s1 .source-title").inner_text()
+    first.locator('a[href="#a1-s1"]').first.click()
+    source = page.locator("#sources-panel #a1-s1")
+    source.wait_for(state="visible")
+    assert "Zero-TPrune" in source.locator(".source-title").inner_text()
+    assert not page.locator("#sources-panel #answer-2").is_visible()
+    assert "an earlier answer" in page.locator("#sources-panel #answer-1 .earlier-note").inner_text()
+    page.screenshot(path=str(artifacts / "ui-earlier-sources.png"), full_page=True)
+    page.locator("#sources-panel #answer-1 .earlier-note a").click()  # back to the latest answer's sources
+    page.locator("#sources-panel #a2-s1").wait_for(state="visible")
+    assert page.locator("#sources-panel #a2-s1 .source-title").inner_text() == latest_first
+
+    # Clearing the papers in play: the line goes, and the next follow-up searches afresh.
+    page.locator("#clear-set").click()
+    page.wait_for_function("""() => !document.querySelector('#working-set').innerText.includes('in play')""")
+    fresh = ask(page, IN_SET, 2)
+    assert not fresh.startswith("Of the ")
+    page.locator("#new-chat").click()
+    page.wait_for_function("""() => !document.querySelector('#chatbot [data-testid="bot"]')""")
 
 
 def test_corpus_tab_shows_the_index_and_searchable_titles(page):

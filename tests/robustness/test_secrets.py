@@ -239,7 +239,7 @@ def test_ui_api_never_shows_the_key(fake_encoder, small_corpus, hostile, caplog,
     assert_key_was_sent(handler)
     answer, (message, panel) = seen["reply"]
     assert answer["answer"] == f"{FACT} [1]." and f"Bearer {MASK}" in answer["model_output"]
-    assert message.startswith(f"{FACT} [[1]](#source-1).")
+    assert message.startswith(f"{FACT} [[1]](#a1-s1).")
     assert seen["401"][0] == {"error": "⚠️ The answer backend is not available: --llm openai:tiny: "
                                        f"{url} refused the API key (HTTP 401): check OPENAI_API_KEY"}
     for mode in ("401", "500", "stream-error"):

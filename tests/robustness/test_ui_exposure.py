@@ -222,7 +222,7 @@ def test_chat_with_an_over_long_question_is_a_message(client):
     for question in ("x" * 2001, "pruning " * 1_250_000):
         assert chat(client, question) == (TOO_LONG.format(n=len(question)), EMPTY_PANEL)
     message, panel = chat(client, PRUNE_Q)  # the chat goes on
-    assert "[[1]](#source-1)" in message and PRUNE_TITLE in panel
+    assert "[[1]](#a3-s1)" in message and PRUNE_TITLE in panel  # answer 3 of this chat
 
 
 @pytest.mark.parametrize("question", [
@@ -290,6 +290,7 @@ def test_backends_not_offered_are_refused_and_never_loaded(client, spec):
     ((PRUNE_Q, "notalist"), 'history must be a list of strings, not "notalist"'),
     ((PRUNE_Q, [{"role": "user"}]), 'history must be a list of strings, not [{"role": "user"}]'),
     ((PRUNE_Q, [], "extractive", 5, "a.txt"), 'sources must be a list of strings, not "a.txt"'),
+    ((PRUNE_Q, [], "extractive", 5, [], False, "p1"), 'working_set must be a list of strings, not "p1"'),
 ])
 def test_malformed_arguments_get_an_error_not_a_crash(client, args, error):
     assert ask(client, *args) == {"error": f"⚠️ {error}"}
