@@ -82,6 +82,7 @@ calibrate: setup
 	$(VENV)/bin/rag ingest --quiet --corpus evals/corpora/second/papers.jsonl --index-dir /tmp/paper-qa-second-corpus
 	$(PY) evals/calibrate_evidence.py index=evals/qa/calib.jsonl,evals/qa/calib2.jsonl /tmp/paper-qa-second-corpus=evals/corpora/second/qa.jsonl
 	$(PY) evals/calibrate_support.py evals/qa/dev.jsonl
+	$(PY) evals/calibrate_set.py index evals/qa/calib_chains.jsonl
 
 clean-index:
 	rm -rf index index.rebuild index.old
