@@ -16,8 +16,13 @@ pytestmark = pytest.mark.integration
 BASELINE = json.loads((PROJECT / "evals/baseline.json").read_text())
 
 
-def test_dev_set_ranking_holds_the_recorded_baseline(shipped_index):
-    report = run_eval(Settings.build(env={}, index_dir=shipped_index), PROJECT / BASELINE["qa"], retrieval_only=True)
+def test_dev_set_ranking_holds_the_recorded_baseline(shipped_index, tmp_path):
+    # The dev set's stand-alone questions: a chain's later turns are answered over the papers of
+    # the turns before them (the working set), which a retrieval-only run cannot reproduce.
+    lines = (PROJECT / BASELINE["qa"]).read_text().splitlines()
+    questions = tmp_path / "dev-questions.jsonl"
+    questions.write_text("".join(line + "\n" for line in lines if line.strip() and '"chain"' not in line))
+    report = run_eval(Settings.build(env={}, index_dir=shipped_index), questions, retrieval_only=True)
     tolerance = BASELINE["tolerance"]
     fallen = {f"{mode} {name}": (recorded, report["overall"]["retrieval"][mode][name]["value"])
               for mode, figures in BASELINE["gated"].items() for name, recorded in figures.items()
