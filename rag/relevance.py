@@ -278,13 +278,7 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     paper's lead — relative, so one paper that restates the question word for word does not push
     the others out) and holds at least `min_coverage` of what the best-covering paper holds of the
     question's terms (a paper near the topic but without its specific terms is not a match)."""
-    if not judged:
-        return []
-    median, spread = pool_spread(judged)
-    lead = max((j.match - median) / spread for j in judged)
-    covered = max(j.coverage for j in judged)
-    return [j for j in judged if (j.match - median) / spread >= max(min_strength, relative * lead)
-            and j.coverage >= min_coverage * covered]
+    return set_matches(judged, judged, relative, min_strength, min_coverage)
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
@@ -299,9 +293,9 @@ def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3)
 
 def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,
                 min_coverage: float) -> list[Judged]:
-    """The members of a chat's working set that meet a follow-up's condition, by the list rule
-    (list_matches) with the pool's median and spread and its best coverage — a set of four
-    papers has no spread of its own — and the lead of the best member."""
+    """The members that meet the question by the list rule (list_matches), measured against the
+    `pool`'s median, spread and best coverage: for a chat's working set the pool is a sample of
+    the index (a set of four papers has no spread of its own) and the lead is the best member's."""
     if not members:
         return []
     median, spread = pool_spread(pool)
