@@ -192,7 +192,7 @@ class Pipeline:
         from rag.relevance import unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
-        from rag.working_set import refers_to_set
+        from rag.working_set import MAX_WORKING_SET, refers_to_set
 
         started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
@@ -200,11 +200,16 @@ class Pipeline:
         if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
             raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
         self.check_filters(filters)
+        if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
+            raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "
+                             "send the ids of the papers the earlier answers named")
         refers = refers_to_set(question)
         if (history or working_set not in (None, REBUILD)) and (refers or read_question(question).shape == "comparison"):
             tw = time.perf_counter()
             in_set = self.working_set_from(history, k, filters) if working_set is REBUILD else working_set
-            if in_set and (refers or names_the_set(question, self.index.catalog.papers(in_set), in_set)):
+            known = self.index.catalog.papers(in_set) if in_set else {}
+            in_set = [pid for pid in in_set or () if pid in known]  # papers since removed are dropped
+            if in_set and (refers or names_the_set(question, known, in_set)):
                 yield from self.stream_in_set(question, list(in_set), started, load_before,
                                               (time.perf_counter() - tw) * 1000)
                 return

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from rag.conditions import NAME
 
+MAX_WORKING_SET = 500  # paper ids a chat may send as its working set (an answer names at most its pool)
 _THEM = r"(?:those|these|them|the above|the ones? above|the listed ones|the (?:papers?|works?|methods?) above)"
 _REFERS = re.compile(
     rf"\b(?:which|what|how many|any|all|each|none|both|either|neither|some|one|two|three|four|five|several|most|many)"

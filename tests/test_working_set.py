@@ -196,3 +196,12 @@ def test_a_comparison_that_names_two_papers_of_the_set_is_answered_over_it(pipel
     assert names(answer) == {"MergeShelf", "TunedPrune"}
     outside = pipeline.ask("Compare MergeShelf and the protein structure diffusion paper.", history=[FIRST])
     assert outside.working_set is None  # one of them is not on the table: today's comparison
+
+
+def test_a_working_set_of_unknown_or_too_many_ids_is_handled(pipeline):
+    from rag.errors import UsageError
+
+    answer = pipeline.ask("which of them link code?", history=[FIRST], working_set=["no-such-paper"])
+    assert answer.working_set is None  # nothing of it is in the index: searched afresh, not "none of 0 papers"
+    with pytest.raises(UsageError, match="working_set has 501 paper ids, at most 500"):
+        pipeline.ask("which of them link code?", history=[FIRST], working_set=[f"p{i}" for i in range(501)])
