@@ -227,9 +227,14 @@ class ChromaStore:
                                    metadatas=metadatas[start:end])
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Replace these chunks' metadata. Chroma's update merges (keys it is not given stay),
+        so a flag the new metadata lacks (a corpus file the paper left) is deleted explicitly."""
         for start in range(0, len(ids), self.max_batch):
             end = start + self.max_batch
-            self.collection.update(ids=ids[start:end], metadatas=metadatas[start:end])
+            old = self.collection.get(ids=ids[start:end], include=["metadatas"])
+            old_keys = {i: set(m or {}) for i, m in zip(old["ids"], old["metadatas"])}
+            full = [{**dict.fromkeys(old_keys.get(i, set()) - set(m)), **m} for i, m in zip(ids[start:end], metadatas[start:end])]
+            self.collection.update(ids=ids[start:end], metadatas=full)
 
     def delete(self, ids: list[str]) -> None:
         self._count = None
