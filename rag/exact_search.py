@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.catalog import Catalog
-from vectorstore import SOURCE_PREFIX, ExactStore, looks_intact, read_token, remove_exact, write_exact
+from vectorstore import SOURCE_PREFIX, ExactStore, looks_intact, remove_exact, write_exact
 
 EXACT_DIR = "exact"
 FACT = "exact_copy"
@@ -64,8 +64,7 @@ def refresh_copy(catalog: Catalog, index_dir: Path, chroma, max_chunks: int) -> 
             catalog.set_meta(**{FACT: None})
             remove_exact(folder)
         return False
-    fact = _recorded(catalog)
-    if fact is not None and read_token(folder) == fact.get("token"):
+    if current_copy(catalog, index_dir) is not None:
         return True
     catalog.set_meta(**{FACT: None})  # while it is rewritten, no query trusts it
     token = write_exact(folder, chroma.export(), SOURCE_PREFIX)

@@ -53,7 +53,9 @@ def write_exact(folder: Path, batches: Iterable[tuple[Sequence[str], np.ndarray,
         metas.extend(metadatas)
     vectors = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
     columns = [HAS_CODE] + sorted({k for m in metas for k in m if k.startswith(flag_prefix)})
-    flags = np.array([[bool(m.get(c, False)) for c in columns] for m in metas], dtype=bool).reshape(len(ids), -1)
+    flags = np.zeros((len(ids), len(columns)), dtype=bool)
+    for row, meta in enumerate(metas):
+        flags[row] = [bool(meta.get(c, False)) for c in columns]
     token = uuid.uuid4().hex
     folder = Path(folder)
     scratch = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
@@ -80,15 +82,6 @@ def remove_exact(folder: Path) -> None:
         aside = folder.with_name(f"{folder.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(folder, aside)
         shutil.rmtree(aside, ignore_errors=True)
-
-
-def read_token(folder: Path) -> str | None:
-    """The token of the copy in `folder`, or None when there is none (or it is unreadable)."""
-    try:
-        meta = json.loads((Path(folder) / "meta.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return meta.get("token") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
 
 
 class ExactStore:
