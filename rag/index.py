@@ -4,6 +4,8 @@
     <index_dir>/chroma/          chunk embeddings (vectorstore.ChromaStore), unless they are
                                  kept on a Chroma server (`--chroma-url`)
     <index_dir>/bm25/            BM25 over chunk texts + filter masks
+    <index_dir>/exact/           a small embedded index's vectors, copied from Chroma for exact
+                                 search without chromadb (rag.exact_search)
     <index_dir>/.lock            held while an ingest writes
     <index_dir>/ingest-run.sqlite  an unfinished ingest's checkpoint (rag.ingest)
 
