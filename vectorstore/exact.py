@@ -60,6 +60,7 @@ def write_exact(folder: Path, batches: Iterable[tuple[Sequence[str], np.ndarray,
     folder = Path(folder)
     scratch = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
+        scratch.chmod(0o755)  # mkdtemp's 0700 would hide the copy from other users of a shared index
         np.save(scratch / "vectors.npy", vectors)
         np.save(scratch / "ids.npy", np.array(ids, dtype=str))
         np.save(scratch / "flags.npy", flags)
