@@ -5,10 +5,6 @@ searched. Real Chroma, fake embedder."""
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -215,23 +211,6 @@ def test_answers_are_the_same_from_the_copy_and_from_chroma(small_corpus, fake_m
         a, b = exact.ask(question), chroma.ask(question)
         assert (a.answer, [h.paper.paper_id for h in a.sources]) == (b.answer, [h.paper.paper_id for h in b.sources])
         assert np.allclose([h.dense_score or 0 for h in a.sources], [h.dense_score or 0 for h in b.sources], atol=1e-5)
-
-
-def test_a_cold_query_of_a_small_index_does_not_import_chromadb(small_corpus, fake_encoder):
-    run(small_corpus, fake_encoder)
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path[:0] = [{str(PROJECT)!r}, {str(PROJECT / 'tests')!r}]
-        from fakes import FakeEncoder
-        from rag.pipeline import Pipeline
-        from rag.settings import Settings
-        answer = Pipeline(Settings.build(), encoder=FakeEncoder(), progress=False).ask("token pruning")
-        assert answer.sources, answer
-        print(sorted(m for m in sys.modules if m.split(".")[0] in ("chromadb", "torch", "sentence_transformers")))
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
 
 
 def test_only_vectorstore_chroma_store_imports_chromadb():
