@@ -64,7 +64,7 @@ def main() -> None:
 
     settings = Settings.build(index_dir=opts.index_dir)
     index = Index(Path(settings.index_dir), "all-MiniLM-L6-v2")
-    got = index.store.collection.get(include=["embeddings"])
+    got = index.chroma.collection.get(include=["embeddings"])
     ids, chunks = got["ids"], np.asarray(got["embeddings"], dtype=np.float32)
     questions = [json.loads(line)["question"]
                  for name in ("tests/data/retrieval_questions.jsonl", "evals/qa/dev.jsonl")

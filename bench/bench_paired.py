@@ -6,7 +6,9 @@ by both versions alternately, on the same machine in the same minutes. For each 
 put first on PYTHONPATH, both in this venv):
 - ingest of the shipped corpus into a fresh index (whole wall time, imports included);
 - a cold `ask --llm extractive --json` on that index (fresh process);
-then prints the medians and the ratio after/before. Never asserts. Usage:
+then prints the medians and the ratio after/before, of wall time and of the CPU seconds the
+process used (user + system: steadier than wall time when others load the machine). Never
+asserts. Usage:
 
     python bench/bench_paired.py --before 17dd392 --ingest-pairs 3 --ask-pairs 7
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,13 +30,19 @@ PROJECT = Path(__file__).resolve().parent.parent
 QUESTION = "which methods prune tokens without fine-tuning?"
 
 
-def run(cmd: list[str], env: dict) -> float:
-    started = time.perf_counter()
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one fresh process."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed: {done.stderr.strip()[-500:]}")
-    return wall
+    return wall, cpu_seconds() - cpu
 
 
 def main() -> None:
@@ -54,22 +63,23 @@ def main() -> None:
         "before": {**base, "PYTHONPATH": str(worktree), "RAG_CORPUS": str(PROJECT / "corpus")},
         "after": {**base, "PYTHONPATH": str(PROJECT), "RAG_CORPUS": str(PROJECT / "corpus")},
     }
-    times: dict[str, dict[str, list[float]]] = {v: {"ingest": [], "ask": []} for v in versions}
+    times: dict[str, dict[str, list[float]]] = {v: {"ingest": [], "ask": [], "ask_cpu": []} for v in versions}
     try:
         for pair in range(max(opts.ingest_pairs, 1)):
             for name, env in (versions.items() if pair % 2 == 0 else reversed(versions.items())):
                 index = scratch / f"index-{name}"
                 shutil.rmtree(index, ignore_errors=True)
-                wall = run([str(bin_dir / "rag"), "ingest", "--quiet", "--index-dir", str(index)], env)
+                wall, _ = run([str(bin_dir / "rag"), "ingest", "--quiet", "--index-dir", str(index)], env)
                 if pair < opts.ingest_pairs:
                     times[name]["ingest"].append(wall)
                 print(f"ingest {name}: {wall:.1f} s", file=sys.stderr, flush=True)
         for pair in range(opts.ask_pairs + 1):  # the first pair warms the file cache
             for name, env in (versions.items() if pair % 2 == 0 else reversed(versions.items())):
-                wall = run([str(bin_dir / "ask"), "--llm", "extractive", "--json", "--index-dir",
-                            str(scratch / f"index-{name}"), QUESTION], env)
+                wall, cpu = run([str(bin_dir / "ask"), "--llm", "extractive", "--json", "--index-dir",
+                                 str(scratch / f"index-{name}"), QUESTION], env)
                 if pair:
                     times[name]["ask"].append(wall)
+                    times[name]["ask_cpu"].append(cpu)
     finally:
         subprocess.run(["git", "-C", str(PROJECT), "worktree", "remove", "--force", str(worktree)], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -77,7 +87,9 @@ def main() -> None:
     print(f"\npaired benchmark: {opts.before} (before) vs this checkout (after), {os.cpu_count()} cores\n")
     print("| measure | before median | after median | after / before | pairs |")
     print("|---|---|---|---|---|")
-    for key, label in (("ingest", "ingest of the shipped corpus, fresh index (s, wall)"), ("ask", "cold `ask --llm extractive` (s, wall)")):
+    for key, label in (("ingest", "ingest of the shipped corpus, fresh index (s, wall)"),
+                       ("ask", "cold `ask --llm extractive` (s, wall)"),
+                       ("ask_cpu", "cold `ask --llm extractive` (CPU s, user + system)")):
         b, a = times["before"][key], times["after"][key]
         if b and a:
             print(f"| {label} | {statistics.median(b):.2f} | {statistics.median(a):.2f} | "

@@ -126,6 +126,9 @@ class Catalog:
             out.extend(r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE paper_id = ?", (pid,)))
         return out
 
+    def all_chunk_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
+
     def evidence(self, paper_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """Paper id -> its sentence vectors (float32), for those of these papers that have them."""
         ids = list(dict.fromkeys(paper_ids))

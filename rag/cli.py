@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from rag.errors import RagError, UsageError
 from rag.export import FORMATS
 from rag.settings import Settings
 from ui.cli import build_ui_command
+
+# Set before NumPy loads (nothing above imports it): a query multiplies small matrices (one
+# question through the NumPy encoder, a pool's sentence vectors), where OpenBLAS's threads gain
+# nothing and, on a busy machine, spin waiting for each other (a cold `ask` took 2.5 CPU s
+# instead of 0.6 with a second process busy on 2 cores). torch (MKL, OpenMP) and ONNX Runtime
+# keep their own threads; a user's own OPENBLAS_NUM_THREADS wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def guarded(fn):

@@ -4,6 +4,8 @@
     <index_dir>/chroma/          chunk embeddings (vectorstore.ChromaStore), unless they are
                                  kept on a Chroma server (`--chroma-url`)
     <index_dir>/bm25/            BM25 over chunk texts + filter masks
+    <index_dir>/exact/           a small embedded index's vectors, copied from Chroma for exact
+                                 search without chromadb (rag.exact_search)
     <index_dir>/.lock            held while an ingest writes
     <index_dir>/ingest-run.sqlite  an unfinished ingest's checkpoint (rag.ingest)
 
@@ -26,6 +28,7 @@ from typing import Iterator
 from rag.bm25 import BM25Index
 from rag.catalog import Catalog
 from rag.errors import IndexUnavailable
+from rag.exact_search import current_copy, eligible, open_copy, refresh_copy
 from vectorstore import folder_size
 
 INDEX_FORMAT = 1
@@ -183,10 +186,12 @@ def build_bm25(catalog: Catalog, index_dir: Path) -> BM25Index:
 
 
 class Index:
-    """A ready index opened for querying."""
+    """A ready index opened for querying. `store` is what queries search: the exact copy of a
+    small embedded index's vectors when it is current (rag.exact_search; chromadb is then not
+    even imported), else Chroma. `chroma` is Chroma either way, opened on first use."""
 
     def __init__(self, index_dir: Path, embed_model: str, chroma_url: str | None = None,
-                 chroma_token: str | None = None):
+                 chroma_token: str | None = None, exact_max_chunks: int = 0):
         self.dir = Path(index_dir)
         check_folder(self.dir)
         if not (self.dir / "catalog.sqlite").exists():
@@ -200,15 +205,44 @@ class Index:
             raise IndexUnavailable(f"index at {self.dir} is incomplete (an ingest was interrupted): run `rag ingest` to finish it")
         check_model(self.catalog, self.dir, embed_model)
         self.embed_model = embed_model
-        self.store = open_store(self.dir, self.catalog, chroma_url, chroma_token)
+        self.version = self.catalog.get_meta("version", 0)  # before any store is opened
+        self._chroma_args = (chroma_url, chroma_token)
+        self._chroma = None
         self.location = store_location(self.catalog, self.dir, chroma_url)
-        if self.store.count() == 0 and self.catalog.count_chunks() > 0:
-            if self.location["kind"] == "embedded":
-                raise damaged(self.dir, "vector store", ValueError("it holds no vectors"))
-            raise IndexUnavailable(
-                f"the Chroma server at {self.store.url} has no vectors for the index at {self.dir} (collection "
-                f"{self.location['collection']}): point --chroma-url at the server it was built on, or rebuild with `rag ingest --rebuild`")
+        embedded = self.location["kind"] == "embedded"
+        self.store = open_copy(self.catalog, self.dir, embedded, exact_max_chunks)
+        if self.store is None:
+            self.store = self.chroma
+            if eligible(self.catalog, embedded, exact_max_chunks):
+                self._write_copy(exact_max_chunks)
         self.bm25 = self._load_bm25()
+
+    @property
+    def chroma(self):
+        """The Chroma store (the store of record), checked to hold the index's vectors."""
+        if self._chroma is None:
+            store = open_store(self.dir, self.catalog, *self._chroma_args)
+            if store.count() == 0 and self.catalog.count_chunks() > 0:
+                if self.location["kind"] == "embedded":
+                    raise damaged(self.dir, "vector store", ValueError("it holds no vectors"))
+                raise IndexUnavailable(
+                    f"the Chroma server at {store.url} has no vectors for the index at {self.dir} (collection "
+                    f"{self.location['collection']}): point --chroma-url at the server it was built on, or rebuild with `rag ingest --rebuild`")
+            self._chroma = store
+        return self._chroma
+
+    def _write_copy(self, max_chunks: int) -> None:
+        """A query that found the exact copy missing or stale writes it for the next one, when
+        it may: the folder is writable, no ingest holds the lock, and none ran since this
+        index was opened (this process's Chroma would not show what it wrote)."""
+        if not os.access(self.dir, os.W_OK):
+            return
+        try:
+            with write_lock(self.dir):
+                if self.catalog.get_meta("state") == READY and self.catalog.get_meta("version", 0) == self.version:
+                    refresh_copy(self.catalog, self.dir, self.chroma, max_chunks)
+        except (IndexUnavailable, OSError, sqlite3.Error):
+            pass  # derived data: the next query or ingest writes it
 
     @classmethod
     def for_stats(cls, index_dir: Path) -> "Index":
@@ -244,6 +278,7 @@ class Index:
             "bm25": "BM25 (bm25s lucene scoring, English stemmer, stopwords)",
             "vector_store": ("chroma (embedded, cosine)" if self.location["kind"] == "embedded" else
                              f"chroma server {self.store.url}, collection {self.location['collection']} (cosine)"),
+            "exact_copy": copy.count() if (copy := current_copy(self.catalog, self.dir)) else None,
             "embed_backend": meta.get("embed_backend", "torch"),
             "corpus_files": self.bm25.source_files(),  # the catalog would scan every paper
             "built_at": meta.get("built_at"),

@@ -38,6 +38,7 @@ from rag.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from rag.checkpoint import RUN_FILE, Checkpoint
 from rag.corpus import CorpusReader, Position
 from rag.errors import UsageError
+from rag.exact_search import refresh_copy
 from rag.index import (INDEX_FORMAT, READY, build_bm25, check_folder, check_model, check_writable, open_catalog,
                        open_store, swap_in, write_lock)
 from rag.ingest_report import IngestReport
@@ -301,7 +302,8 @@ class IngestJob:
         return removed
 
     def finish(self, removed: int) -> None:
-        """Version, timestamps and BM25, then mark the index ready."""
+        """Version, timestamps, BM25 and the exact copy of a small index's vectors, then mark the
+        index ready."""
         catalog, counts = self.catalog, self.counts
         if self.dim is not None:
             catalog.set_meta(embed_dim=self.dim)
@@ -314,6 +316,7 @@ class IngestJob:
         if (touched or catalog.get_meta("bm25_version") != catalog.get_meta("version", 0)
                 or not (self.index_dir / "bm25" / "meta.json").exists()):
             build_bm25(catalog, self.index_dir)
+        refresh_copy(catalog, self.index_dir, self.store, self.settings.exact_search_max_chunks)
         catalog.set_meta(state=READY, paper_keys=PAPER_KEYS)
 
     def report(self, removed: int) -> IngestReport:

@@ -81,7 +81,8 @@ class Pipeline:
             if not is_ready(index_dir):
                 self.build_index()
             token = self.settings.chroma_token.get_secret_value() if self.settings.chroma_token else None
-            self._index = Index(index_dir, self.model_name(), self.settings.chroma_url, token)
+            self._index = Index(index_dir, self.model_name(), self.settings.chroma_url, token,
+                                exact_max_chunks=self.settings.exact_search_max_chunks)
             self.load_ms += (time.perf_counter() - started) * 1000
         return self._index
 

@@ -1,4 +1,5 @@
-"""Query -> ranked distinct papers: dense (Chroma) and BM25, folded to papers, fused by RRF.
+"""Query -> ranked distinct papers: dense (the index's store: the exact copy of a small index's
+vectors, or Chroma) and BM25, folded to papers, fused by RRF.
 
 Each retriever's chunk list is first folded to papers (a paper's best chunk stands for it),
 so a paper split into three chunks does not vote three times; the paper ranks are then

@@ -76,6 +76,13 @@ class Settings(BaseModel):
     chroma_token: SecretStr | None = Field(
         default=None, description="Bearer token for a Chroma server behind an authenticating proxy."
     )
+    exact_search_max_chunks: int = Field(
+        default=20_000, ge=0, le=1_000_000,
+        description="An embedded index of at most this many chunks is searched exactly, over a NumPy copy "
+        "of its vectors that ingest writes next to Chroma (index/exact/), so a query does not import "
+        "chromadb (about a second); larger indexes, and indexes on a Chroma server, are searched "
+        "through Chroma. 0 turns the copy off.",
+    )
     embed_batch_size: int = Field(default=32, ge=1, le=1024, description="Texts per embedding batch.")
     chunk_tokens: int = Field(
         default=240, ge=32, le=2048,

@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -80,6 +80,16 @@ def folder_size(path: Path) -> int:
             except OSError:
                 pass
     return total
+
+
+def looks_intact(folder: Path) -> bool:
+    """A cheap check, without importing chromadb, that an embedded store is still there: its
+    SQLite file exists and starts as one does (a copy of it is trusted only while it is)."""
+    try:
+        with open(Path(folder) / "chroma.sqlite3", "rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def writable(folder: Path) -> bool:
@@ -172,6 +182,7 @@ class ChromaStore:
                 collection, configuration={"hnsw": HNSW}, embedding_function=None)
         else:
             self._open_folder(collection, existing)
+        self.kind = "chroma"
         self.max_batch = int(self.client.get_max_batch_size())
         self._count: int | None = None
 
@@ -216,9 +227,14 @@ class ChromaStore:
                                    metadatas=metadatas[start:end])
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Replace these chunks' metadata. Chroma's update merges (keys it is not given stay),
+        so a flag the new metadata lacks (a corpus file the paper left) is deleted explicitly."""
         for start in range(0, len(ids), self.max_batch):
             end = start + self.max_batch
-            self.collection.update(ids=ids[start:end], metadatas=metadatas[start:end])
+            old = self.collection.get(ids=ids[start:end], include=["metadatas"])
+            old_keys = {i: set(m or {}) for i, m in zip(old["ids"], old["metadatas"])}
+            full = [{**dict.fromkeys(old_keys.get(i, set()) - set(m)), **m} for i, m in zip(ids[start:end], metadatas[start:end])]
+            self.collection.update(ids=ids[start:end], metadatas=full)
 
     def delete(self, ids: list[str]) -> None:
         self._count = None
@@ -232,6 +248,12 @@ class ChromaStore:
             got = self.collection.get(ids=ids[start:start + self.max_batch], include=["embeddings"])
             out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
         return out
+
+    def export(self, batch: int = 5000) -> Iterator[tuple[list[str], np.ndarray, list[dict[str, Any]]]]:
+        """Every (ids, vectors, metadatas), a batch at a time: what an exact copy is written from."""
+        for offset in range(0, self.count(), batch):
+            got = self.collection.get(include=["embeddings", "metadatas"], limit=batch, offset=offset)
+            yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32), list(got["metadatas"])
 
     def query(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) for the n nearest chunks, best first."""

@@ -46,7 +46,7 @@ def test_vector_search_returns_the_exact_nearest_chunks(pipeline):
     nearest chunk (CI lost FlowTransformer for r10 that way). Every test question, every dev
     question and every chunk itself must get its exact top 10 within the 50 candidates."""
     dev = [json.loads(line)["question"] for line in (PROJECT / "evals/qa/dev.jsonl").read_text().splitlines() if line.strip()]
-    store = pipeline.index.store
+    store = pipeline.index.chroma  # Chroma's own search, whatever queries search
     got = store.collection.get(include=["embeddings"])
     ids, chunks = got["ids"], np.asarray(got["embeddings"], dtype=np.float32)
     queries = np.vstack([pipeline.encoder.encode([q["question"] for q in QUESTIONS] + dev), chunks])
