@@ -69,4 +69,7 @@ def test_answers_from_the_copy_and_from_chroma_are_the_same_unless_hnsw_missed_a
         assert [h.paper.paper_id for h in a.sources] == [h.paper.paper_id for h in b.sources], item["id"]
         assert (a.answer, a.abstained) == (b.answer, b.abstained), item["id"]
         assert np.allclose([h.dense_score or 0 for h in a.sources], [h.dense_score or 0 for h in b.sources], atol=TOL)
-    assert len(missed) <= 0.25 * len(QUESTIONS), missed
+    # How many lists HNSW gets exactly right, 100 deep, changes from build to build (0.25 to 0.35
+    # of these questions missed a chunk somewhere in the list on two builds): the bound only
+    # makes sure most answers were compared.
+    assert len(missed) <= 0.5 * len(QUESTIONS), missed
