@@ -205,3 +205,22 @@ def test_a_working_set_of_unknown_or_too_many_ids_is_handled(pipeline):
     assert answer.working_set is None  # nothing of it is in the index: searched afresh, not "none of 0 papers"
     with pytest.raises(UsageError, match="working_set has 501 paper ids, at most 500"):
         pipeline.ask("which of them link code?", history=[FIRST], working_set=[f"p{i}" for i in range(501)])
+
+
+def test_an_llm_answers_a_follow_up_from_the_set_only_and_its_citations_are_checked(tmp_path, corpus, fake_encoder):
+    """The model is shown the set's papers (not a fresh search) and asked for a list; what it
+    says still passes the citation checker."""
+    from fakes import FakeBackend
+
+    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "llm-index", abstain_threshold=0.0,
+                              list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0, support_threshold=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    plain = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+    chosen = named_papers(plain.ask(FIRST))
+    backend = FakeBackend("MergeShelf merges similar tokens in pretrained transformers with no training at all [1].")
+    pipeline = Pipeline(settings, encoder=fake_encoder, backend=backend, progress=False)
+    answer = pipeline.ask("Of those, which need no training?", history=[FIRST], working_set=chosen)
+    assert answer.working_set == chosen and {h.paper.paper_id for h in answer.sources} <= set(chosen)
+    prompt = backend.prompts[0][-1]["content"]
+    assert "Speech Enhancement" not in prompt and "Protein Structure" not in prompt  # only the set was shown
+    assert answer.citations and {c.paper_id for c in answer.citations} <= set(chosen)
