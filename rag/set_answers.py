@@ -67,6 +67,9 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
     noun = "paper" if set_size == 1 else "papers"
+    if request.kind in ("compare", "pick") and not matches:  # "the fifth one" of three
+        return ExtractiveAnswer(text=f"There {'is' if set_size == 1 else 'are'} only {set_size} {noun} above.",
+                                markers=[], form="single")
     if request.kind in ("compare", "pick"):
         plan = composer.blocks(matches) if request.kind == "compare" else Composer(
             matches, 0.0, 1, settings.sentences_per_paper).single()

@@ -4,10 +4,10 @@ A researcher narrows down: "which methods prune tokens without fine-tuning?" →
 report ImageNet results?" → "which of them link code?" → "compare PiToMe and Zero-TPrune". A
 follow-up that refers to the papers on the table ("of those", "which of them", "these papers",
 "the first two") is answered over that set only; any other follow-up keeps the usual condensing
-and a fresh search. This module reads such a follow-up (`read_request`) and composes its
-extractive answer; the pipeline keeps the set (rebuilt from the earlier questions on the command
-line, carried by the chat in the UI) and judges the set's papers with the same evidence scoring
-as any list question (rag.relevance).
+and a fresh search. This module reads such a follow-up (`refers_to_set`, `read_request`) and the
+records' metadata; rag.set_answers judges the set's papers with the same evidence scoring as any
+list question and composes the answer; the pipeline keeps the set (rebuilt from the earlier
+questions on the command line, carried by the chat in the UI).
 
 The set after an answer is what it named: every match of a list answer (even those past the
 ones shown), else the papers it cites; an answer that names none leaves the set as it was.
@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from rag.conditions import NAME
+from rag.shapes import shape_of
 
 MAX_WORKING_SET = 500  # paper ids a chat may send as its working set (an answer names at most its pool)
 _THEM = r"(?:those|these|them|the above|the ones? above|the listed ones|the (?:papers?|works?|methods?) above)"
@@ -39,8 +40,9 @@ _NTH = re.compile(r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|wo
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versus|vs\.?)\b", re.IGNORECASE)
 _COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
 _CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+)?"
-                   r"(?P<year>(?:19|20)\d{2})\b", re.IGNORECASE)
+# A year with the word that makes it a date ("from 2023", "after 2022"); "COCO 2017" is a dataset.
+_YEAR = re.compile(r"\b(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+"
+                   r"(?P<year>(?:19|20)\d{2})\b(?![-.\w])", re.IGNORECASE)
 NAME_PATTERN = re.compile(NAME + r"\b")
 _CATEGORY = re.compile(r"\b(?P<cat>[a-z]{2,8}(?:-[a-z]{2})?\.[A-Z]{2})\b")
 # What is left of the follow-up once its reference is taken out is its condition.
@@ -60,8 +62,6 @@ _ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|theirs|this|that|these|thos
 def stands_alone(question: str) -> bool:
     """A follow-up that asks its own list question and leans on nothing said before ("Now, which
     papers generate speech from text?"): searched as asked, not condensed with the last question."""
-    from rag.shapes import shape_of
-
     return shape_of(question) == "list" and not _ANAPHORA.search(question)
 
 
@@ -94,7 +94,7 @@ def read_request(question: str) -> SetRequest:
         return SetRequest("code", condition, question, picks, count=count)
     year = _YEAR.search(question)
     if year:
-        op = (year.group("op") or "in").lower().replace("published in", "in")
+        op = year.group("op").lower().replace("published in", "in")
         op = {"since": "after", "from": "in", "later than": "after", "newer than": "after",
               "earlier than": "before", "older than": "before"}.get(op, op)
         return SetRequest("year", condition, question, picks, year=(op, int(year.group("year"))), count=count)

@@ -93,6 +93,7 @@ def test_what_a_follow_up_asks_of_the_set():
     request = read_request("How many of these papers are from after 2022?")
     assert (request.kind, request.year, request.count) == ("year", ("after", 2022), True)
     assert read_request("Among them, which are in cs.CL?").category == "cs.CL"
+    assert read_request("Which of them report results on COCO 2017?").kind == "filter"  # a dataset, not a date
     assert (read_request("compare the first two").kind, read_request("compare the first two").picks) == ("compare", [0, 1])
     assert (read_request("tell me more about the last one").kind, read_request("tell me more about the last one").picks) == ("pick", [-1])
 
@@ -136,6 +137,8 @@ def test_compare_and_pick_by_position(pipeline):
     assert names(compared) == set(order[:2]) and len(compared.answer.splitlines()) == 2
     last = pipeline.ask("tell me more about the last one", history=[FIRST])
     assert names(last) == {order[-1]}
+    beyond = pipeline.ask("tell me more about the fifth one", history=[FIRST])
+    assert beyond.answer == "There are only 4 papers above." and beyond.citations == []
 
 
 def test_a_follow_up_that_leaves_the_set_searches_the_whole_corpus(pipeline):
