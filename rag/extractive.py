@@ -207,6 +207,14 @@ class Composer:
         return None
 
 
+def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
+    """The sources a question names by their own short name ("DiC and PixelDiT … how do they
+    differ?"): a comparison of two papers the corpus holds is answered however weak its overall
+    evidence ("move away from the standard recipe" says little), as a look-up naming one is not."""
+    names = {n.lower() for n in _NAME.findall(question) if len(n) > 2}
+    return [j for j in sources if short_name(j.paper.title).lower() in names or paper_name(j.paper).lower() in names]
+
+
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings) -> ExtractiveAnswer:
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)

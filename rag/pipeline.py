@@ -189,7 +189,7 @@ class Pipeline:
         `working_set`: the paper ids earlier answers named (None: none); by default rebuilt from
         `history` when the question refers to them ("of those, which…", rag.working_set)."""
         from rag.answering import answer_events
-        from rag.extractive import compose
+        from rag.extractive import compose, papers_by_name
         from rag.relevance import unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
@@ -233,7 +233,8 @@ class Pipeline:
                         shape="followup" if history else form)
         unsaid = unsaid_names(form, question, ranking.sources) \
             if self.settings.abstain_on_unsaid_names and not history else []
-        if ranking.strength is None or ranking.strength < self.settings.abstain_threshold:
+        weak = ranking.strength is None or ranking.strength < self.settings.abstain_threshold
+        if weak and not (form == "comparison" and len(papers_by_name(question, ranking.sources)) >= 2):
             self.abstain(answer, "retrieval")
         elif unsaid:
             self.abstain(answer, "names", unsaid)

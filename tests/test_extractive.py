@@ -268,3 +268,12 @@ def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
     assert lines[0] == "1 paper matches:"
     assert lines[1].startswith("- ALISA — We propose ALISA") and "needs no fine-tuning" in lines[1] and "3X" in lines[1]
     assert "Recently" not in lines[1]
+
+
+def test_a_comparison_of_two_papers_named_by_their_short_names_is_answered_however_weak(pipeline):
+    """Seen on the dev set: "DiC and PixelDiT both move away from the standard latent diffusion
+    transformer recipe. How do their approaches differ?" was refused for weak overall evidence."""
+    pipeline.settings = pipeline.settings.model_copy(update={"abstain_threshold": 100.0})
+    answer = pipeline.ask("PruneFree and MergeShelf both skip retraining. How do their approaches differ?")
+    assert not answer.abstained and {c.title.split(":")[0] for c in answer.citations} == {"PruneFree", "MergeShelf"}
+    assert pipeline.ask("PruneFree and FooBar both skip retraining. How do their approaches differ?").abstained
