@@ -38,6 +38,9 @@ _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
 _FIRST_N = re.compile(r"\bthe (first|last|top) (one|two|three|four|five|\d+)\b", re.IGNORECASE)
 _NTH = re.compile(r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versus|vs\.?)\b", re.IGNORECASE)
+# Asking about the set as a whole: a block per paper, as a comparison gives.
+_SUMMARY = re.compile(r"\b(?:in common|summari[sz]e|summary|overview|describe|tell me (?:more )?about (?:them|these|those))\b",
+                      re.IGNORECASE)
 _COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
 _CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
 # A year with the word that makes it a date ("from 2023", "after 2022"); "COCO 2017" is a dataset.
@@ -86,7 +89,7 @@ def read_request(question: str) -> SetRequest:
     count = bool(_COUNT.match(question))
     picks = _picks(question)
     condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
-    if _COMPARE.search(question) or (picks and len(picks) >= 2):
+    if _COMPARE.search(question) or _SUMMARY.search(question) or (picks and len(picks) >= 2):
         return SetRequest("compare", condition, question, picks, count=count)
     if picks:
         return SetRequest("pick", condition, question, picks)

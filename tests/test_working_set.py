@@ -94,6 +94,7 @@ def test_what_a_follow_up_asks_of_the_set():
     assert (request.kind, request.year, request.count) == ("year", ("after", 2022), True)
     assert read_request("Among them, which are in cs.CL?").category == "cs.CL"
     assert read_request("Which of them report results on COCO 2017?").kind == "filter"  # a dataset, not a date
+    assert read_request("What do these papers have in common?").kind == "compare"  # the set as a whole: a block each
     assert (read_request("compare the first two").kind, read_request("compare the first two").picks) == ("compare", [0, 1])
     assert (read_request("tell me more about the last one").kind, read_request("tell me more about the last one").picks) == ("pick", [-1])
 
@@ -139,6 +140,14 @@ def test_compare_and_pick_by_position(pipeline):
     assert names(last) == {order[-1]}
     beyond = pipeline.ask("tell me more about the fifth one", history=[FIRST])
     assert beyond.answer == "There are only 4 papers above." and beyond.citations == []
+
+
+def test_a_question_about_the_set_as_a_whole_gets_a_block_per_paper(pipeline):
+    """Not a filter: "what do these papers have in common?" named none of them before."""
+    first = pipeline.ask(FIRST)
+    answer = pipeline.ask("What do these papers have in common?", history=[FIRST])
+    assert answer.working_set == named_papers(first) and names(answer) == PRUNERS
+    assert len(answer.answer.splitlines()) == 4 and not answer.answer.startswith("None of")
 
 
 def test_a_follow_up_that_leaves_the_set_searches_the_whole_corpus(pipeline):
