@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 Q ?= which methods prune tokens without fine-tuning?
 BEFORE ?= 17dd392# the commit `make bench` pairs this checkout against (before evidence units)
 
-.PHONY: setup setup-ui setup-all setup-browser ask ui bench-ui bench-scale chroma-server ingest stats test test-unit bench eval calibrate clean-index
+.PHONY: setup setup-gpu setup-ui setup-all setup-browser ask ui bench-ui bench-scale chroma-server ingest stats test test-unit bench eval calibrate clean-index
 
 setup: $(VENV)/.installed
 
@@ -15,6 +15,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
+
+# A CUDA build of torch in place of the CPU one, for `rag ingest --device cuda` (fp16 on the GPU).
+# Needs Linux x86_64 and an NVIDIA driver (nvidia-smi); downloads several GB (torch + nvidia-* wheels)
+# from PyPI, whose default torch==2.13.0 wheel is the CUDA build. `make setup` does not undo it.
+setup-gpu: $(VENV)/.installed
+	@command -v nvidia-smi >/dev/null || echo "warning: nvidia-smi not found: without an NVIDIA driver torch will see no GPU"
+	$(PY) -m pip uninstall --quiet -y torch
+	$(PY) -m pip install --quiet --index-url https://pypi.org/simple torch==2.13.0
+	$(PY) -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, 'GPU visible:', torch.cuda.is_available())"
 
 # The Gradio chat only (seconds; no LLM build).
 setup-ui: $(VENV)/.installed-ui

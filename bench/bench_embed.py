@@ -10,6 +10,11 @@ what ingest runs (evidence vectors pooled from the chunk pass). docs/embedding.m
     python bench/bench_embed.py                      # every abstract, ONNX files from the cache
     python bench/bench_embed.py --spans              # as ingest embeds (text + sentence vectors)
     python bench/bench_embed.py --fresh --repeats 5  # export into a temp folder, timing it
+    python bench/bench_embed.py --device cuda --synthetic 20000  # the torch encoder on a GPU (fp16)
+
+`--device cpu|cuda|auto` times only the torch ingest encoder on that device (as `rag ingest
+--device`), `--synthetic N` over N abstracts of ~200 word pieces made deterministically from
+the shipped corpus' sentences (so a GPU gets enough work), with the cosine to fp32 on the CPU.
 """
 
 from __future__ import annotations
@@ -35,8 +40,12 @@ def main() -> None:
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
     parser.add_argument("--spans", action="store_true", help="time encode_with_spans with sentence spans, as ingest does")
     parser.add_argument("--no-numpy", action="store_true", help="leave out the NumPy encoder (the slowest on long texts)")
+    parser.add_argument("--device", choices=["cpu", "cuda", "auto"], help="time only the torch encoder, on this device")
+    parser.add_argument("--synthetic", type=int, metavar="N", help="N synthetic ~200-token abstracts (with --device)")
     opts = parser.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
+    if opts.device or opts.synthetic:
+        return bench_device(opts)
 
     import numpy as np
 
@@ -112,6 +121,67 @@ def main() -> None:
         print(note)
     if opts.fresh:
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def synthetic_abstracts(n: int, count_tokens, tokens: int = 200) -> list[str]:
+    """n texts of about `tokens` word pieces: the shipped corpus' sentences, shuffled with a
+    fixed seed and strung together, so every run (and every machine) times the same texts."""
+    import random
+
+    from rag.corpus import load_corpus
+    from rag.sentences import split_sentences
+
+    sentences = [s for p in load_corpus([PROJECT / "corpus"]).papers for s in split_sentences(p.abstract)]
+    rng = random.Random(15)
+    texts, at = [], 0
+    order = list(range(len(sentences)))
+    while len(texts) < n:
+        if at == 0:
+            rng.shuffle(order)
+        text = ""
+        while count_tokens(text) < tokens:
+            text = f"{text} {sentences[order[at]]}".strip()
+            at = (at + 1) % len(order)
+        texts.append(text)
+    return texts
+
+
+def bench_device(opts) -> None:
+    import numpy as np
+    import torch
+
+    from rag.embed import load_ingest_encoder
+
+    t0 = time.perf_counter()
+    encoder = load_ingest_encoder(opts.model, show_progress=False, device=opts.device or "cpu")
+    load_s = time.perf_counter() - t0
+    texts = synthetic_abstracts(opts.synthetic or 200, encoder.count_tokens)
+    spans = [[(0, len(t) // 2), (len(t) // 2, len(t))] for t in texts]
+
+    def run(n: int):
+        if opts.spans:
+            return encoder.encode_with_spans(texts[:n], spans[:n], batch_size=opts.batch_size)[0]
+        return encoder.encode(texts[:n], batch_size=opts.batch_size)
+
+    run(opts.batch_size)  # warm-up (CUDA context, kernels)
+    rates = []
+    for _ in range(opts.repeats):
+        if encoder.device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        vectors = run(len(texts))
+        rates.append(len(texts) / (time.perf_counter() - t0))
+    sample = min(len(texts), 256)
+    reference = vectors[:sample] if encoder.device == "cpu" else load_ingest_encoder(
+        opts.model, show_progress=False, device="cpu").encode(texts[:sample], batch_size=opts.batch_size)
+    cos = (vectors[:sample] * reference).sum(1)
+    mean_tokens = np.mean([min(encoder.count_tokens(t), encoder.max_tokens) for t in texts])
+    name = torch.cuda.get_device_name() if encoder.device == "cuda" else f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    print(f"\ntorch encoder on {encoder.device} ({'fp16' if encoder.device == 'cuda' else 'fp32'}; {name}), "
+          f"{'encode_with_spans' if opts.spans else 'encode'}: {len(texts)} synthetic abstracts (mean {mean_tokens:.0f} "
+          f"word pieces), batch {opts.batch_size}, {opts.repeats} repeats, load {load_s:.1f} s")
+    print(f"abstracts/s: median {statistics.median(rates):.1f} (min {min(rates):.1f}, max {max(rates):.1f}); "
+          f"cosine to fp32 CPU over {sample}: mean {cos.mean():.5f}, min {cos.min():.5f}")
 
 
 if __name__ == "__main__":

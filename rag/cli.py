@@ -211,9 +211,13 @@ def rag_group():
 @click.option("--until", help="Only papers updated on or before this date.")
 @click.option("--embed-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]),
               help="What runs the embedding model (default torch; RAG_EMBED_BACKEND).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]),
+              help="Where the torch backend embeds: cpu, cuda (fp16; `make setup-gpu`) or auto (default cpu; "
+                   "RAG_EMBED_DEVICE).")
 @index_options
 @guarded
-def ingest_command(rebuild, quiet, categories, since, until, embed_backend, index_dir, corpus, preset, chroma_url):
+def ingest_command(rebuild, quiet, categories, since, until, embed_backend, device, index_dir, corpus, preset,
+                   chroma_url):
     """Build or update the index from the corpus: embeds only new or changed papers.
 
     Streams any size of corpus (e.g. the arXiv metadata snapshot, one JSON object per line)
@@ -225,7 +229,12 @@ def ingest_command(rebuild, quiet, categories, since, until, embed_backend, inde
     from rag.corpus_filter import CorpusFilter
     from rag.ingest import ingest
 
-    settings = build_settings(preset, corpus, index_dir=index_dir, chroma_url=chroma_url, embed_backend=embed_backend)
+    from rag.embed.device import resolve_device
+
+    settings = build_settings(preset, corpus, index_dir=index_dir, chroma_url=chroma_url, embed_backend=embed_backend,
+                              embed_device=device)
+    # Checked before the corpus is read, so a missing GPU fails in a second, not after the read pass.
+    resolve_device(settings.embed_device, settings.embed_backend, "--device" if device else "RAG_EMBED_DEVICE")
     reader = CorpusReader(settings.corpus, CorpusFilter.parse(categories, since, until))
     report = ingest(settings, reader, rebuild=rebuild, progress=not quiet)
     echo_warnings(report.warnings, total=report.skipped_lines)

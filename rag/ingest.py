@@ -255,7 +255,8 @@ class IngestJob:
             from rag.embed import load_ingest_encoder
 
             self.encoder = load_ingest_encoder(self.settings.embed_model, show_progress=False,
-                                               backend=self.settings.embed_backend, onnx_cache=self.settings.onnx_cache)
+                                               backend=self.settings.embed_backend, onnx_cache=self.settings.onnx_cache,
+                                               device=self.settings.embed_device)
         if self.chunker is None:
             from rag.chunking import Chunker
 

@@ -57,6 +57,12 @@ class Settings(BaseModel):
         "or ONNX Runtime (fp32, or int8 dynamically quantised; exported from the same weights "
         "on first use). Queries always use the fp32 NumPy encoder.",
     )
+    embed_device: Literal["cpu", "cuda", "auto"] = Field(
+        default="cpu",
+        description="Where the torch backend embeds at ingest: cpu (fp32), cuda (fp16 on an NVIDIA GPU; "
+        "needs a CUDA build of torch, `make setup-gpu`), or auto (cuda when torch sees a GPU, else cpu). "
+        "The onnx backends run on the CPU; queries always do.",
+    )
     onnx_cache: Path | None = Field(
         default=None,
         description="Folder for the ONNX files the onnx backends export from the embedding model "

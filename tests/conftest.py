@@ -47,7 +47,8 @@ def fake_models(monkeypatch, fake_encoder):
     import rag.embed
 
     monkeypatch.setattr(rag.embed, "load_query_encoder", lambda name: fake_encoder)
-    monkeypatch.setattr(rag.embed, "load_ingest_encoder", lambda name, show_progress=True, backend="torch", onnx_cache=None: fake_encoder)
+    monkeypatch.setattr(rag.embed, "load_ingest_encoder",
+                        lambda name, show_progress=True, backend="torch", onnx_cache=None, device="cpu": fake_encoder)
     monkeypatch.setattr(rag.embed, "canonical_model_name", lambda name: fake_encoder.name)
     return fake_encoder
 

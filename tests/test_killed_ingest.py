@@ -30,7 +30,7 @@ class SlowFake(FakeEncoder):
         return super().encode(texts, batch_size)
 
 fake = SlowFake()
-rag.embed.load_ingest_encoder = lambda name, show_progress=True, backend="torch", onnx_cache=None: fake
+rag.embed.load_ingest_encoder = lambda name, show_progress=True, backend="torch", onnx_cache=None, device="cpu": fake
 rag.embed.load_query_encoder = lambda name: fake
 rag.embed.canonical_model_name = lambda name: fake.name
 from rag.cli import rag_main

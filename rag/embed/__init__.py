@@ -2,8 +2,8 @@
 
 - `load_query_encoder`: the NumPy BERT (numpy_bert: fast start, no torch) when the model
   allows it, else sentence-transformers. Used for queries and for scoring answer sentences.
-- `load_ingest_encoder`: sentence-transformers (sbert, on PyTorch), or ONNX Runtime
-  (onnx_bert, fp32 or int8), batched, for ingest.
+- `load_ingest_encoder`: sentence-transformers (sbert, on PyTorch, on the CPU or in fp16 on
+  a CUDA GPU: rag.embed.device), or ONNX Runtime (onnx_bert, fp32 or int8, CPU), for ingest.
 Every encoder returns L2-normalised float32 rows, so a dot product is a cosine similarity;
 our own BERT encoders share tokenizer, batching and pooling (bert.BertEncoder) and all are
 held to the same vectors by tests/integration/test_encoder_contract.py; docs/embedding.md
@@ -69,12 +69,16 @@ def load_query_encoder(name: str) -> Encoder:
 
 
 def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "torch",
-                        onnx_cache: Path | None = None) -> Encoder:
+                        onnx_cache: Path | None = None, device: str = "cpu") -> Encoder:
     """backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime);
-    onnx_cache: Settings.onnx_cache (None: Settings built from the environment decides)."""
+    onnx_cache: Settings.onnx_cache (None: Settings built from the environment decides);
+    device: Settings.embed_device, "cpu", "cuda" (torch only, fp16) or "auto" (rag.embed.device)."""
+    from rag.embed.device import resolve_device
+
+    device = resolve_device(device, backend)
     path = model_dir(name)
     if backend == "torch":
-        return SentenceTransformerEncoder(path, show_progress=show_progress)
+        return SentenceTransformerEncoder(path, show_progress=show_progress, device=device)
     from rag.embed import onnx_bert
 
     if not onnx_bert.supports(path):

@@ -93,8 +93,8 @@ class BertEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         pooled = [np.zeros((0, self.dim), np.float32)] * len(texts) if spans is not None else []
         encodings = self.tokenizer.encode_batch(list(texts)) if texts else []
-        for rows in self._batches([len(e.ids) for e in encodings], batch_size):
-            hidden, mask = self._hidden([encodings[i].ids for i in rows])
+        batches = self._batches([len(e.ids) for e in encodings], batch_size)
+        for rows, hidden, mask in self._hidden_batches(encodings, batches):
             out[rows] = mean_pool(hidden, mask)
             if spans is not None:
                 for at, i in enumerate(rows):
@@ -113,6 +113,12 @@ class BertEncoder:
             batch.append(i)
         if batch:
             yield batch
+
+    def _hidden_batches(self, encodings, batches: Iterator[list[int]]) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """(rows, hidden, mask) per batch, in order; a subclass may run one batch ahead
+        (rag.embed.sbert on a GPU pools a batch on the CPU while the next one runs)."""
+        for rows in batches:
+            yield (rows, *self._hidden([encodings[i].ids for i in rows]))
 
     def _hidden(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """(batch, longest, dim) last-layer token vectors of a batch of token ids, and the

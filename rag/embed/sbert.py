@@ -7,6 +7,10 @@ imports torch + transformers (8-10 s on 2 cores), so only ingest's default backe
 For `encode_with_spans` on a mean-pooled BERT, the loaded transformer computes the token
 vectors and rag.embed.bert tokenizes, batches and pools, as for the other encoders; other
 models encode each span on its own (rag.pooling.encode_spans_fallback).
+On `device="cuda"` the model runs in fp16 (model.half()); tokenising, pooling and
+normalising stay on the CPU in fp32, and the span path keeps one batch in flight on the
+GPU while the previous one is pooled. Whatever the device, rows leave as normalised float32.
+rag.embed.device decides the device; this module trusts it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed.bert import BertEncoder, mean_pooled_bert_config, padded
-from rag.pooling import Span, encode_spans_fallback
+from rag.pooling import Span, encode_spans_fallback, normalise
 
 
 def _offline() -> None:
@@ -26,7 +30,7 @@ def _offline() -> None:
 
 
 class SentenceTransformerEncoder:
-    def __init__(self, path: Path, show_progress: bool = False):
+    def __init__(self, path: Path, show_progress: bool = False, device: str = "cpu"):
         _offline()
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -34,7 +38,10 @@ class SentenceTransformerEncoder:
         hf_logging.set_verbosity_error()  # no "sequence longer than max" noise: we count on purpose
         hf_logging.disable_progress_bar()
         self.path = path
-        self.model = SentenceTransformer(str(path), device="cpu")
+        self.device = device
+        self.model = SentenceTransformer(str(path), device=device)
+        if device != "cpu":
+            self.model.half()  # fp16 on the GPU: twice the throughput, cosine to fp32 ~0.9999
         self.max_tokens = int(self.model.max_seq_length)
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dimension())
@@ -48,7 +55,8 @@ class SentenceTransformerEncoder:
             texts, batch_size=batch_size, normalize_embeddings=True,
             show_progress_bar=self.show_progress, convert_to_numpy=True,
         )
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return vectors if self.device == "cpu" else normalise(vectors)  # fp16 rows: renormalised in fp32
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, truncation=False)["input_ids"])
@@ -66,17 +74,52 @@ class SentenceTransformerEncoder:
 
 
 class TorchBert(BertEncoder):
-    """A loaded transformers BERT run on rag.embed.bert's tokenizer, batching and pooling."""
+    """A loaded transformers BERT, on whatever device it was put, run on rag.embed.bert's
+    tokenizer, batching and pooling."""
 
     def __init__(self, model_dir: Path, bert):
         super().__init__(model_dir)
         self.bert = bert
+        self.device = next(bert.parameters()).device
 
     def _hidden(self, token_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        return self._collect(self._launch(token_ids))
+
+    def _hidden_batches(self, encodings, batches):
+        """One batch ahead: the next batch is queued on the device before the previous one's
+        token vectors are waited for, so the GPU computes while the CPU pools. On the CPU
+        every step is synchronous and this is the plain loop."""
+        pending = None
+        for rows in batches:
+            launched = (rows, self._launch([encodings[i].ids for i in rows]))
+            if pending is not None:
+                yield (pending[0], *self._collect(pending[1]))
+            pending = launched
+        if pending is not None:
+            yield (pending[0], *self._collect(pending[1]))
+
+    def _launch(self, token_ids: list[list[int]]):
+        """Queue one batch: copy in, forward, copy the last layer back (asynchronously on a GPU)."""
         import torch
 
         input_ids, mask = padded(token_ids)
-        ids = torch.from_numpy(input_ids)
+        ids, attention = torch.from_numpy(input_ids), torch.from_numpy(mask)
+        cuda = self.device.type == "cuda"
+        if cuda:
+            ids = ids.pin_memory().to(self.device, non_blocking=True)
+            attention = attention.pin_memory().to(self.device, non_blocking=True)
         with torch.inference_mode():
-            out = self.bert(input_ids=ids, attention_mask=torch.from_numpy(mask), token_type_ids=torch.zeros_like(ids))
-        return out.last_hidden_state.float().numpy(), mask
+            out = self.bert(input_ids=ids, attention_mask=attention, token_type_ids=torch.zeros_like(ids))
+            hidden = out.last_hidden_state.to("cpu", non_blocking=cuda)
+        done = None
+        if cuda:
+            done = torch.cuda.Event()
+            done.record()
+        return hidden, mask, done
+
+    @staticmethod
+    def _collect(launched) -> tuple[np.ndarray, np.ndarray]:
+        hidden, mask, done = launched
+        if done is not None:
+            done.synchronize()  # this batch's copy only; the next batch keeps the GPU busy
+        return hidden.float().numpy(), mask
