@@ -42,9 +42,10 @@ def alternatives(text: str) -> list[str]:
     out: list[str] = []
     for at, (start, end) in enumerate(words):
         if text[start:end].lower() == "or" and 0 < at < len(words) - 1:
-            for first, last in _options(text, words, at):
-                phrase = text[words[first][0]:words[last - 1][1]]
-                out.append(" ".join((text[:_span(text, words, at)[0]] + phrase + text[_span(text, words, at)[1]:]).split()))
+            options = _options(text, words, at)
+            head, tail = text[:words[options[0][0]][0]], text[words[options[-1][1] - 1][1]:]  # around the list
+            for first, last in options:
+                out.append(" ".join((head + text[words[first][0]:words[last - 1][1]] + tail).split()))
     return list(dict.fromkeys(o for o in out if o != text))[:MAX_ALTERNATIVES]
 
 
@@ -73,7 +74,3 @@ def _options(text: str, words: list[tuple[int, int]], at: int) -> list[tuple[int
     before = [(max(s, c - size), c) for s, c in reversed(groups)]
     return before + [(at + 1, min(len(words), at + 1 + size))]
 
-
-def _span(text: str, words: list[tuple[int, int]], at: int) -> tuple[int, int]:
-    options = _options(text, words, at)
-    return words[options[0][0]][0], words[options[-1][1] - 1][1]

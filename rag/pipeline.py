@@ -204,8 +204,8 @@ class Pipeline:
         if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
             raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "
                              "send the ids of the papers the earlier answers named")
-        refers = refers_to_set(question)
-        if (history or working_set not in (None, REBUILD)) and (refers or read_question(question).shape == "comparison"):
+        refers, own_shape = refers_to_set(question), read_question(question).shape
+        if (history or working_set not in (None, REBUILD)) and (refers or own_shape == "comparison"):
             tw = time.perf_counter()
             in_set = self.working_set_from(history, k, filters) if working_set is REBUILD else working_set
             known = self.index.catalog.papers(in_set) if in_set else {}
@@ -219,7 +219,7 @@ class Pipeline:
         query = self.condense(question, history)
         condense_ms = (time.perf_counter() - tc) * 1000
         reading = read_question(query)  # a follow-up is scored on its condensed query…
-        form = reading.shape if not history else read_question(question).shape  # …answered as its own words ask
+        form = reading.shape if not history else own_shape  # …answered as its own words ask
         retriever = self.retriever()  # loads the index and the encoder (counted as load, not retrieval)
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
