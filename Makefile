@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
+	HF_HUB_OFFLINE=1 $(PY) -m rag.embed.onnx_bert  # ingest's default encoder (ONNX int8), exported once
 	touch $@
 
 # A CUDA build of torch in place of the CPU one, for `rag ingest --device cuda` (fp16 on the GPU).

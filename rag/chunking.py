@@ -1,24 +1,98 @@
 """Paper -> chunks that fit the embedder's window, never silently truncated.
 
-An abstract whose "title + abstract" fits the window is one chunk. A longer one is split by
-llama-index's SentenceSplitter (tiktoken cl100k token counts, sentence boundaries first)
-with overlap, the title reserved in every chunk's budget and prepended to it. tiktoken and
-the embedder count tokens differently, so each split is checked with the embedder's own
-count (`fits`) and the chunk size shrinks until every chunk fits.
+An abstract whose "title + abstract" fits the window is one chunk. A longer one is cut at its
+sentence boundaries (rag.sentences, the same splitter the evidence units use, so every
+evidence sentence lies whole in some chunk) into chunks of at most `chunk_tokens` tiktoken
+(cl100k) tokens with the title's share reserved, each but the first opening with the previous
+chunk's last sentences up to `chunk_overlap` tokens; a sentence longer than a chunk is cut at
+its clauses, then its words. The chunk's body is the abstract's own text between its first
+and last sentence, so quotes and offsets stay exact. tiktoken and the embedder count tokens
+differently, so each chunk is checked with the embedder's own count (`fits`) and the chunk
+size shrinks until every chunk fits.
+
+(The packing is llama-index's SentenceSplitter's, written out here: importing llama-index and
+NLTK for it cost an ingest about 4 s of its start, more than embedding 100 abstracts.)
 """
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from rag.records import Chunk, Paper
-from rag.tokens import point_tiktoken_at_bundled_encodings
+from rag.sentences import split_sentences
+from rag.tokens import count_tokens
 
 Fits = Callable[[str], bool]
+Unit = tuple[int, int, int]  # (start, end) in the abstract, tiktoken tokens
+
+_CLAUSE = re.compile(r"[^,.;]+[,.;]?")
+_WORD = re.compile(r"\S+")
 
 
 def chunk_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
+
+
+def _spans(text: str, pieces: list[str], start: int = 0) -> list[tuple[int, int]]:
+    """Where each piece (in order, whitespace-stripped) lies in `text`."""
+    out = []
+    for piece in pieces:
+        at = text.index(piece, start)
+        out.append((at, at + len(piece)))
+        start = at + len(piece)
+    return out
+
+
+def units(text: str, budget: int) -> list[Unit]:
+    """The abstract's sentences as (start, end, tokens); one longer than `budget` tokens is cut
+    at its clauses (", ; ."), a clause still too long at its words."""
+    out: list[Unit] = []
+    for start, end in _spans(text, split_sentences(text)):
+        size = count_tokens(text[start:end])
+        if size <= budget:
+            out.append((start, end, size))
+            continue
+        for pattern in (_CLAUSE, _WORD):
+            pieces = [(start + m.start(), start + m.end()) for m in pattern.finditer(text[start:end])
+                      if text[start + m.start():start + m.end()].strip()]
+            if len(pieces) > 1:
+                break
+        for a, b in pieces:
+            while text[a].isspace():
+                a += 1
+            size = count_tokens(text[a:b])
+            if size > budget and pattern is _CLAUSE:
+                out.extend((start_, end_, count_tokens(text[start_:end_]))
+                           for start_, end_ in ((a + m.start(), a + m.end()) for m in _WORD.finditer(text[a:b])))
+            else:
+                out.append((a, b, size))
+    return out
+
+
+def pack(pieces: list[Unit], size: int, overlap: int) -> list[tuple[int, int]]:
+    """Consecutive units packed into (start, end) chunks of at most `size` tokens (a unit larger
+    than that is a chunk of its own); each chunk after the first opens with the previous one's
+    last units, as many as fit in `overlap` tokens and leave room for the next unit."""
+    chunks: list[tuple[int, int]] = []
+    current: list[Unit] = []
+    fresh = 0  # units in `current` that no earlier chunk holds
+    for unit in pieces:
+        if fresh and sum(u[2] for u in current) + unit[2] > size:
+            chunks.append((current[0][0], current[-1][1]))
+            carried: list[Unit] = []
+            for previous in reversed(current):
+                if sum(u[2] for u in carried) + previous[2] > overlap:
+                    break
+                carried.insert(0, previous)
+            current, fresh = carried, 0
+        while current and not fresh and sum(u[2] for u in current) + unit[2] > size:
+            current.pop(0)  # the overlap gives way to a unit that would not fit beside it
+        current.append(unit)
+        fresh += 1
+    if fresh:
+        chunks.append((current[0][0], current[-1][1]))
+    return chunks
 
 
 class Chunker:
@@ -28,15 +102,11 @@ class Chunker:
         self.fits = fits
         self.chunk_tokens = chunk_tokens
         self.chunk_overlap = chunk_overlap
-        self._splitters: dict[int, object] = {}
 
     def _splits(self, title: str, abstract: str, size: int) -> list[str]:
-        if size not in self._splitters:
-            point_tiktoken_at_bundled_encodings()
-            from llama_index.core.node_parser import SentenceSplitter
-
-            self._splitters[size] = SentenceSplitter(chunk_size=size, chunk_overlap=min(self.chunk_overlap, size // 4))
-        return self._splitters[size].split_text_metadata_aware(abstract, metadata_str=title)
+        budget = max(1, size - count_tokens(title))
+        overlap = min(self.chunk_overlap, size // 4)
+        return [abstract[a:b] for a, b in pack(units(abstract, budget), budget, overlap)] or [abstract]
 
     def chunk(self, paper: Paper) -> list[Chunk]:
         whole = chunk_text(paper.title, paper.abstract)

@@ -209,8 +209,9 @@ def rag_group():
               help="Only papers in this arXiv category (cs.CL) or archive (cs, cs.*); repeatable.")
 @click.option("--since", help="Only papers updated on or after this date (2023-01-31, 2023-01 or 2023).")
 @click.option("--until", help="Only papers updated on or before this date.")
-@click.option("--embed-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]),
-              help="What runs the embedding model (default torch; RAG_EMBED_BACKEND).")
+@click.option("--embed-backend", type=click.Choice(["auto", "torch", "onnx", "onnx-int8"]),
+              help="What runs the embedding model (default auto: onnx-int8 on the CPU, torch on a GPU; "
+                   "RAG_EMBED_BACKEND).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]),
               help="Where the torch backend embeds: cpu, cuda (fp16; `make setup-gpu`) or auto (default cpu; "
                    "RAG_EMBED_DEVICE).")
@@ -229,12 +230,13 @@ def ingest_command(rebuild, quiet, categories, since, until, embed_backend, devi
     from rag.corpus_filter import CorpusFilter
     from rag.ingest import ingest
 
-    from rag.embed.device import resolve_device
+    from rag.embed import ingest_backend
 
     settings = build_settings(preset, corpus, index_dir=index_dir, chroma_url=chroma_url, embed_backend=embed_backend,
                               embed_device=device)
     # Checked before the corpus is read, so a missing GPU fails in a second, not after the read pass.
-    resolve_device(settings.embed_device, settings.embed_backend, "--device" if device else "RAG_EMBED_DEVICE")
+    ingest_backend(settings.embed_model, settings.embed_backend, settings.embed_device,
+                   "--device" if device else "RAG_EMBED_DEVICE")
     reader = CorpusReader(settings.corpus, CorpusFilter.parse(categories, since, until))
     report = ingest(settings, reader, rebuild=rebuild, progress=not quiet)
     echo_warnings(report.warnings, total=report.skipped_lines)

@@ -178,8 +178,16 @@ class IngestJob:
         """Mark the index incomplete before its first change (queries refuse it until the end)."""
         if not self.building:
             self.catalog.set_meta(state="building", format=INDEX_FORMAT, embed_model=self.model, chunking=self.config,
-                                  embed_backend=self.settings.embed_backend, paper_keys=PAPER_KEYS)
+                                  embed_backend=self.backend(), paper_keys=PAPER_KEYS)
             self.building = True
+
+    def backend(self) -> str:
+        """The backend this ingest embeds with ("auto" resolved), as the index records it."""
+        if self.encoder is not None:
+            return getattr(self.encoder, "backend", self.settings.embed_backend)
+        from rag.embed import ingest_backend
+
+        return ingest_backend(self.settings.embed_model, self.settings.embed_backend, self.settings.embed_device)[0]
 
     def read_counts(self, base: dict[str, int]) -> dict[str, int]:
         corpus = self.corpus

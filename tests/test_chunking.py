@@ -36,3 +36,39 @@ def test_chunks_shrink_until_they_fit_a_small_window():
     paper = make_paper("Sparse Attention for Long Documents", LONG, source="a.txt")
     chunks = chunker(limit=60, size=200).chunk(paper)
     assert all(FakeEncoder().count_tokens(c.text) <= 60 for c in chunks)
+
+
+def test_chunks_are_cut_where_the_evidence_sentences_end():
+    # Every evidence sentence (rag.evidence splits with rag.sentences) lies whole in a chunk, so
+    # its vector is pooled from the chunk pass and never encoded again on its own.
+    abstract = ("Prior work, e.g. ToMe et al. 2023, merges tokens. " + LONG + " Fig. 3 shows results at 2.5x speed. "
+                "We release code.")
+    paper = make_paper("Sparse Attention for Long Documents", abstract, source="a.txt")
+    chunks = chunker(limit=128).chunk(paper)
+    assert len(chunks) >= 3
+    for sentence in split_sentences(abstract):
+        assert any(sentence in c.text for c in chunks), sentence
+    for chunk in chunks:  # each body is the abstract's own text, from a sentence start to a sentence end
+        body = chunk.text.split("\n", 1)[1]
+        assert body in abstract and body.split(" ")[0] in {s.split(" ")[0] for s in split_sentences(abstract)}
+
+
+def test_a_sentence_longer_than_a_chunk_is_cut_at_its_clauses_and_nothing_is_lost():
+    run_on = ", ".join(f"clause {i} adds one more condition to the sparse attention rule" for i in range(40)) + "."
+    paper = make_paper("Sparse Attention for Long Documents", run_on, source="a.txt")
+    chunks = chunker(limit=128).chunk(paper)
+    assert len(chunks) >= 3 and all(FakeEncoder().count_tokens(c.text) <= 128 for c in chunks)
+    bodies = " ".join(c.text.split("\n", 1)[1] for c in chunks)
+    assert all(f"clause {i} adds" in bodies for i in range(40))
+
+
+def test_chunking_imports_neither_llama_index_core_nor_nltk():
+    import subprocess
+    import sys
+
+    script = ("import sys; from rag.chunking import Chunker; from rag.corpus_formats import make_paper; "
+              "Chunker(lambda t: len(t.split()) < 60, 60, 15).chunk(make_paper('T', 'Word and word. ' * 200, "
+              "source='a.txt')); print(sorted(set(sys.modules) & {'llama_index.core', 'nltk'}))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"  # their imports cost an ingest about 4 s of its start

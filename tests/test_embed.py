@@ -103,3 +103,20 @@ def test_the_onnx_cache_folder_is_a_setting(monkeypatch, tmp_path):
     assert Settings.build().onnx_cache == tmp_path / "onnx"
     assert default_cache_dir() == tmp_path / "onnx"
     assert default_cache_dir(tmp_path / "given") == tmp_path / "given"  # a passed-down setting wins
+
+
+def test_ingest_embeds_with_onnx_int8_on_the_cpu_and_torch_on_a_gpu_or_for_other_models(monkeypatch, tmp_path):
+    import torch
+
+    from rag.embed import ingest_backend
+
+    assert Settings.build(env={}).embed_backend == "auto"
+    assert ingest_backend("all-MiniLM-L6-v2") == ("onnx-int8", "cpu")  # the default: no torch to import
+    assert ingest_backend("all-MiniLM-L6-v2", "torch") == ("torch", "cpu")  # asked for: kept
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert ingest_backend("all-MiniLM-L6-v2", "auto", "cuda") == ("torch", "cuda")  # only torch runs on a GPU
+    assert ingest_backend("all-MiniLM-L6-v2", "auto", "auto") == ("torch", "cuda")
+    other = tmp_path / "other-model"  # a sentence-transformers folder ONNX cannot run (not a mean-pooled BERT)
+    other.mkdir()
+    (other / "modules.json").write_text("[]")
+    assert ingest_backend(str(other), "auto", "cpu") == ("torch", "cpu")

@@ -2,8 +2,9 @@
 
 - `load_query_encoder`: the NumPy BERT (numpy_bert: fast start, no torch) when the model
   allows it, else sentence-transformers. Used for queries and for scoring answer sentences.
-- `load_ingest_encoder`: sentence-transformers (sbert, on PyTorch, on the CPU or in fp16 on
-  a CUDA GPU: rag.embed.device), or ONNX Runtime (onnx_bert, fp32 or int8, CPU), for ingest.
+- `load_ingest_encoder`: ONNX Runtime (onnx_bert, int8 by default, or fp32; CPU), or
+  sentence-transformers (sbert, on PyTorch, on the CPU or in fp16 on a CUDA GPU:
+  rag.embed.device), for ingest; `ingest_backend` resolves the default, "auto".
 Every encoder returns L2-normalised float32 rows, so a dot product is a cosine similarity;
 our own BERT encoders share tokenizer, batching and pooling (bert.BertEncoder) and all are
 held to the same vectors by tests/integration/test_encoder_contract.py; docs/embedding.md
@@ -68,19 +69,36 @@ def load_query_encoder(name: str) -> Encoder:
     return SentenceTransformerEncoder(path)
 
 
-def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "torch",
-                        onnx_cache: Path | None = None, device: str = "cpu") -> Encoder:
-    """backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime);
-    onnx_cache: Settings.onnx_cache (None: Settings built from the environment decides);
-    device: Settings.embed_device, "cpu", "cuda" (torch only, fp16) or "auto" (rag.embed.device)."""
+def ingest_backend(name: str, backend: str = "auto", device: str = "cpu", flag: str = "--device") -> tuple[str, str]:
+    """(backend, device) an ingest runs, from Settings.embed_backend and embed_device: "auto" is
+    ONNX Runtime int8 on the CPU for a BERT model with mean pooling (the bundled one: about 1.5x
+    PyTorch, and no torch to import), sentence-transformers on a GPU or for any other model."""
+    from rag.embed import onnx_bert
     from rag.embed.device import resolve_device
 
-    device = resolve_device(device, backend)
+    device = resolve_device(device, backend, flag)
+    if backend == "auto":
+        backend = "onnx-int8" if device == "cpu" and onnx_bert.supports(model_dir(name)) else "torch"
+    return backend, device
+
+
+def load_ingest_encoder(name: str, show_progress: bool = True, backend: str = "auto",
+                        onnx_cache: Path | None = None, device: str = "cpu") -> Encoder:
+    """backend: Settings.embed_backend, "auto", "torch" (sentence-transformers), "onnx" or
+    "onnx-int8" (ONNX Runtime; see `ingest_backend`); onnx_cache: Settings.onnx_cache (None:
+    Settings built from the environment decides); device: Settings.embed_device, "cpu", "cuda"
+    (torch only, fp16) or "auto" (rag.embed.device)."""
+    backend, device = ingest_backend(name, backend, device)
     path = model_dir(name)
     if backend == "torch":
-        return SentenceTransformerEncoder(path, show_progress=show_progress, device=device)
-    from rag.embed import onnx_bert
+        encoder = SentenceTransformerEncoder(path, show_progress=show_progress, device=device)
+    else:
+        from rag.embed import onnx_bert
 
-    if not onnx_bert.supports(path):
-        raise UsageError(f"the ONNX backend runs BERT models with mean pooling only, not {name}: use RAG_EMBED_BACKEND=torch")
-    return onnx_bert.OnnxEncoder(path, quantize=backend == "onnx-int8", cache_dir=onnx_bert.default_cache_dir(onnx_cache))
+        if not onnx_bert.supports(path):
+            raise UsageError(f"the ONNX backend runs BERT models with mean pooling only, not {name}: "
+                             "use --embed-backend torch")
+        encoder = onnx_bert.OnnxEncoder(path, quantize=backend == "onnx-int8",
+                                        cache_dir=onnx_bert.default_cache_dir(onnx_cache))
+    encoder.backend = backend  # what the index records
+    return encoder

@@ -21,13 +21,14 @@ def cuda_available() -> bool:
 
 
 def resolve_device(requested: str, backend: str = "torch", flag: str = "--device") -> str:
-    """"cpu" or "cuda": where the ingest encoder of `backend` runs when `requested` is asked
-    for; `flag` names the option in errors (--device, or RAG_EMBED_DEVICE)."""
+    """"cpu" or "cuda": where the ingest encoder of `backend` (Settings.embed_backend; "auto"
+    runs torch on a GPU) runs when `requested` is asked for; `flag` names the option in errors
+    (--device, or RAG_EMBED_DEVICE)."""
     if requested not in DEVICES:
         raise UsageError(f"{flag} {requested}: choose one of {', '.join(DEVICES)}")
     if requested == "cpu":
         return "cpu"
-    if backend != "torch":
+    if backend not in ("torch", "auto"):  # auto: torch wherever a GPU is asked for
         if requested == "auto":
             return "cpu"  # onnx runs on the CPU; auto asks for nothing more
         raise UsageError(f"{flag} cuda works with the torch backend only ({backend} runs on the CPU): use "

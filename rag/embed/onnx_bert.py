@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -153,6 +154,8 @@ def onnx_model_path(model_dir: Path, quantize: bool, cache_dir: Path | None = No
     path = folder / model_file_name(quantize)
     if path.exists():
         return path
+    print(f"exporting the embedding model to ONNX{' (int8)' if quantize else ''} in {folder}, once "
+          "(about 20 s; `make setup` does it beforehand)", file=sys.stderr, flush=True)
     return export_onnx(Path(model_dir), folder, quantize)
 
 
@@ -176,3 +179,20 @@ class OnnxEncoder(BertEncoder):
         feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
         hidden = self.session.run(["last_hidden_state"], {k: v for k, v in feeds.items() if k in self.inputs})[0]
         return hidden, mask
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m rag.embed.onnx_bert [MODEL]`: export MODEL (default the bundled one) to the
+    cache (Settings.onnx_cache) for the onnx backends, so the first ingest does not; `make
+    setup` runs it. Prints the int8 file's path."""
+    from rag.embed import model_dir
+
+    name = (argv if argv is not None else sys.argv[1:]) or ["all-MiniLM-L6-v2"]
+    path = model_dir(name[0])
+    if not supports(path):
+        raise SystemExit(f"{name[0]}: not a BERT model with mean pooling; the onnx backends cannot run it")
+    print(onnx_model_path(path, quantize=True, cache_dir=default_cache_dir()))
+
+
+if __name__ == "__main__":
+    main()
