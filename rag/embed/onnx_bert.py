@@ -160,6 +160,11 @@ def onnx_model_path(model_dir: Path, quantize: bool, cache_dir: Path | None = No
 
 
 class OnnxEncoder(BertEncoder):
+    # About four full windows per run: on 2 cores int8 embeds the shipped corpus's chunks at
+    # ~80/s this way against ~60/s in batches of 32 (the working set stays in cache; bench in
+    # docs/embedding.md); short texts (sentences) still go 32 at a time.
+    max_batch_tokens = 1024
+
     def __init__(self, model_dir: Path, quantize: bool = False, threads: int | None = None,
                  cache_dir: Path | None = None):
         import onnxruntime as ort
