@@ -9,6 +9,7 @@ the two kinds for answer quality and cost. No model code here: the encoders call
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Sequence
 
 import numpy as np
@@ -30,17 +31,22 @@ def pool_spans(hidden: np.ndarray, offsets: Sequence[Span], spans: Sequence[Span
     """One text's (length, dim) token vectors and each token's character offsets -> one
     normalised vector per span: the mean of the tokens lying inside it. Special tokens have
     empty offsets and never count. A span with no token inside (cut off by truncation) gets
-    a row of NaN, which the caller replaces by encoding that text on its own."""
+    a row of NaN, which the caller replaces by encoding that text on its own.
+    All spans at once: a (spans, tokens) 0/1 matrix times the token vectors, a few NumPy calls
+    per text whatever its number of sentences (on a GPU the CPU pools while the next batch
+    runs, so this bounds ingest there)."""
     out = np.full((len(spans), hidden.shape[-1]), np.nan, dtype=np.float32)
-    if not spans:
+    if not spans or not len(offsets):
         return out
-    starts = np.array([s for s, _ in offsets], dtype=np.int64)
-    ends = np.array([e for _, e in offsets], dtype=np.int64)
-    real = ends > starts
-    for row, (start, end) in enumerate(spans):
-        inside = real & (starts >= start) & (ends <= end)
-        if inside.any():
-            out[row] = normalise(hidden[: len(offsets)][inside].mean(0))
+    at = np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * len(offsets)).reshape(-1, 2)
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    inside = ((at[None, :, 0] >= bounds[:, None, 0]) & (at[None, :, 1] <= bounds[:, None, 1])
+              & (at[None, :, 1] > at[None, :, 0])).astype(np.float32)
+    counts = inside.sum(1)
+    found = counts > 0
+    if found.any():
+        sums = inside[found] @ hidden[: len(at)].astype(np.float32, copy=False)
+        out[found] = normalise(sums / counts[found, None])
     return out
 
 
