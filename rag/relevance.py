@@ -123,6 +123,16 @@ class Judged:
     def paper(self):
         return self.hit.paper
 
+    @property
+    def paper_cosine(self) -> float:
+        """The dense cosine of the paper's best chunk to the question (0 when unknown): the whole
+        abstract's meaning, where `match` is its best sentences'."""
+        return self.hit.dense_score if self.hit is not None and self.hit.dense_score is not None else 0.0
+
+    def standing(self, dense_weight: float) -> float:
+        """What list answers rank on: the evidence match plus `dense_weight` x the paper's cosine."""
+        return self.match + dense_weight * self.paper_cosine
+
     def best_sentences(self, n: int) -> list[int]:
         order = [int(i) for i in np.argsort(-self.scores) if self.usable[i]]
         return order[:n]
@@ -253,9 +263,9 @@ class EvidenceScorer:
         return [judged[i] for i in order]
 
 
-def pool_spread(judged: list[Judged]) -> tuple[float, float]:
-    """Median and median absolute deviation of the pool's match scores."""
-    scores = np.array([j.match for j in judged], dtype=float)
+def pool_spread(judged: list[Judged], dense_weight: float = 0.0) -> tuple[float, float]:
+    """Median and median absolute deviation of the pool's match scores (Judged.standing)."""
+    scores = np.array([j.standing(dense_weight) for j in judged], dtype=float)
     if len(scores) == 0:
         return 0.0, 1.0
     median = float(np.median(scores))
@@ -272,13 +282,16 @@ def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
     return max(j.coverage + EVIDENCE_GAP_WEIGHT * (j.match - median) for j in judged[:depth])
 
 
-def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float) -> list[Judged]:
+def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float,
+                 dense_weight: float = 0.0) -> list[Judged]:
     """The papers that meet the question, in relevance order: each stands out from the pool (its
-    match at least `min_strength` deviations above the median, and at least `relative` of the best
-    paper's lead — relative, so one paper that restates the question word for word does not push
-    the others out) and holds at least `min_coverage` of what the best-covering paper holds of the
-    question's terms (a paper near the topic but without its specific terms is not a match)."""
-    return set_matches(judged, judged, relative, min_strength, min_coverage)
+    standing — the evidence match plus `dense_weight` x the paper's own cosine to the question, so
+    that a paper whose whole abstract is about the question counts for more than one sentence
+    near it — at least `min_strength` deviations above the median, and at least `relative` of the
+    best paper's lead — relative, so one paper that restates the question word for word does not
+    push the others out) and holds at least `min_coverage` of what the best-covering paper holds
+    of the question's terms (a paper near the topic but without its specific terms is not a match)."""
+    return set_matches(judged, judged, relative, min_strength, min_coverage, dense_weight)
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
@@ -292,14 +305,14 @@ def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3)
 
 
 def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,
-                min_coverage: float) -> list[Judged]:
+                min_coverage: float, dense_weight: float = 0.0) -> list[Judged]:
     """The members that meet the question by the list rule (list_matches), measured against the
     `pool`'s median, spread and best coverage: for a chat's working set the pool is a sample of
     the index (a set of four papers has no spread of its own) and the lead is the best member's."""
     if not members:
         return []
-    median, spread = pool_spread(pool)
-    lead = max((j.match - median) / spread for j in members)
+    median, spread = pool_spread(pool, dense_weight)
+    lead = max((j.standing(dense_weight) - median) / spread for j in members)
     covered = max(j.coverage for j in pool)
-    return [j for j in members if (j.match - median) / spread >= max(min_strength, relative * lead)
+    return [j for j in members if (j.standing(dense_weight) - median) / spread >= max(min_strength, relative * lead)
             and j.coverage >= min_coverage * covered]

@@ -142,6 +142,13 @@ class Settings(BaseModel):
         description="List questions: a matching paper holds at least this share of what the best-covering "
         "paper holds of the question's terms (idf-weighted).",
     )
+    list_dense_weight: float = Field(
+        default=0.0, ge=0.0, le=10.0,
+        description="List questions: a paper's standing (what list_min_strength and list_relative measure) is "
+        "its evidence match plus this many times the dense cosine of its best chunk to the question (the "
+        "whole abstract, not one sentence); 0 (default) ranks on the match alone. 0.75 with list_relative "
+        "0.6 names fewer wrong papers but also fewer right ones (evals/README.md, 'List matches').",
+    )
     set_relative: float = Field(
         default=0.3, ge=0.0, le=1.0,
         description="Chat follow-ups over the working set ('of those, which…'): a paper of the set meets the "

@@ -207,6 +207,27 @@ def test_one_paper_restating_the_question_does_not_push_the_other_matches_out():
     assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.0) == pool[:3]
 
 
+def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_match_alone():
+    """list_dense_weight adds the paper's own cosine (its best chunk) to the evidence match: a paper
+    whose one sentence echoes the question but whose abstract is about something else drops out,
+    while the default 0 judges on the match alone."""
+    import numpy as np
+
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged, list_matches
+
+    def paper(i, match, cosine):
+        hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=""), score=0.5,
+                  dense_score=cosine, bm25_score=None, chunk_id=f"p{i}:0", snippet="")
+        return Judged(hit=hit, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match, coverage=1.0)
+
+    on_topic = [paper(0, 0.60, 0.70), paper(1, 0.55, 0.65)]
+    one_sentence = paper(2, 0.56, 0.20)  # a sentence near the question, an abstract about something else
+    pool = on_topic + [one_sentence] + [paper(3 + i, 0.20 + 0.001 * i, 0.30 + 0.001 * i) for i in range(40)]
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5) == pool[:3]
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, dense_weight=0.75) == on_topic
+
+
 def judged_paper(sentences, scores):
     import numpy as np
 
