@@ -5,7 +5,7 @@ sentence boundaries (rag.sentences, the same splitter the evidence units use, so
 evidence sentence lies whole in some chunk) into chunks of at most `chunk_tokens` tiktoken
 (cl100k) tokens with the title's share reserved, each but the first opening with the previous
 chunk's last sentences up to `chunk_overlap` tokens; a sentence longer than a chunk is cut at
-its clauses, then its words. The chunk's body is the abstract's own text between its first
+its clauses, then its words (then runs of characters, for text without spaces). The chunk's body is the abstract's own text between its first
 and last sentence, so quotes and offsets stay exact. tiktoken and the embedder count tokens
 differently, so each chunk is checked with the embedder's own count (`fits`) and the chunk
 size shrinks until every chunk fits.
@@ -25,6 +25,7 @@ from rag.tokens import count_tokens
 
 Fits = Callable[[str], bool]
 Unit = tuple[int, int, int]  # (start, end) in the abstract, tiktoken tokens
+MIN_BODY_TOKENS = 16  # below this a chunk would be all title
 
 _CLAUSE = re.compile(r"[^,.;]+[,.;]?")
 _WORD = re.compile(r"\S+")
@@ -46,28 +47,22 @@ def _spans(text: str, pieces: list[str], start: int = 0) -> list[tuple[int, int]
 
 def units(text: str, budget: int) -> list[Unit]:
     """The abstract's sentences as (start, end, tokens); one longer than `budget` tokens is cut
-    at its clauses (", ; ."), a clause still too long at its words."""
-    out: list[Unit] = []
-    for start, end in _spans(text, split_sentences(text)):
-        size = count_tokens(text[start:end])
-        if size <= budget:
-            out.append((start, end, size))
-            continue
-        for pattern in (_CLAUSE, _WORD):
-            pieces = [(start + m.start(), start + m.end()) for m in pattern.finditer(text[start:end])
-                      if text[start + m.start():start + m.end()].strip()]
-            if len(pieces) > 1:
-                break
-        for a, b in pieces:
-            while text[a].isspace():
-                a += 1
-            size = count_tokens(text[a:b])
-            if size > budget and pattern is _CLAUSE:
-                out.extend((start_, end_, count_tokens(text[start_:end_]))
-                           for start_, end_ in ((a + m.start(), a + m.end()) for m in _WORD.finditer(text[a:b])))
-            else:
-                out.append((a, b, size))
-    return out
+    at its clauses (", ; ."), a clause still too long at its words, and a word still too long
+    (text without spaces) into runs of characters."""
+    return [u for start, end in _spans(text, split_sentences(text)) for u in _cut(text, start, end, budget)]
+
+
+def _cut(text: str, start: int, end: int, budget: int) -> list[Unit]:
+    size = count_tokens(text[start:end])
+    if size <= budget:
+        return [(start, end, size)]
+    for pattern in (_CLAUSE, _WORD):
+        parts = [(m.start(), m.end()) for m in pattern.finditer(text, start, end)]
+        parts = [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in parts if text[a:b].strip()]
+        if len(parts) > 1:
+            return [u for a, b in parts for u in _cut(text, a, b, budget)]
+    step = max(1, budget // 2)  # a token is at least one character, and rarely more than two here
+    return [(a, min(a + step, end), count_tokens(text[a:min(a + step, end)])) for a in range(start, end, step)]
 
 
 def pack(pieces: list[Unit], size: int, overlap: int) -> list[tuple[int, int]]:
@@ -104,7 +99,9 @@ class Chunker:
         self.chunk_overlap = chunk_overlap
 
     def _splits(self, title: str, abstract: str, size: int) -> list[str]:
-        budget = max(1, size - count_tokens(title))
+        budget = size - count_tokens(title)
+        if budget < MIN_BODY_TOKENS:  # a title that fills the window: one chunk, which the model truncates
+            return [abstract]
         overlap = min(self.chunk_overlap, size // 4)
         return [abstract[a:b] for a, b in pack(units(abstract, budget), budget, overlap)] or [abstract]
 

@@ -72,3 +72,16 @@ def test_chunking_imports_neither_llama_index_core_nor_nltk():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"  # their imports cost an ingest about 4 s of its start
+
+
+def test_text_without_spaces_is_cut_into_runs_that_fit_and_keep_every_character():
+    abstract = "".join(chr(0x4E00 + i) for i in range(800))  # 800 distinct CJK characters: one "word"
+    paper = make_paper("长摘要", abstract, source="a.txt")
+    chunks = Chunker(lambda text: len(text) <= 120, 60, 15).chunk(paper)
+    assert len(chunks) > 1 and all(len(c.text) <= 120 for c in chunks)
+    covered: set[int] = set()
+    for chunk in chunks:  # each body is a run of the abstract; together they cover all of it
+        body = chunk.text.split("\n", 1)[1]
+        at = abstract.index(body)
+        covered.update(range(at, at + len(body)))
+    assert covered == set(range(len(abstract)))
