@@ -69,7 +69,7 @@ class Settings(BaseModel):
     onnx_cache: Path | None = Field(
         default=None,
         description="Folder for the ONNX files the onnx backends export from the embedding model "
-        "on first use; default ~/.cache/paper-qa/onnx.",
+        "on first use; default <venv>/share/paper-qa/onnx (~/.cache/paper-qa/onnx outside a virtual environment).",
     )
     evidence_vectors: Literal["pooled", "standalone"] = Field(
         default="pooled",

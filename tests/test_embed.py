@@ -3,6 +3,7 @@ subclass turns token ids into known vectors, so batching, pooling and span pooli
 checked exactly. Only the bundled model's small files (config, tokenizer) are read.
 tests/integration/test_encoder_contract.py runs the real encoders."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,8 @@ def test_a_folder_without_a_mean_pooled_bert_is_not_one(tmp_path):
 
 def test_the_onnx_cache_folder_is_a_setting(monkeypatch, tmp_path):
     assert Settings.build(env={}).onnx_cache is None
+    assert default_cache_dir() == Path(sys.prefix) / "share" / "paper-qa" / "onnx"  # the test venv's own
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)  # outside a virtual environment: the home folder
     assert default_cache_dir() == Path.home() / ".cache" / "paper-qa" / "onnx"
     monkeypatch.setenv("RAG_ONNX_CACHE", str(tmp_path / "onnx"))
     assert Settings.build().onnx_cache == tmp_path / "onnx"

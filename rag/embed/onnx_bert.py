@@ -42,13 +42,19 @@ def supports(model_dir: Path) -> bool:
 
 
 def default_cache_dir(configured: Path | None = None) -> Path:
-    """`configured` (Settings.onnx_cache), else the one Settings reads from RAG_ONNX_CACHE,
-    else ~/.cache/paper-qa/onnx."""
+    """`configured` (Settings.onnx_cache), else the one Settings reads from RAG_ONNX_CACHE, else
+    the Python environment's own folder (<venv>/share/paper-qa/onnx, which goes with the venv and
+    the model installed in it: a fresh clone's export does not pile up in the home folder), or
+    ~/.cache/paper-qa/onnx outside a virtual environment."""
     if configured is None:
         from rag.settings import Settings
 
         configured = Settings.build().onnx_cache
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "paper-qa" / "onnx"
+    if configured:
+        return Path(configured).expanduser()
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix) / "share" / "paper-qa" / "onnx"
+    return Path.home() / ".cache" / "paper-qa" / "onnx"
 
 
 def cache_key(model_dir: Path) -> str:
@@ -155,7 +161,7 @@ def onnx_model_path(model_dir: Path, quantize: bool, cache_dir: Path | None = No
     if path.exists():
         return path
     print(f"exporting the embedding model to ONNX{' (int8)' if quantize else ''} in {folder}, once "
-          "(about 20 s; `make setup` does it beforehand)", file=sys.stderr, flush=True)
+          "(about 20 s)", file=sys.stderr, flush=True)
     return export_onnx(Path(model_dir), folder, quantize)
 
 
