@@ -102,6 +102,9 @@ def test_the_onnx_cache_folder_is_a_setting(monkeypatch, tmp_path):
     assert default_cache_dir() == Path(sys.prefix) / "share" / "paper-qa" / "onnx"  # the test venv's own
     monkeypatch.setattr(sys, "prefix", sys.base_prefix)  # outside a virtual environment: the home folder
     assert default_cache_dir() == Path.home() / ".cache" / "paper-qa" / "onnx"
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "someone-elses-venv"))  # a venv this user cannot write
+    monkeypatch.setattr("os.access", lambda path, mode: False)
+    assert default_cache_dir() == Path.home() / ".cache" / "paper-qa" / "onnx"
     monkeypatch.setenv("RAG_ONNX_CACHE", str(tmp_path / "onnx"))
     assert Settings.build().onnx_cache == tmp_path / "onnx"
     assert default_cache_dir() == tmp_path / "onnx"
@@ -123,3 +126,15 @@ def test_ingest_embeds_with_onnx_int8_on_the_cpu_and_torch_on_a_gpu_or_for_other
     other.mkdir()
     (other / "modules.json").write_text("[]")
     assert ingest_backend(str(other), "auto", "cpu") == ("torch", "cpu")
+
+
+def test_an_onnx_cache_that_cannot_be_written_is_one_line_naming_the_setting(monkeypatch, tmp_path):
+    from rag.embed import onnx_bert
+    from rag.errors import UsageError
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(onnx_bert, "export_onnx", denied)  # as a read-only folder answers
+    with pytest.raises(UsageError, match="cannot write the ONNX export to .*RAG_ONNX_CACHE.*--embed-backend torch"):
+        onnx_bert.onnx_model_path(MODEL, quantize=True, cache_dir=tmp_path / "read-only")

@@ -52,8 +52,9 @@ def default_cache_dir(configured: Path | None = None) -> Path:
         configured = Settings.build().onnx_cache
     if configured:
         return Path(configured).expanduser()
-    if sys.prefix != sys.base_prefix:
-        return Path(sys.prefix) / "share" / "paper-qa" / "onnx"
+    venv = Path(sys.prefix) / "share" / "paper-qa" / "onnx"
+    if sys.prefix != sys.base_prefix and (venv.exists() or os.access(sys.prefix, os.W_OK)):
+        return venv  # (a venv someone else installed and this user cannot write: the home folder)
     return Path.home() / ".cache" / "paper-qa" / "onnx"
 
 
@@ -162,7 +163,13 @@ def onnx_model_path(model_dir: Path, quantize: bool, cache_dir: Path | None = No
         return path
     print(f"exporting the embedding model to ONNX{' (int8)' if quantize else ''} in {folder}, once "
           "(about 20 s)", file=sys.stderr, flush=True)
-    return export_onnx(Path(model_dir), folder, quantize)
+    try:
+        return export_onnx(Path(model_dir), folder, quantize)
+    except PermissionError:
+        from rag.errors import UsageError
+
+        raise UsageError(f"cannot write the ONNX export to {folder}: set RAG_ONNX_CACHE to a folder you can "
+                         "write, or use --embed-backend torch") from None
 
 
 class OnnxEncoder(BertEncoder):
