@@ -19,10 +19,7 @@ import json
 import logging
 import os
 import shutil
-import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,7 +41,6 @@ log = logging.getLogger(__name__)
 # the pipelines answer one question at a time each and the machine has 2 cores.
 CONCURRENCY = 2
 QUEUE_SIZE = 64
-STOP_GRACE_S = 10.0  # Ctrl+C in `rag ui`: what the server and workers get to close before the process ends
 EMPTY_PANEL = render.EMPTY_PANEL
 EXAMPLES = ["which methods prune tokens without fine-tuning?", "is there a benchmark for long-term object tracking?"]
 CSS = """
@@ -319,24 +315,8 @@ class ChatApp:
             announce(f"Paper QA chat on {url}" + (f" and {share_url} (public)" if share_url else "")
                      + (" (login required)" if auth else "") + "; Ctrl+C stops it")
         if block:
-            self.serve_until_interrupted()
+            self.blocks.block_thread()
         return url
-
-    def serve_until_interrupted(self, grace_s: float = STOP_GRACE_S) -> None:
-        """`rag ui`'s blocking mode: serve until Ctrl+C, then close (server, workers, export files)
-        within `grace_s` seconds and end the process, even if something of Gradio's is stuck (its
-        own block_thread once left a CI run waiting over 90 s for its threads at interpreter exit)."""
-        try:
-            while True:
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
-        closer = threading.Thread(target=self.close, name="ui-close", daemon=True)
-        closer.start()
-        closer.join(grace_s)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
     def close(self) -> None:
         self.blocks.close()
