@@ -9,15 +9,10 @@ commands build them (defaults <- preset <- RAG_* <- flags), the login included (
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-import time
 from pathlib import Path
 
 import click
-
-STOP_GRACE_S = 10.0  # Ctrl+C: what the server and workers get to close before the process ends
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -73,24 +68,6 @@ def build_ui_command(guarded) -> click.Command:
             click.echo(f"warning: serving on {host} without --auth: anyone who can reach it can use it", err=True)
         if credentials is None and share:
             click.echo("warning: --share without --auth: anyone who has the public link can use it", err=True)
-        try:
-            app.launch(host=host, port=port, share=share, auth=credentials, block=False, announce=click.echo)
-            while True:
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
-        stop(app)
+        app.launch(host=host, port=port, share=share, auth=credentials, announce=click.echo)
 
     return ui_command
-
-
-def stop(app, grace_s: float = STOP_GRACE_S) -> None:
-    """After Ctrl+C: close the app (server, workers, export files) within `grace_s` seconds, then
-    end the process, even if something of Gradio's is stuck (a shutdown once held CI for over 90 s:
-    Gradio's own block_thread waits for its threads at interpreter exit)."""
-    closer = threading.Thread(target=app.close, name="ui-close", daemon=True)
-    closer.start()
-    closer.join(grace_s)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
