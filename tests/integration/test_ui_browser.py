@@ -191,8 +191,11 @@ def test_rag_ui_command_serves_on_loopback_and_stops_on_ctrl_c(shipped_index):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env["RAG_INDEX_DIR"] = str(shipped_index)
+    # Ctrl+C as a terminal sends it: SIGINT at its default, also when the suite itself runs where
+    # SIGINT is ignored (a shell's background job, e.g. `make test &`), which a child would inherit.
     server = subprocess.Popen([str(Path(sys.executable).parent / "rag"), "ui", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         ready, _, _ = select.select([server.stdout], [], [], 120)  # never hang the suite
         assert ready, "rag ui printed nothing in 120 s"
