@@ -5,10 +5,10 @@ sentence boundaries (rag.sentences, the same splitter the evidence units use, so
 evidence sentence lies whole in some chunk) into chunks of at most `chunk_tokens` tiktoken
 (cl100k) tokens with the title's share reserved, each but the first opening with the previous
 chunk's last sentences up to `chunk_overlap` tokens; a sentence longer than a chunk is cut at
-its clauses, then its words (then runs of characters, for text without spaces). The chunk's body is the abstract's own text between its first
-and last sentence, so quotes and offsets stay exact. tiktoken and the embedder count tokens
-differently, so each chunk is checked with the embedder's own count (`fits`) and the chunk
-size shrinks until every chunk fits.
+its clauses, then its words, then (text without spaces) into runs of characters. The chunk's
+body is the abstract's own text between its first and last piece, so quotes and offsets stay
+exact. tiktoken and the embedder count tokens differently, so each chunk is checked with the
+embedder's own count (`fits`) and the chunk size shrinks until every chunk fits.
 
 (The packing is llama-index's SentenceSplitter's, written out here: importing llama-index and
 NLTK for it cost an ingest about 4 s of its start, more than embedding 100 abstracts.)

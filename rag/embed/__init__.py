@@ -71,7 +71,7 @@ def load_query_encoder(name: str) -> Encoder:
 
 def ingest_backend(name: str, backend: str = "auto", device: str = "cpu", flag: str = "--device") -> tuple[str, str]:
     """(backend, device) an ingest runs, from Settings.embed_backend and embed_device: "auto" is
-    ONNX Runtime int8 on the CPU for a BERT model with mean pooling (the bundled one: about 1.5x
+    ONNX Runtime int8 on the CPU for a BERT model with mean pooling (the bundled one: about 1.9x
     PyTorch, and no torch to import), sentence-transformers on a GPU or for any other model."""
     from rag.embed import onnx_bert
     from rag.embed.device import resolve_device
