@@ -49,18 +49,14 @@ def main() -> None:
 
     import numpy as np
 
-    from rag.chunking import chunk_text
     from rag.corpus import load_corpus
     from rag.embed import SentenceTransformerEncoder, model_dir
     from rag.embed.numpy_bert import NumpyBertEncoder
     from rag.embed.onnx_bert import OnnxEncoder, default_cache_dir, onnx_model_path
-    from rag.sentences import split_sentences
 
     path = model_dir(opts.model)
     papers = load_corpus([PROJECT / "corpus"]).papers[: opts.limit]
-    texts = [chunk_text(p.title, p.abstract) for p in papers]
-    spans = [[(at, at + len(s)) for s in split_sentences(p.abstract) if (at := text.find(s)) >= 0]
-             for p, text in zip(papers, texts)]  # each sentence's place in the text, as ingest pools it
+    texts, spans = texts_with_spans(papers)
     cache = Path(tempfile.mkdtemp(prefix="rag-onnx-")) if opts.fresh else default_cache_dir()
     encoders, load_s, notes = {}, {}, []
     t0 = time.perf_counter()  # first, so its load time includes importing torch
@@ -121,6 +117,18 @@ def main() -> None:
         print(note)
     if opts.fresh:
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def texts_with_spans(papers) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Each paper as ingest embeds one that fits the window ("title\nabstract"), and each of its
+    abstract's sentences' place in that text, as ingest pools them."""
+    from rag.chunking import chunk_text
+    from rag.sentences import split_sentences
+
+    texts = [chunk_text(p.title, p.abstract) for p in papers]
+    spans = [[(at, at + len(s)) for s in split_sentences(p.abstract) if (at := text.find(s)) >= 0]
+             for p, text in zip(papers, texts)]
+    return texts, spans
 
 
 def synthetic_abstracts(n: int, count_tokens, tokens: int = 200) -> list[str]:

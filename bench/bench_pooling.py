@@ -22,8 +22,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rag.corpus import load_corpus  # noqa: E402
 from rag.embed import model_dir  # noqa: E402
 from rag.embed.bert import BertEncoder  # noqa: E402
-from rag.evidence import evidence_sentences  # noqa: E402
 from rag.pooling import pool_spans  # noqa: E402
+
+from bench_embed import texts_with_spans  # noqa: E402  (this folder: python bench/bench_pooling.py)
 
 
 def main(repeats: int = 5) -> None:
@@ -31,9 +32,7 @@ def main(repeats: int = 5) -> None:
     encoder = BertEncoder(model_dir("all-MiniLM-L6-v2"))
     rng = np.random.default_rng(0)
     cases = []
-    for paper in papers:
-        text = f"{paper.title}\n{paper.abstract}"
-        spans = [(at, at + len(s)) for s in evidence_sentences(paper) if (at := text.find(s)) >= 0]
+    for text, spans in zip(*texts_with_spans(papers)):
         offsets = encoder.tokenizer.encode(text).offsets
         cases.append((rng.standard_normal((len(offsets), encoder.dim)).astype(np.float32), offsets, spans))
     times = []
