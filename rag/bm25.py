@@ -47,6 +47,26 @@ STOPWORDS_EN = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "
 FILES = ("vocab.npy", "indptr.npy", "docs.npy", "scores.npy", "chunk_ids.npy", "filters.npz", "meta.json")
 
 
+# British <-> American spellings: (British, American) fragments of a word, tried one occurrence
+# at a time ("organisation" -> "organization"). Only ever used to find a term the corpus has.
+_SPELLINGS = (("is", "iz"), ("ys", "yz"), ("our", "or"), ("ae", "e"), ("oe", "e"), ("ll", "l"), ("ogu", "og"))
+_ENDINGS = ((re.compile(r"tres?$"), "ter"),)  # "centre" -> "center" (not back: "register" is no "registre")
+
+
+def spelling_variants(word: str) -> list[str]:
+    """The other spellings of a word, each differing in one place ("recognise" -> "recognize";
+    "color" -> "colour"), British to American first."""
+    out = []
+    for british, american in _SPELLINGS:
+        for old, new in ((british, american), (american, british)):
+            at = word.find(old)
+            while at >= 0:
+                out.append(word[:at] + new + word[at + len(old):])
+                at = word.find(old, at + 1)
+    out += [pattern.sub(american, word) for pattern, american in _ENDINGS if pattern.search(word)]
+    return list(dict.fromkeys(v for v in out if v != word and len(v) > 2))
+
+
 class Tokenizer:
     """bm25s.tokenize's tokens (stopwords="en", English stemmer), with a stem cache."""
 
@@ -239,6 +259,24 @@ class BM25Index:
         at = int(np.searchsorted(self.vocab, key))
         return at if at < len(self.vocab) and self.vocab[at] == key else None
 
+    def query_tokens(self, text: str) -> list[str]:
+        """The tokenizer's terms for a query, each in the spelling the corpus uses: a word whose
+        term the corpus never uses is tried in its other spelling, British or American
+        ("recognise" finds "recognize", "tumours" "tumors", "modelling" "modeling", "fetal"
+        "foetal"), so a question in one spelling finds papers written in the other. A word with no
+        known spelling stays as written (its absence is what "not covered" means)."""
+        out = []
+        for word in WORD.findall(text.lower()):
+            stem = self.tokenizer(word)
+            if not stem:
+                continue  # a stopword
+            if self.term_id(stem[0]) is None:
+                known = next((t for v in spelling_variants(word) for t in self.tokenizer(v)
+                              if self.term_id(t) is not None), None)
+                stem = [known] if known else stem
+            out.append(stem[0])
+        return out
+
     def df(self, term_id: int) -> int:
         return int(self.indptr[term_id + 1] - self.indptr[term_id])
 
@@ -267,7 +305,7 @@ class BM25Index:
                has_code: bool | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) for up to n chunks that share a term with the query, best
         first (ties: earlier chunk first). A repeated query term counts once per repeat."""
-        term_ids = [t for t in (self.term_id(tok) for tok in self.tokenizer(query)) if t is not None]
+        term_ids = [t for t in (self.term_id(tok) for tok in self.query_tokens(query)) if t is not None]
         if not term_ids or n <= 0:
             return []
         # Scores add up in one dense array over the chunks: each term's postings name a chunk

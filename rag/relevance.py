@@ -154,7 +154,7 @@ class EvidenceScorer:
         it is two words the corpus writes apart ("PageRank" / "Page Rank"): then it is those two
         words ("page+rank"), found where both are."""
         out: dict[str, float] = {}
-        for term in dict.fromkeys(self.tokenize(text)):
+        for term in dict.fromkeys(self.bm25.query_tokens(term_spelling(text))):
             if term in self.asking:
                 continue
             if self.bm25.term_id(term) is None:

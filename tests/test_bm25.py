@@ -33,8 +33,10 @@ def test_scores_match_bm25s_on_the_shipped_corpus(shipped, tmp_path):
     questions = [json.loads(line)["question"] for line in (PROJECT / "evals/qa/dev.jsonl").read_text().splitlines()]
     compared = 0
     for question in questions + ["pruning pruning tokens", "a"]:
-        tokens = [t for t in bm25s.tokenize([question], stopwords="en", stemmer=stemmer, return_ids=False,
-                                            show_progress=False)[0] if t in reference.vocab_dict]
+        # bm25s's tokens, each in the corpus's spelling where the question uses the other (query_tokens)
+        assert len(ours.query_tokens(question)) == len(bm25s.tokenize([question], stopwords="en", stemmer=stemmer,
+                                                                     return_ids=False, show_progress=False)[0])
+        tokens = [t for t in ours.query_tokens(question) if t in reference.vocab_dict]
         got = ours.search(question, 20)
         if not tokens:
             assert got == []
@@ -63,6 +65,19 @@ def test_unknown_and_over_long_terms_match_nothing(shipped):
     index = BM25Index.build(iter(shipped))
     assert index.search("zzzqqqxxx " + "w" * 500, 5) == []
     assert index.idf("zzzqqqxxx") == pytest.approx(np.log(1 + (len(shipped) + 0.5) / 0.5))
+
+
+def test_a_question_in_british_spelling_finds_papers_written_in_american_and_back():
+    rows = [("a:0", "We recognize tumor cells and model their behavior", False, ["a.txt"]),
+            ("b:0", "The colour of haemoglobin in foetal blood", False, ["a.txt"])]
+    index = BM25Index.build(iter(rows))
+    assert [c for c, _ in index.search("recognise tumours", 5)] == ["a:0"]
+    assert index.search("recognise tumours", 5) == index.search("recognize tumors", 5)
+    assert [c for c, _ in index.search("modelling behaviour", 5)] == ["a:0"]
+    assert [c for c, _ in index.search("color of hemoglobin in fetal blood", 5)] == ["b:0"]
+    assert index.search("centre", 5) == [] and "registr" not in BM25Index.build(iter(
+        [("c:0", "registration", False, ["a.txt"])])).query_tokens("register")  # not a spelling
+    assert index.query_tokens("recognise the zzzqqq") == ["recogn", "zzzqqq"]  # no known spelling: as written
 
 
 def test_ties_are_broken_by_chunk_order_and_results_are_capped():
