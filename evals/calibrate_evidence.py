@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.pipeline import Pipeline, standalone_query
-from rag.relevance import unsaid_names
+from rag.relevance import is_survey, unsaid_names
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -57,17 +57,17 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             judged = ranking.sources
             gold = set(item["gold_titles"])
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
-                         "form": reading.shape,
+                         "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
-                         "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title)
-                                  for j in judged]})
+                         "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
+                                   is_survey(j.paper.title, j.paper.abstract)) for j in judged]})
     return rows
 
 
 def standings(pool: list, dense_weight: float) -> np.ndarray:
     """Each pool paper's deviations above the pool's median (rag.relevance.set_matches)."""
-    scores = np.array([match + dense_weight * cosine for match, _, _, cosine, _ in pool])
+    scores = np.array([match + dense_weight * cosine for match, _, _, cosine, *_ in pool])
     median = float(np.median(scores))
     return (scores - median) / (float(np.median(np.abs(scores - median))) or 1e-6)
 
@@ -77,13 +77,23 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
     recalls, precisions = [], []
     for row in rows:
         z = standings(row["pool"], dense_weight)
-        lead = float(z.max())
+        members = of_kind(row["pool"], row.get("kind"))
+        lead = max(float(zz) for zz, p in zip(z, row["pool"]) if any(p is m for m in members))
         covered = max(p[2] for p in row["pool"])
-        named = [gold for zz, (_, gold, c, *_) in zip(z, row["pool"])
-                 if zz >= max(min_strength, relative * lead) and c >= min_coverage * covered]
+        named = [gold for zz, p in zip(z, row["pool"]) for _, gold, c, *_ in [p] if any(p is m for m in members)
+                 and zz >= max(min_strength, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])
         precisions.append(sum(named) / len(named) if named else 0.0)
     return float(np.mean(recalls)), float(np.mean(precisions))
+
+
+def of_kind(pool: list, kind: str | None) -> list:
+    """rag.relevance.of_kind on the recorded pool (its last field: the paper is a survey)."""
+    if kind == "method":
+        return [p for p in pool if not p[5]]
+    if kind == "survey":
+        return [p for p in pool if p[5]] or pool
+    return pool
 
 
 def report(rows: list[dict]) -> None:

@@ -157,7 +157,8 @@ class Pipeline:
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
         judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
         matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
-                               self.settings.list_min_coverage, self.settings.list_dense_weight) if form == "list" else []
+                               self.settings.list_min_coverage, self.settings.list_dense_weight,
+                               kind=reading.kind) if form == "list" else []
         chosen = {id(j) for j in matches}
         ordered = matches + [j for j in judged if id(j) not in chosen]  # a list answer's matches come first
         # A list answer names every match up to list_max, even past k (sources are "at least k").

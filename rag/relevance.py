@@ -68,6 +68,38 @@ _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|fast
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
 
 
+# A survey of the literature, not a survey study ("A Population-Based Survey in Shaanxi", "the
+# national health and nutrition examination survey"): "a [comprehensive] survey of / on …", "…: A
+# Survey", "Survey, Applications…", a tutorial, a [systematic] review or an overview.
+_SURVEY_TITLE = re.compile(r"(?:^|[:\-–—]\s*)(?:a |an )?(?:(?:\w+|\w+-\w+) ){0,3}?(?:survey|review|overview|tutorial|primer)"
+                           r"(?:\s+(?:of|on|and|for|connecting)\b|\s*[,:.;]|$)|\btutorial\b", re.I)
+_SURVEY_ABSTRACT = re.compile(r"\b(?:this|our|the present|in this) (?:survey|review|tutorial|overview)\b"
+                              r"|\bwe (?:survey|review) (?:the |recent |existing |current |\w+ )?(?:literature|advances|"
+                              r"progress|works?|methods|approaches|research|studies|developments|state)\b"
+                              r"|\b(?:systematic|literature|comprehensive|narrative) review\b", re.I)
+
+
+def is_survey(title: str, abstract: str) -> bool:
+    """A survey, review, tutorial or overview of a field, by its title or by what its abstract
+    says it is ("This survey…", "We review recent advances…")."""
+    title_says = _SURVEY_TITLE.search(title)
+    if title_says and re.search(r"\b(?:peer|code|product|customer|app|user|movie)s? review", title_says.group(0), re.I):
+        title_says = None  # a review as the thing studied ("Code review automation…"), not a survey
+    return bool(title_says or _SURVEY_ABSTRACT.search(abstract))
+
+
+def of_kind(judged: list[Judged], kind: str | None) -> list[Judged]:
+    """The papers of the kind a list question asks for (rag.shapes.asked_kind): no survey for
+    "which methods…" / "which papers propose…", only surveys for "list the surveys…" (when the
+    pool has any: otherwise the list is judged as if any paper would do)."""
+    if kind == "method":
+        return [j for j in judged if not is_survey(j.paper.title, j.paper.abstract)]
+    if kind == "survey":
+        surveys = [j for j in judged if is_survey(j.paper.title, j.paper.abstract)]
+        return surveys or judged
+    return judged
+
+
 def is_background(sentence: str) -> bool:
     return bool(_BACKGROUND.match(sentence.strip()))
 
@@ -283,15 +315,17 @@ def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
 
 
 def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float,
-                 dense_weight: float = 0.0) -> list[Judged]:
+                 dense_weight: float = 0.0, kind: str | None = None) -> list[Judged]:
     """The papers that meet the question, in relevance order: each stands out from the pool (its
     standing — the evidence match plus `dense_weight` x the paper's own cosine to the question, so
     that a paper whose whole abstract is about the question counts for more than one sentence
     near it — at least `min_strength` deviations above the median, and at least `relative` of the
     best paper's lead — relative, so one paper that restates the question word for word does not
     push the others out) and holds at least `min_coverage` of what the best-covering paper holds
-    of the question's terms (a paper near the topic but without its specific terms is not a match)."""
-    return set_matches(judged, judged, relative, min_strength, min_coverage, dense_weight)
+    of the question's terms (a paper near the topic but without its specific terms is not a match).
+    Only papers of the `kind` the question asks for are named (of_kind: no survey for "which
+    methods…"); the pool's median and spread are still the whole pool's."""
+    return set_matches(judged, of_kind(judged, kind), relative, min_strength, min_coverage, dense_weight)
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:

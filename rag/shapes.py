@@ -52,6 +52,30 @@ class Reading:
     shape: str  # list | single | quantity | comparison | explanation | followup
     topic: str  # the question without the words that only ask for a list
     aspects: tuple[str, ...]  # the topic split into what it is about and its conditions
+    kind: str | None = None  # the kind of paper a list asks for: "survey", "method" or None (any; asked_kind)
+
+
+# The kind of paper a list question asks for. A survey proposes nothing: "which methods…",
+# "which papers propose / design…" are not answered by one; "list the surveys…" only by one.
+# "Which papers / works / studies…" may be answered by either.
+_SURVEY_NOUN = re.compile(r"\b(?:surveys?|reviews?|overviews?|tutorials?)\b", re.I)
+_METHOD_NOUN = re.compile(r"\b(?:methods?|approach(?:es)?|architectures?|models?|techniques?|frameworks?|algorithms?|"
+                          r"systems?|detectors?|trackers?|variants|strategies|implementations?|backbones?)\b", re.I)
+_PROPOSES = re.compile(r"^(?:\w+ly\s+)?(?:propose|introduce|design|develop|present|devise)s?\b", re.I)
+
+
+def asked_kind(question: str) -> str | None:
+    """"survey" when a list asks for surveys or reviews, "method" when it asks for methods (or
+    for papers that propose one), else None: read off the words that ask for the list."""
+    q = without_preamble(question)
+    lead = LIST_LEAD.match(q)
+    if not lead or not lead.group(0).strip():
+        return None
+    if _SURVEY_NOUN.search(lead.group(0)) or _SURVEY_NOUN.match(q[lead.end():]):
+        return "survey"
+    if _METHOD_NOUN.search(lead.group(0)) or _PROPOSES.match(q[lead.end():]):
+        return "method"
+    return None
 
 
 _MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)", re.I)
@@ -142,7 +166,8 @@ def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> R
     shape = shape_of(question)
     question = without_preamble(question)
     topic = strip_list_lead(question) if shape == "list" else question.strip(" ?.!")
-    reading = Reading(shape=shape, topic=topic, aspects=aspects_of(topic) if shape == "list" else (topic,))
+    reading = Reading(shape=shape, topic=topic, aspects=aspects_of(topic) if shape == "list" else (topic,),
+                      kind=asked_kind(question) if shape == "list" else None)
     if history:
-        return Reading(shape="followup", topic=reading.topic, aspects=reading.aspects)
+        return Reading(shape="followup", topic=reading.topic, aspects=reading.aspects, kind=reading.kind)
     return reading

@@ -207,6 +207,29 @@ def test_one_paper_restating_the_question_does_not_push_the_other_matches_out():
     assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.0) == pool[:3]
 
 
+def test_a_list_of_methods_names_no_survey_and_a_list_of_surveys_only_surveys():
+    """A survey proposes nothing: "which methods…" is not answered by one, even one whose sentences
+    restate the question best — and it does not set the lead the methods are measured against."""
+    import numpy as np
+
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged, list_matches
+
+    def paper(i, title, match):
+        hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=title, abstract=""), score=0.5,
+                  dense_score=0.5, bm25_score=None, chunk_id=f"p{i}:0", snippet="")
+        return Judged(hit=hit, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match, coverage=1.0)
+
+    survey = paper(0, "Token Pruning in Vision Transformers: A Survey", 0.90)
+    methods = [paper(1, "PruneFree", 0.55), paper(2, "MergeShelf", 0.50)]
+    pool = [survey, *methods] + [paper(3 + i, f"Other {i}", 0.20 + 0.001 * i) for i in range(40)]
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5) == [survey]  # the survey's lead cuts both
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, kind="method") == methods
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == [survey]
+    no_survey = [p for p in pool if p is not survey]
+    assert list_matches(no_survey, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == methods
+
+
 def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_match_alone():
     """list_dense_weight adds the paper's own cosine (its best chunk) to the evidence match: a paper
     whose one sentence echoes the question but whose abstract is about something else drops out,

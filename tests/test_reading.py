@@ -183,3 +183,33 @@ def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
     assert missing_names("Which LLaMA-2 models run on FPGAs?", "We deploy LLaMA2 on one FPGA.") == []
     assert missing_names("Does adding aliskiren to an ACE2 inhibitor help?", "patients on ACE-2 inhibitors") == []
     assert missing_names("What ADE20K mIoU does it reach?", "It reaches 82.4 mIoU on Cityscapes.") == ["ADE20K"]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which methods prune tokens without fine-tuning?", "method"),
+    ("Which papers propose new transformer models for time-series forecasting?", "method"),
+    ("Which vision backbones or segmentation models report numbers on ADE20K?", "method"),
+    ("List the surveys that review pruning and quantization for transformers.", "survey"),
+    ("Now, are there any reviews of state-space models?", "survey"),
+    ("Are there works that run transformer models on FPGAs?", None),  # "works": a survey may answer
+    ("Which papers use yeasts as model organisms for cellular aging?", None),
+    ("How does Mamba compare with Transformers?", None),  # not a list
+])
+def test_a_list_question_says_which_kind_of_paper_it_asks_for(question, kind):
+    assert read_question(question).kind == kind
+
+
+@pytest.mark.parametrize("title, abstract, survey", [
+    ("Transformers in Time Series: A Survey", "", True),
+    ("A Survey on Transformer Compression", "", True),
+    ("Prepregnancy BMI and the risk of gestational diabetes: a systematic review of the literature", "", True),
+    ("Transformers in Time-series Analysis: A Tutorial", "", True),
+    ("Yeast sirtuins and the regulation of aging.", "This review summarizes what is known.", True),
+    ("A Population-Based Survey in Shaanxi Province, China", "We surveyed 5,000 households.", False),
+    ("Code review automation with transformers", "We review code changes with a model.", False),
+    ("Swin Transformer", "We present a new vision transformer.", False),
+])
+def test_a_survey_is_known_by_its_title_or_by_what_its_abstract_says_it_is(title, abstract, survey):
+    from rag.relevance import is_survey
+
+    assert is_survey(title, abstract) is survey
