@@ -18,7 +18,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     of their own, and the papers nearest the condition would make it look common)."""
     from rag.evidence import EvidenceStore
     from rag.pipeline import Ranking
-    from rag.relevance import EvidenceScorer, set_matches
+    from rag.relevance import EvidenceScorer, of_kind, set_matches
+    from rag.shapes import condition_kind
 
     members = retriever.hits_for(set_ids, qvec)
     ids = {h.paper.paper_id for h in members}
@@ -32,8 +33,10 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     in_set = [by_id[h.paper.paper_id] for h in members]  # the set's own order
     lacking = None
     if request.kind == "filter":
-        matches = set_matches(judged, [j for j in judged if j.paper.paper_id in ids], settings.set_relative,
-                              settings.set_min_strength, 0.0)
+        # Only papers of the kind the condition keeps ("propose a new model rather than reviewing
+        # the field": no survey), as list answers (rag.relevance.of_kind).
+        kept = of_kind([j for j in judged if j.paper.paper_id in ids], condition_kind(request.condition))
+        matches = set_matches(judged, kept, settings.set_relative, settings.set_min_strength, 0.0)
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]

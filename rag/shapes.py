@@ -64,6 +64,22 @@ _METHOD_NOUN = re.compile(r"\b(?:methods?|approach(?:es)?|architectures?|models?
 _PROPOSES = re.compile(r"^(?:\w+ly\s+)?(?:propose|introduce|design|develop|present|devise)s?\b", re.I)
 
 
+_NOT_A_SURVEY = re.compile(r"\b(?:rather than|instead of|not)\s+(?:just\s+|only\s+|merely\s+)?(?:review|survey)", re.I)
+_IS_A_SURVEY = re.compile(r"^(?:(?:are|is)\s+(?:a\s+)?(?:surveys?|reviews?|overviews?|tutorials?)\b"
+                          r"|(?:review|survey)s?\s+(?:the\s+|a\s+)?(?:field|area|literature|research)\b)", re.I)
+
+
+def condition_kind(condition: str) -> str | None:
+    """The kind of paper a follow-up's condition keeps ("propose a new model rather than reviewing
+    the field": "method"; "are surveys": "survey"), else None."""
+    condition = condition.strip()
+    if _PROPOSES.match(condition) or _NOT_A_SURVEY.search(condition):
+        return "method"
+    if _IS_A_SURVEY.match(condition):
+        return "survey"
+    return None
+
+
 def asked_kind(question: str) -> str | None:
     """"survey" when a list asks for surveys or reviews, "method" when it asks for methods (or
     for papers that propose one), else None: read off the words that ask for the list."""
@@ -74,7 +90,9 @@ def asked_kind(question: str) -> str | None:
     if _SURVEY_NOUN.search(lead.group(0)) or _SURVEY_NOUN.match(q[lead.end():]):
         return "survey"
     if _METHOD_NOUN.search(lead.group(0)) or _PROPOSES.match(q[lead.end():]):
-        return "method"
+        # "…propose, modify, analyze or survey Mamba models": a survey is asked for too
+        offers_survey = re.search(r"\b(?:surveys?|reviews?)\b", q[lead.end():], re.I) and not _NOT_A_SURVEY.search(q)
+        return None if offers_survey else "method"
     return None
 
 

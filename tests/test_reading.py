@@ -192,11 +192,26 @@ def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
     ("List the surveys that review pruning and quantization for transformers.", "survey"),
     ("Now, are there any reviews of state-space models?", "survey"),
     ("Are there works that run transformer models on FPGAs?", None),  # "works": a survey may answer
+    ("Which papers propose, modify, analyze or survey Mamba models?", None),  # surveys asked for too
+    ("Which papers propose a new model rather than reviewing the field?", "method"),
     ("Which papers use yeasts as model organisms for cellular aging?", None),
     ("How does Mamba compare with Transformers?", None),  # not a list
 ])
 def test_a_list_question_says_which_kind_of_paper_it_asks_for(question, kind):
     assert read_question(question).kind == kind
+
+
+@pytest.mark.parametrize("condition, kind", [
+    ("propose a new model rather than reviewing the field", "method"),
+    ("propose new architectures", "method"),
+    ("are surveys", "survey"),
+    ("review the literature", "survey"),
+    ("report ImageNet results", None),
+])
+def test_a_follow_up_condition_says_which_kind_of_paper_it_keeps(condition, kind):
+    from rag.shapes import condition_kind
+
+    assert condition_kind(condition) == kind
 
 
 @pytest.mark.parametrize("title, abstract, survey", [

@@ -236,3 +236,23 @@ def test_an_llm_answers_a_follow_up_from_the_set_only_and_its_citations_are_chec
     prompt = backend.prompts[0][-1]["content"]
     assert "Speech Enhancement" not in prompt and "Protein Structure" not in prompt  # only the set was shown
     assert answer.citations and {c.paper_id for c in answer.citations} <= set(chosen)
+
+
+def test_a_follow_up_that_asks_for_new_methods_rather_than_reviews_drops_the_survey(tmp_path, fake_encoder):
+    survey = {"id": "w10", "title": "Token Pruning in Vision Transformers: A Survey", "update_date": "2024-03-01",
+              "categories": "cs.CV",
+              "abstract": "This survey reviews methods that prune tokens in vision transformers. We compare token "
+                          "pruning and token merging methods and propose a taxonomy of token pruning."}
+    corpus = write_jsonl(tmp_path / "papers.jsonl", RECORDS + [survey])
+    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "index", abstain_threshold=0.0,
+                              list_min_strength=0.0, list_relative=0.3, list_min_coverage=0.0, set_min_strength=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    pipeline = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+    first_question = "Which papers prune tokens?"  # "papers": a survey may answer
+    first = pipeline.ask(first_question)
+    assert "Token Pruning in Vision Transformers" in names(first)
+    answer = pipeline.ask("Of those, which propose a pruning method rather than reviewing the field?",
+                          history=[first_question])
+    assert answer.working_set == named_papers(first)
+    assert names(answer) and "Token Pruning in Vision Transformers" not in names(answer)
+    assert names(answer) <= names(first)
