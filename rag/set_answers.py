@@ -11,6 +11,9 @@ from rag.extractive import Composer, ExtractiveAnswer, paper_name
 from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches
 
 
+GENERIC_TERMS = {"new", "novel"}  # stemmed: what a condition that only asks for methods may say besides
+
+
 def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, qvec, set_ids: list[str],
               request: SetRequest):
     """The set's papers judged on the follow-up: (ranking, what the records lack, set size).
@@ -19,7 +22,7 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     from rag.evidence import EvidenceStore
     from rag.pipeline import Ranking
     from rag.relevance import EvidenceScorer, of_kind, set_matches
-    from rag.shapes import condition_kind
+    from rag.shapes import aspects_of, condition_kind
 
     members = retriever.hits_for(set_ids, qvec)
     ids = {h.paper.paper_id for h in members}
@@ -28,15 +31,20 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
         sample = [p for p in catalog.sample_paper_ids(settings.evidence_pool) if p not in ids]
         hits = retriever.hits_for(sample, qvec) + members
     evidence = EvidenceStore(catalog, encoder).load([h.paper for h in hits])
-    judged = EvidenceScorer(bm25, encoder).judge(reading, query, qvec, hits, evidence)
+    scorer = EvidenceScorer(bm25, encoder)
+    judged = scorer.judge(reading, query, qvec, hits, evidence)
     by_id = {j.paper.paper_id: j for j in judged}
     in_set = [by_id[h.paper.paper_id] for h in members]  # the set's own order
     lacking = None
     if request.kind == "filter":
         # Only papers of the kind the condition keeps ("propose a new model rather than reviewing
         # the field": no survey), as list answers (rag.relevance.of_kind).
-        kept = of_kind([j for j in judged if j.paper.paper_id in ids], condition_kind(request.condition))
-        matches = set_matches(judged, kept, settings.set_relative, settings.set_min_strength, 0.0)
+        kind = condition_kind(request.condition)
+        kept = of_kind([j for j in judged if j.paper.paper_id in ids], kind)
+        if kind and not set(scorer.terms(" ".join(aspects_of(request.condition)))) - GENERIC_TERMS:
+            matches = kept  # the condition is the kind alone ("propose a new model rather than reviewing")
+        else:
+            matches = set_matches(judged, kept, settings.set_relative, settings.set_min_strength, 0.0)
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]

@@ -256,3 +256,8 @@ def test_a_follow_up_that_asks_for_new_methods_rather_than_reviews_drops_the_sur
     assert answer.working_set == named_papers(first)
     assert names(answer) and "Token Pruning in Vision Transformers" not in names(answer)
     assert names(answer) <= names(first)
+    # a condition that is the kind alone keeps every paper of that kind: each of them proposes one
+    answer = pipeline.ask("Of those, which propose a new model rather than reviewing the field?",
+                          history=[first_question])
+    assert names(answer) == names(first) - {"Token Pruning in Vision Transformers"}
+    assert answer.answer.startswith(f"Of the {len(names(first))} papers above, {len(names(first)) - 1} ")
