@@ -80,8 +80,9 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
         members = of_kind(row["pool"], row.get("kind"))
         lead = max(float(zz) for zz, p in zip(z, row["pool"]) if any(p is m for m in members))
         covered = max(p[2] for p in row["pool"])
+        floor = min(min_strength, 0.0) if row.get("kind") == "survey" else min_strength  # as list_matches
         named = [gold for zz, p in zip(z, row["pool"]) for _, gold, c, *_ in [p] if any(p is m for m in members)
-                 and zz >= max(min_strength, relative * lead) and c >= min_coverage * covered]
+                 and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])
         precisions.append(sum(named) / len(named) if named else 0.0)
     return float(np.mean(recalls)), float(np.mean(precisions))

@@ -324,8 +324,12 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     push the others out) and holds at least `min_coverage` of what the best-covering paper holds
     of the question's terms (a paper near the topic but without its specific terms is not a match).
     Only papers of the `kind` the question asks for are named (of_kind: no survey for "which
-    methods…"); the pool's median and spread are still the whole pool's."""
-    return set_matches(judged, of_kind(judged, kind), relative, min_strength, min_coverage, dense_weight)
+    methods…"); the pool's median and spread are still the whole pool's. A list of surveys needs
+    no lead over the pool, only over its median: the kind already leaves a handful of candidates,
+    and a survey's sentences span its whole field, so on a broad topic ("surveys of efficient
+    transformers") none stands out from the method papers around it."""
+    floor = min(min_strength, 0.0) if kind == "survey" else min_strength
+    return set_matches(judged, of_kind(judged, kind), relative, floor, min_coverage, dense_weight)
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:

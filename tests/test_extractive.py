@@ -228,6 +228,13 @@ def test_a_list_of_methods_names_no_survey_and_a_list_of_surveys_only_surveys():
     assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == [survey]
     no_survey = [p for p in pool if p is not survey]
     assert list_matches(no_survey, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == methods
+    # on a broad topic no survey stands out from the papers around it: a list of surveys names
+    # those above the pool's median by the relative rule, not "none"
+    broad = [paper(0, "Efficient Transformers: A Survey", 0.33), paper(1, "A Survey of Faster Transformers", 0.32),
+             paper(2, "Transformers in Healthcare: A Survey", 0.10)]
+    pool = broad + [paper(3 + i, f"Method {i}", 0.20 + 0.004 * i) for i in range(40)]
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5) == []
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == broad[:2]
 
 
 def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_match_alone():
