@@ -11,7 +11,9 @@ from rag.extractive import Composer, ExtractiveAnswer, paper_name
 from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches
 
 
-GENERIC_TERMS = {"new", "novel"}  # stemmed: what a condition that only asks for methods may say besides
+# What a condition that only asks for one kind of paper may say besides ("propose a *new* model",
+# "are *surveys* of the *field*").
+KIND_WORDS = {"method": "new novel", "survey": "new surveys reviews overviews tutorials literature field area research"}
 
 
 def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, qvec, set_ids: list[str],
@@ -41,7 +43,7 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
         # the field": no survey), as list answers (rag.relevance.of_kind).
         kind = condition_kind(request.condition)
         kept = of_kind([j for j in judged if j.paper.paper_id in ids], kind)
-        if kind and not set(scorer.terms(" ".join(aspects_of(request.condition)))) - GENERIC_TERMS:
+        if kind and not set(scorer.terms(" ".join(aspects_of(request.condition)))) - set(scorer.terms(KIND_WORDS[kind])):
             matches = kept  # the condition is the kind alone ("propose a new model rather than reviewing")
         else:
             matches = set_matches(judged, kept, settings.set_relative, settings.set_min_strength, 0.0)

@@ -61,7 +61,7 @@ class Reading:
 _SURVEY_NOUN = re.compile(r"\b(?:surveys?|reviews?|overviews?|tutorials?)\b", re.I)
 _METHOD_NOUN = re.compile(r"\b(?:methods?|approach(?:es)?|architectures?|models?|techniques?|frameworks?|algorithms?|"
                           r"systems?|detectors?|trackers?|variants|strategies|implementations?|backbones?)\b", re.I)
-_PROPOSES = re.compile(r"^(?:\w+ly\s+)?(?:propose|introduce|design|develop|present|devise)s?\b", re.I)
+_PROPOSES = re.compile(r"^(?:\w+ly\s+)?(?:propose|introduce|design|develop|present|devise)(?:s|d|ed)?\b", re.I)
 
 
 _NOT_A_SURVEY = re.compile(r"\b(?:rather than|instead of|not)\s+(?:just\s+|only\s+|merely\s+)?(?:review|survey)", re.I)

@@ -194,6 +194,7 @@ def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
     ("Are there works that run transformer models on FPGAs?", None),  # "works": a survey may answer
     ("Which papers propose, modify, analyze or survey Mamba models?", None),  # surveys asked for too
     ("Which papers propose a new model rather than reviewing the field?", "method"),
+    ("Which papers proposed a pruning method?", "method"),
     ("Which papers use yeasts as model organisms for cellular aging?", None),
     ("How does Mamba compare with Transformers?", None),  # not a list
 ])

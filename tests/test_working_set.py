@@ -261,3 +261,5 @@ def test_a_follow_up_that_asks_for_new_methods_rather_than_reviews_drops_the_sur
                           history=[first_question])
     assert names(answer) == names(first) - {"Token Pruning in Vision Transformers"}
     assert answer.answer.startswith(f"Of the {len(names(first))} papers above, {len(names(first)) - 1} ")
+    answer = pipeline.ask("Of those, which are surveys?", history=[first_question])
+    assert names(answer) == {"Token Pruning in Vision Transformers"}
