@@ -29,6 +29,11 @@ _MEASURE = re.compile(r"\d(?:\.\d+)?\s*(?:%|x\b|×|times\b|-?fold\b|fps\b|ms\b|d
                       r"bleu\b|ap\b|map\b|miou\b|fid\b|auc\b|f1\b|top-1\b|wer\b|psnr\b)|"
                       r"\b(?:accuracy|ap|map|miou|fid|auc|f1|bleu|wer|psnr|speedup|speed-up) (?:of |by |to )?\d", re.I)
 _NAME = re.compile(NAME + r"\b")
+# What a paper was trained or tested on: "a large cohort (n=2421) from the Osteoarthritis Initiative
+# dataset", "three hospital datasets totalling 811336 patients", "evaluated on GOT-10k and UAV123".
+_DATA = re.compile(r"\b(?:data ?sets?|cohorts?|corpus|corpora|benchmarks?|patients|participants|subjects|samples|"
+                   r"(?:pre-?)?train\w* (?:on|with)|evaluat\w* on|experiments? on|tested on|collected|consists? of|contains?|"
+                   r"comprising|totall?ing)\b", re.I)
 LIST_SHOW_HINT = "use --k {count} (or the papers slider) to see all"
 
 
@@ -80,7 +85,8 @@ class Composer:
 
     # -- choosing sentences ------------------------------------------------------------
     def pick(self, judged: Judged, quota: int, lead_with_number: bool = False) -> list[int]:
-        """Up to `quota` sentences: the best answer, the contribution, a result with numbers;
+        """Up to `quota` sentences: the best answer, the contribution, a result with numbers, the
+        data it was trained or tested on (the dataset, the cohort, its size), then the next best;
         background only when nothing else is usable. Returned in abstract order, except that
         a quantity answer leads with its number-bearing sentence."""
         ranked = judged.best_sentences(len(judged.sentences))
@@ -96,10 +102,11 @@ class Composer:
         chosen: list[int] = []
         if lead_with_number and numbered:
             chosen.append(numbered[0])
-        for want in ("any", "contribution", "result", "any"):
+        data = [i for i in foreground if _DATA.search(judged.sentences[i])]
+        for want in ("any", "contribution", "result", "data", "any"):
             if len(chosen) >= quota:
                 break
-            pool = foreground if want == "any" else results if want == "result" else \
+            pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
                 sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
                 if i not in chosen:

@@ -174,7 +174,8 @@ class Settings(BaseModel):
     sentences_per_paper: int = Field(
         default=4, ge=1, le=10,
         description="Most sentences a look-up quotes from its top paper (the one that answers, the "
-        "contribution, the result with its numbers, the next best); other papers get one each.")
+        "contribution, the result with its numbers, the data it was trained or tested on, the next best); other "
+        "papers get one each.")
     list_sentences: int = Field(
         default=3, ge=1, le=5,
         description="Sentences a list answer quotes per paper: the one that meets the question, what the "

@@ -288,6 +288,22 @@ def test_a_lookup_quotes_the_result_by_its_measure_even_in_a_we_demonstrate_sent
 
 
 
+def test_a_lookup_says_what_data_the_paper_was_tested_on():
+    """Seen on the calibration split: a look-up quoted the answer, the contribution, the result and
+    the next closest sentence, and left out the cohort the results came from."""
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "In this study, we developed a transformer framework for multi-modal fusion of knee images.",
+        "We analyzed its performance across a range of progression horizons.",
+        "The findings come from a large cohort (n=2421) derived from the Osteoarthritis Initiative dataset.",
+        "Structural knee MRI identifies progressors, achieving an ROC AUC of 0.70.",
+        "The framework is a unified way to study progression.",
+    ], [0.50, 0.40, 0.30, 0.35, 0.45])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=4)
+    assert composer.pick(judged, 4) == [0, 2, 3, 4]  # the cohort before the second-closest sentence
+
+
 def test_a_lookup_quotes_what_the_paper_proposes_before_what_it_finds():
     """Seen on the dev split: the outlier paper's answer quoted "we empirically show…" and missed
     "we propose two simple modifications … clipped softmax and gated attention"."""
