@@ -181,15 +181,21 @@ class Composer:
         return best[0] if best else None
 
     def comparison(self, question: str) -> ExtractiveAnswer:
+        """A block per paper the question compares: the sources it names by the names answers
+        use for them ("Mamba", "Swin Transformer"), and those its other names ("RT-DETR-R50",
+        "LoRAT") lead to. A name it compares *on* ("on the LaSOT benchmark") is the setting, not a
+        paper to compare, unless fewer than two papers are found without it."""
         names = [n for n in dict.fromkeys(_NAME.findall(question)) if len(n) > 2]
-        blocks: list[Judged] = []
-        for name in names:
-            found = self.paper_named(name)
-            if found is not None and found not in blocks:
-                blocks.append(found)
+        found = [(question.find(name), name, judged) for judged, name in named_sources(question, self.sources)]
+        found += [(question.find(name), name, judged) for name in names
+                  for judged in [self.paper_named(name)] if judged is not None]
+        compared = [f for f in found if not is_setting(question, f[1])]
+        if len({id(f[2]) for f in compared}) < 2:
+            compared = found
+        blocks = list({id(j): j for _, _, j in sorted(compared, key=lambda f: f[0])}.values())
         if not blocks:
             return self.single()
-        return self.blocks(blocks, names)
+        return self.blocks(blocks, names + [paper_name(j.paper) for j in blocks])
 
     def blocks(self, papers: list[Judged], names: list[str] = ()) -> ExtractiveAnswer:
         """A block per paper: the sentences that name what is compared, then its best and its result."""
@@ -214,12 +220,37 @@ class Composer:
         return None
 
 
+# A name the comparison is made on, not a paper compared: "… compare on the LaSOT benchmark?"
+_SETTING = re.compile(r"\b(?:on|using)\s+(?:the\s+)?\x00NAME\x00(?:\s+(?:benchmark|dataset|data|split|test set|task))?"
+                      r"\s*(?:[?.,;]|$)|\bon (?:the )?\x00NAME\x00 (?:benchmark|dataset|split|test set)\b", re.I)
+
+
+def is_setting(question: str, name: str) -> bool:
+    """Whether the question compares *on* the name ("… on the LaSOT benchmark?", "On TensorRT, …")."""
+    return bool(_SETTING.search(question.replace(name, "\0NAME\0")))
+
+
+def named_sources(question: str, sources: list[Judged]) -> list[tuple[Judged, str]]:
+    """(source, the name it goes by) for each source the question names by the name answers use
+    for it ("Mamba", "Swin Transformer", "ConvNeXt"), written as the paper writes it: a name of
+    up to three words, as a whole word."""
+    out = []
+    for judged in sources:
+        for name in dict.fromkeys((paper_name(judged.paper), short_name(judged.paper.title))):
+            if len(name) >= 3 and len(name.split()) <= 3 and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question):
+                out.append((judged, name))
+                break
+    return out
+
+
 def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
     """The sources a question names by their own short name ("DiC and PixelDiT … how do they
     differ?"): a comparison of two papers the corpus holds is answered however weak its overall
     evidence ("move away from the standard recipe" says little), as a look-up naming one is not."""
     names = {n.lower() for n in _NAME.findall(question) if len(n) > 2}
-    return [j for j in sources if short_name(j.paper.title).lower() in names or paper_name(j.paper).lower() in names]
+    named = {id(j) for j, _ in named_sources(question, sources)}
+    return [j for j in sources if short_name(j.paper.title).lower() in names or paper_name(j.paper).lower() in names
+            or id(j) in named]
 
 
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings) -> ExtractiveAnswer:

@@ -151,6 +151,7 @@ class Pipeline:
     def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str) -> Ranking:
         """The candidate pool judged on its evidence, ordered as the sources are shown."""
         from rag.evidence import EvidenceStore
+        from rag.extractive import is_setting, named_sources
         from rag.relevance import EvidenceScorer, evidence_strength, list_matches
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
@@ -159,10 +160,16 @@ class Pipeline:
         matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
                                self.settings.list_min_coverage, self.settings.list_dense_weight,
                                kind=reading.kind) if form == "list" else []
+        # A comparison's papers come first whatever their rank in the pool ("ConvNeXt or Swin
+        # Transformer?" when Swin is 12th); a list answer's matches likewise.
+        named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \
+            if form == "comparison" else []
         chosen = {id(j) for j in matches}
-        ordered = matches + [j for j in judged if id(j) not in chosen]  # a list answer's matches come first
+        first = matches + [j for j in named if id(j) not in chosen]
+        chosen |= {id(j) for j in first}
+        ordered = first + [j for j in judged if id(j) not in chosen]
         # A list answer names every match up to list_max, even past k (sources are "at least k").
-        sources = ordered[:max(k, min(len(matches), self.settings.list_max))]
+        sources = ordered[:max(k, min(len(matches), self.settings.list_max), len(named))]
         for rank, item in enumerate(sources, start=1):
             item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
         return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None)

@@ -133,6 +133,43 @@ def test_a_comparison_gives_a_block_per_named_paper(pipeline):
     assert_verbatim(answer)
 
 
+def test_a_comparison_brings_the_papers_it_names_into_its_sources_whatever_k(pipeline):
+    """Seen on the dev set: "ConvNeXt or Swin Transformer?" got no Swin block, Swin being 12th in
+    the pool with k 5."""
+    answer = pipeline.ask("How does TunedPrune compare with DistilTok on ImageNet?", k=1)
+    assert {c.title for c in answer.citations} == {PRUNING[2][0], PRUNING[3][0]}
+    assert {h.paper.title for h in answer.sources[:2]} == {PRUNING[2][0], PRUNING[3][0]}
+
+
+def test_a_comparison_finds_papers_by_the_names_answers_use_and_not_the_benchmark_it_is_made_on():
+    """Seen on the dev set: "Mamba" (one capital) was not taken for a name, so "How does Mamba
+    compare…" quoted three papers; "…compare on the LaSOT benchmark?" gave LaSOT a block."""
+    import numpy as np
+
+    from rag.extractive import Composer, is_setting, named_sources
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+
+    def judged(i, title):
+        paper = Paper(paper_id=f"p{i}", title=title, abstract=f"We present {title.split(':')[0]}. It is fast.")
+        hit = Hit(paper=paper, rank=i + 1, score=1.0, dense_score=None, bm25_score=None, chunk_id=f"c{i}", snippet="")
+        return Judged(hit=hit, sentences=paper.abstract.split(". "), scores=np.array([0.5, 0.4]),
+                      usable=np.ones(2, bool), match=0.5)
+
+    sources = [judged(0, "Jamba: A Hybrid Transformer-Mamba Language Model"),
+               judged(1, "Swin Transformer: Hierarchical Vision Transformer"),
+               judged(2, "Mamba: Linear-Time Sequence Modeling"),
+               judged(3, "LaSOT: A Large-scale Single Object Tracking Benchmark")]
+    composer = Composer(sources, single_margin=0.05, max_papers=4, sentences_per_paper=2)
+    answer = composer.comparison("Which is faster, Mamba or Swin Transformer?")
+    assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Mamba", "Swin Transformer"]
+    assert [j.paper.title.split(":")[0] for j, _ in named_sources("how does a swin transformer work?", sources)] == []
+    assert is_setting("How do Mamba and Jamba compare on the LaSOT benchmark?", "LaSOT")
+    assert not is_setting("How does FMViT compare with ResNet101 and with EfficientNet-B5?", "EfficientNet-B5")
+    answer = composer.comparison("How do Mamba and Jamba compare on the LaSOT benchmark?")
+    assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Mamba", "Jamba"]
+
+
 def test_the_first_k_sources_do_not_depend_on_k(pipeline):
     for question in ("token pruning for transformers", "speech enhancement", "which papers use ImageNet?"):
         top3 = [h.paper.title for h in pipeline.ask(question, k=3).sources]
