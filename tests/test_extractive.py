@@ -324,10 +324,10 @@ def test_a_lookup_quotes_the_result_by_its_measure_even_in_a_we_demonstrate_sent
     assert composer.pick(judged, 2, lead_with_number=True)[0] == 3  # a measure before a count of epochs
 
 
-
 def test_a_lookup_says_what_data_the_paper_was_tested_on():
-    """Seen on the calibration split: a look-up quoted the answer, the contribution, the result and
-    the next closest sentence, and left out the cohort the results came from."""
+    """Seen on the dev set (the knee-osteoarthritis look-up, measured on the calibration split): a
+    look-up quoted the answer, the contribution, the result and the next closest sentence, and
+    left out the cohort the results came from."""
     from rag.extractive import Composer
 
     judged = judged_paper([
