@@ -188,7 +188,11 @@ class Composer:
         names = [n for n in dict.fromkeys(_NAME.findall(question)) if len(n) > 2]
         found = [(question.find(name), name, judged) for judged, name in named_sources(question, self.sources)]
         found += [(question.find(name), name, judged) for name in names
-                  for judged in [self.paper_named(name)] if judged is not None]
+                  for judged in [self.paper_titled(name)] if judged is not None]
+        if len({id(f[2]) for f in found if not is_setting(question, f[1])}) < 2:
+            # only then a paper whose abstract says a name ("LoRAT"): "ImageNet" is in many
+            found += [(question.find(name), name, judged) for name in names
+                      for judged in [self.paper_saying(name)] if judged is not None]
         compared = [f for f in found if not is_setting(question, f[1])]
         if len({id(f[2]) for f in compared}) < 2:
             compared = found
@@ -207,13 +211,17 @@ class Composer:
             lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
 
-    def paper_named(self, name: str) -> Judged | None:
-        """The source a name in the question refers to: its short name or title first, then
-        the highest-ranked source whose abstract says it."""
+    def paper_titled(self, name: str) -> Judged | None:
+        """The source a name in the question is the short name of, or that its title says."""
         key = name.lower()
         for judged in self.sources:
             if key in (short_name(judged.paper.title).lower(), paper_name(judged.paper).lower()) or re.search(rf"\b{re.escape(key)}\b", judged.paper.title.lower()):
                 return judged
+        return None
+
+    def paper_saying(self, name: str) -> Judged | None:
+        """The highest-ranked source whose abstract says a name in the question."""
+        key = name.lower()
         for judged in self.sources:
             if re.search(rf"\b{re.escape(key)}\b", judged.paper.abstract.lower()):
                 return judged

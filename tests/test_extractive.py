@@ -168,6 +168,11 @@ def test_a_comparison_finds_papers_by_the_names_answers_use_and_not_the_benchmar
     assert not is_setting("How does FMViT compare with ResNet101 and with EfficientNet-B5?", "EfficientNet-B5")
     answer = composer.comparison("How do Mamba and Jamba compare on the LaSOT benchmark?")
     assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Mamba", "Jamba"]
+    # a dataset the question names is not a paper to compare when two papers are named: every
+    # abstract here says "fast", one of them "ImageNet"
+    sources[3].hit.paper.abstract += " It is evaluated on ImageNet."
+    answer = composer.comparison("Which reaches the higher ImageNet accuracy, Mamba or Swin Transformer?")
+    assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Mamba", "Swin Transformer"]
 
 
 def test_the_first_k_sources_do_not_depend_on_k(pipeline):
