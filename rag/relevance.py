@@ -88,15 +88,16 @@ def is_survey(title: str, abstract: str) -> bool:
     return bool(title_says or _SURVEY_ABSTRACT.search(abstract))
 
 
-def of_kind(judged: list[Judged], kind: str | None) -> list[Judged]:
+def of_kind(judged: list[Judged], kind: str | None, strict: bool = False) -> list[Judged]:
     """The papers of the kind a list question asks for (rag.shapes.asked_kind): no survey for
     "which methods…" / "which papers propose…", only surveys for "list the surveys…" (when the
-    pool has any: otherwise the list is judged as if any paper would do)."""
+    pool has any: otherwise the list is judged as if any paper would do — unless `strict`, as
+    for the papers on the table: "of those, which are surveys?" may be answered "none")."""
     if kind == "method":
         return [j for j in judged if not is_survey(j.paper.title, j.paper.abstract)]
     if kind == "survey":
         surveys = [j for j in judged if is_survey(j.paper.title, j.paper.abstract)]
-        return surveys or judged
+        return surveys if surveys or strict else judged
     return judged
 
 

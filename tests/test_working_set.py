@@ -263,3 +263,6 @@ def test_a_follow_up_that_asks_for_new_methods_rather_than_reviews_drops_the_sur
     assert answer.answer.startswith(f"Of the {len(names(first))} papers above, {len(names(first)) - 1} ")
     answer = pipeline.ask("Of those, which are surveys?", history=[first_question])
     assert names(answer) == {"Token Pruning in Vision Transformers"}
+    # none of the papers on the table is a survey: "none", not all of them
+    answer = pipeline.ask("Of those, which are surveys?", history=["Which methods prune tokens?"])
+    assert answer.working_set and not answer.citations and answer.answer.startswith("None of the")
