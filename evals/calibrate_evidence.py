@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.pipeline import Pipeline, standalone_query
-from rag.relevance import is_survey, unsaid_names
+from rag.kinds import of_kind, strength_floor
+from rag.relevance import unsaid_names
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -56,12 +57,13 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             ranking = pipeline.judge(query, reading, qvec, pipeline.settings.evidence_pool, None, reading.shape)
             judged = ranking.sources
             gold = set(item["gold_titles"])
+            members = {id(j) for j in of_kind(judged, reading.kind)}  # the kind the question asks for
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
                          "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
-                                   is_survey(j.paper.title, j.paper.abstract)) for j in judged]})
+                                   id(j) in members) for j in judged]})
     return rows
 
 
@@ -77,24 +79,15 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
     recalls, precisions = [], []
     for row in rows:
         z = standings(row["pool"], dense_weight)
-        members = of_kind(row["pool"], row.get("kind"))
-        lead = max(float(zz) for zz, p in zip(z, row["pool"]) if any(p is m for m in members))
+        # list_matches on the recorded pool: its last field says the paper is of the kind asked for
+        lead = max(float(zz) for zz, p in zip(z, row["pool"]) if p[5])
         covered = max(p[2] for p in row["pool"])
-        floor = min(min_strength, 0.0) if row.get("kind") == "survey" else min_strength  # as list_matches
-        named = [gold for zz, p in zip(z, row["pool"]) for _, gold, c, *_ in [p] if any(p is m for m in members)
-                 and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
+        floor = strength_floor(min_strength, row["kind"])
+        named = [gold for zz, (_, gold, c, *_, member) in zip(z, row["pool"])
+                 if member and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])
         precisions.append(sum(named) / len(named) if named else 0.0)
     return float(np.mean(recalls)), float(np.mean(precisions))
-
-
-def of_kind(pool: list, kind: str | None) -> list:
-    """rag.relevance.of_kind on the recorded pool (its last field: the paper is a survey)."""
-    if kind == "method":
-        return [p for p in pool if not p[5]]
-    if kind == "survey":
-        return [p for p in pool if p[5]] or pool
-    return pool
 
 
 def report(rows: list[dict]) -> None:

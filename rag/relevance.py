@@ -27,6 +27,7 @@ import numpy as np
 from rag.conditions import meets_number, missing_names, negated_terms, number_condition, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
+from rag.kinds import of_kind, strength_floor
 from rag.lexicon import alternatives, equivalents
 from rag.records import Hit
 from rag.sentences import is_boilerplate
@@ -66,39 +67,6 @@ _OWN_VOICE = re.compile(r"\b(?:we|our|us|this (?:paper|work|study|article|resear
 _STATED_RESULT = re.compile(r"\d(?:\.\d+)?\s*%|\d\.\d")
 _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
-
-
-# A survey of the literature, not a survey study ("A Population-Based Survey in Shaanxi", "the
-# national health and nutrition examination survey"): "a [comprehensive] survey of / on …", "…: A
-# Survey", "Survey, Applications…", a tutorial, a [systematic] review or an overview.
-_SURVEY_TITLE = re.compile(r"(?:^|[:\-–—]\s*)(?:a |an )?(?:(?:\w+|\w+-\w+) ){0,3}?(?:survey|review|overview|tutorial|primer)"
-                           r"(?:\s+(?:of|on|and|for|connecting)\b|\s*[,:.;]|$)|\btutorial\b", re.I)
-_SURVEY_ABSTRACT = re.compile(r"\b(?:this|our|the present|in this) (?:survey|review|tutorial|overview)\b"
-                              r"|\bwe (?:survey|review) (?:the |recent |existing |current |\w+ )?(?:literature|advances|"
-                              r"progress|works?|methods|approaches|research|studies|developments|state)\b"
-                              r"|\b(?:systematic|literature|comprehensive|narrative) review\b", re.I)
-
-
-def is_survey(title: str, abstract: str) -> bool:
-    """A survey, review, tutorial or overview of a field, by its title or by what its abstract
-    says it is ("This survey…", "We review recent advances…")."""
-    title_says = _SURVEY_TITLE.search(title)
-    if title_says and re.search(r"\b(?:peer|code|product|customer|app|user|movie)s? review", title_says.group(0), re.I):
-        title_says = None  # a review as the thing studied ("Code review automation…"), not a survey
-    return bool(title_says or _SURVEY_ABSTRACT.search(abstract))
-
-
-def of_kind(judged: list[Judged], kind: str | None, strict: bool = False) -> list[Judged]:
-    """The papers of the kind a list question asks for (rag.shapes.asked_kind): no survey for
-    "which methods…" / "which papers propose…", only surveys for "list the surveys…" (when the
-    pool has any: otherwise the list is judged as if any paper would do — unless `strict`, as
-    for the papers on the table: "of those, which are surveys?" may be answered "none")."""
-    if kind == "method":
-        return [j for j in judged if not is_survey(j.paper.title, j.paper.abstract)]
-    if kind == "survey":
-        surveys = [j for j in judged if is_survey(j.paper.title, j.paper.abstract)]
-        return surveys if surveys or strict else judged
-    return judged
 
 
 def is_background(sentence: str) -> bool:
@@ -329,8 +297,8 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     no lead over the pool, only over its median: the kind already leaves a handful of candidates,
     and a survey's sentences span its whole field, so on a broad topic ("surveys of efficient
     transformers") none stands out from the method papers around it."""
-    floor = min(min_strength, 0.0) if kind == "survey" else min_strength
-    return set_matches(judged, of_kind(judged, kind), relative, floor, min_coverage, dense_weight)
+    return set_matches(judged, of_kind(judged, kind), relative, strength_floor(min_strength, kind), min_coverage,
+                       dense_weight)
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:

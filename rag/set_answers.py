@@ -23,7 +23,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     of their own, and the papers nearest the condition would make it look common)."""
     from rag.evidence import EvidenceStore
     from rag.pipeline import Ranking
-    from rag.relevance import EvidenceScorer, of_kind, set_matches
+    from rag.kinds import of_kind
+    from rag.relevance import EvidenceScorer, set_matches
     from rag.shapes import aspects_of, condition_kind
 
     members = retriever.hits_for(set_ids, qvec)
@@ -40,7 +41,7 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     lacking = None
     if request.kind == "filter":
         # Only papers of the kind the condition keeps ("propose a new model rather than reviewing
-        # the field": no survey), as list answers (rag.relevance.of_kind).
+        # the field": no survey), as list answers (rag.kinds.of_kind).
         kind = condition_kind(request.condition)
         kept = of_kind([j for j in judged if j.paper.paper_id in ids], kind, strict=True)
         if kind and not set(scorer.terms(" ".join(aspects_of(request.condition)))) - set(scorer.terms(KIND_WORDS[kind])):

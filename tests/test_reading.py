@@ -226,6 +226,6 @@ def test_a_follow_up_condition_says_which_kind_of_paper_it_keeps(condition, kind
     ("Swin Transformer", "We present a new vision transformer.", False),
 ])
 def test_a_survey_is_known_by_its_title_or_by_what_its_abstract_says_it_is(title, abstract, survey):
-    from rag.relevance import is_survey
+    from rag.kinds import is_survey
 
     assert is_survey(title, abstract) is survey
