@@ -22,6 +22,8 @@ _TRAINING = re.compile(r"^(?:re-?)?(?:train|fine-?tun|finetun|tun|learn|optimi[s
 _NO_TRAINING = re.compile(
     r"(?<!with and )(?<!both )\b(?:training[- ]free|tuning[- ]free|off[- ]the[- ]shelf|plug[- ]and[- ]play|"
     r"zero[- ]shot (?:method|approach|manner|fashion|way|setting|framework|technique|pruning|merging|compression|quantization)|"
+    # post-training quantization / pruning: applied to the trained model, no retraining
+    r"post[- ]training (?:[\w-]+ ){0,2}(?:quantization|pruning|sparsification|compression)|PTQ|"
     r"without (?:any |additional |extra |further |model |the need for |requiring )*(?:re-?)?(?:training|fine-?tuning|retraining|tuning)|"
     r"no (?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning|tuning)|"
     r"(?:does|do|did) not (?:require|need) (?:any )?(?:additional |extra |further )?(?:re-?)?(?:training|fine-?tuning))\b", re.I)

@@ -41,7 +41,10 @@ _COMPARE = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|differ(?:ence|
 _HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much)\b", re.I)
 _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+(?:idea|mechanism|"
                       r"key idea|intuition|reason|role)|explain|describe)", re.I)
-_LIST_START = re.compile(r"^\s*(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works\b)", re.I)
+# "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
+# "what works" does; "which work…" asks for one.
+_LIST_START = re.compile(r"^\s*(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
+                         r"what research\b)", re.I)
 # Where a condition starts inside the topic: "prune tokens | without fine-tuning".
 _CONDITION = re.compile(r"\s+(?=(?:without|while|using|via|rather than|instead of|as opposed to|other than|"
                         r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b))", re.I)

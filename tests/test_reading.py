@@ -19,6 +19,10 @@ from rag.shapes import read_question, shape_of
     ("What approaches use LoRA for something other than language models?", "list"),
     ("List the surveys that review pruning and quantization.", "list"),
     ("Which object detection or visual tracking models report running faster than 100 frames per second?", "list"),
+    # "what work / research" is the field's work, a mass noun: all of it, as "what works" asks
+    ("What work applies transformer models to data from physics or astronomy?", "list"),
+    ("What research tackles text-to-speech synthesis?", "list"),
+    ("Which work pretrains a shared transformer trunk on many robots?", "single"),
     ("Which paper traces activation outliers to attention heads?", "single"),
     ("Is there work that brings LoRA to visual object tracking?", "single"),
     ("Which gene did a genome-wide study link to hypospadias?", "single"),
@@ -51,6 +55,18 @@ def test_a_list_question_keeps_its_topic_and_splits_off_its_condition():
 ])
 def test_a_negated_condition_is_met_only_by_saying_so(sentence, meets):
     assert says_without(sentence, negated_terms("without fine-tuning")) is meets
+
+
+@pytest.mark.parametrize("sentence, meets", [
+    # post-training quantization is applied to the trained model: no retraining, by definition
+    ("Q-HyViT: Post-Training Quantization of Hybrid Vision Transformers", True),
+    ("We propose a post-training mixed-precision quantization method.", True),
+    ("Our PTQ method needs only 128 calibration images.", True),
+    ("Quantization-aware training recovers the accuracy at 4 bits.", False),
+    ("We study post-training alignment of language models.", False),
+])
+def test_post_training_compression_needs_no_retraining(sentence, meets):
+    assert says_without(sentence, negated_terms("without quantization-aware retraining")) is meets
 
 
 @pytest.mark.parametrize("sentence", [
