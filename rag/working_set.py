@@ -62,10 +62,17 @@ _ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|theirs|this|that|these|thos
                        r"he|she|his|her)\b", re.IGNORECASE)
 
 
+# Words that look like references but are not: "such as" gives examples, "papers that …" opens a
+# relative clause, "this corpus" is the index.
+_NOT_ANAPHORA = re.compile(r"\bsuch as\b|\b(?:papers?|works?|methods?|models?|approach(?:es)?|studies|study|systems?|"
+                           r"techniques?|ones?|articles?)\s+that\b|\b(?:in|of|from)\s+this\s+(?:corpus|collection)\b",
+                           re.IGNORECASE)
+
+
 def stands_alone(question: str) -> bool:
     """A follow-up that asks its own list question and leans on nothing said before ("Now, which
     papers generate speech from text?"): searched as asked, not condensed with the last question."""
-    return shape_of(question) == "list" and not _ANAPHORA.search(question)
+    return shape_of(question) == "list" and not _ANAPHORA.search(_NOT_ANAPHORA.sub(" ", question))
 
 
 def refers_to_set(question: str) -> bool:

@@ -201,6 +201,23 @@ def test_a_follow_up_with_its_own_list_question_is_searched_as_asked():
     assert standalone_query("Which of these use ImageNet?", earlier).startswith(earlier[0])
 
 
+@pytest.mark.parametrize("question", [
+    # seen on the dev chains: "such as" and "papers that" read as references to the papers above
+    "Switching from images to text: which papers analyze clinical text such as doctors' notes or radiology reports?",
+    "Are there papers that analyze what ordinary users publish online, such as social-media posts?",
+    "Which methods in this corpus prune tokens?",
+])
+def test_examples_and_relative_clauses_are_not_references_to_the_papers_above(question):
+    assert standalone_query(question, ["How many of them segment with a purely convolutional network?"]) == question
+
+
+def test_a_reference_in_a_list_question_still_leans_on_the_chat():
+    earlier = ["Which papers prune tokens?"]
+    for question in ("Which papers like that also merge tokens?", "Are there other papers such as these?",
+                     "Which methods that they compare with run on phones?"):
+        assert standalone_query(question, earlier).startswith(earlier[0]), question
+
+
 def test_a_comparison_that_names_two_papers_of_the_set_is_answered_over_it(pipeline):
     first = pipeline.ask(FIRST)
     answer = pipeline.ask("Compare MergeShelf and the learned token pruning paper.", history=[FIRST])
