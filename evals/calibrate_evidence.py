@@ -10,7 +10,8 @@ gold. It then sweeps:
 - `list_relative` x `list_min_coverage` (x `list_min_strength` x `list_dense_weight`): recall and
   precision of the papers a list answer names (rag.relevance.list_matches).
 A look-up that names something its answering paper never says is refused whatever its strength
-(rag.relevance.unsaid_names); the abstention tables count those refusals too.
+(rag.relevance.unsaid_names), and a question that shares an identifier ("ADE20K") with a top paper
+is answered down to rag.relevance.IDENTIFIER_FLOOR; the abstention tables count both.
 Calibrate on the calibration split only (evals/qa/calib.jsonl and the second corpus); run it
 on the dev set only to report, never to choose. Usage (INDEX_DIR=QA_FILE[,QA_FILE…], repeatable):
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from rag.pipeline import Pipeline, standalone_query
 from rag.kinds import of_kind, strength_floor
-from rag.relevance import unsaid_names
+from rag.relevance import IDENTIFIER_FLOOR, said_identifiers, saying, unsaid_names
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -57,11 +58,14 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             ranking = pipeline.judge(query, reading, qvec, pipeline.settings.evidence_pool, None, reading.shape)
             judged = ranking.sources
             gold = set(item["gold_titles"])
-            members = {id(j) for j in of_kind(judged, reading.kind)}  # the kind the question asks for
+            said = said_identifiers(query, judged)
+            # the kind the question asks for, saying the identifiers it gives (rag.relevance.list_matches)
+            members = {id(j) for j in of_kind(saying(judged, said), reading.kind)}
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
+                         "said": said,
                          "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
                                    id(j) in members) for j in judged]})
     return rows
@@ -80,9 +84,10 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
     for row in rows:
         z = standings(row["pool"], dense_weight)
         # list_matches on the recorded pool: its last field says the paper is of the kind asked for
+        # (and says the identifiers the question gives)
         lead = max(float(zz) for zz, p in zip(z, row["pool"]) if p[5])
         covered = max(p[2] for p in row["pool"])
-        floor = strength_floor(min_strength, row["kind"])
+        floor = strength_floor(min_strength, row["kind"]) if not row["said"] else min(min_strength, 0.0)
         named = [gold for zz, (_, gold, c, *_, member) in zip(z, row["pool"])
                  if member and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])
@@ -116,7 +121,10 @@ def single_table(rows: list[dict], max_papers: int = 4) -> None:
 
 
 def answered(row: dict, threshold: float) -> bool:
-    return row["strength"] >= threshold and not row["unsaid"]
+    """As the pipeline decides: strong enough (or, down to IDENTIFIER_FLOOR, sharing an identifier
+    such as "ADE20K" with a top paper), and no name the answering paper never says."""
+    strong = row["strength"] >= threshold or (row["strength"] >= IDENTIFIER_FLOOR and bool(row["said"]))
+    return strong and not row["unsaid"]
 
 
 def kept_refused(rows: list[dict], threshold: float) -> tuple[float, float]:

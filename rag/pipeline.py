@@ -152,14 +152,14 @@ class Pipeline:
         """The candidate pool judged on its evidence, ordered as the sources are shown."""
         from rag.evidence import EvidenceStore
         from rag.extractive import is_setting, named_sources
-        from rag.relevance import EvidenceScorer, evidence_strength, list_matches
+        from rag.relevance import EvidenceScorer, evidence_strength, list_matches, said_identifiers
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
         judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
         matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
                                self.settings.list_min_coverage, self.settings.list_dense_weight,
-                               kind=reading.kind) if form == "list" else []
+                               kind=reading.kind, names=said_identifiers(query, judged)) if form == "list" else []
         # A comparison's papers come first whatever their rank in the pool ("ConvNeXt or Swin
         # Transformer?" when Swin is 12th); a list answer's matches likewise.
         named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \
@@ -198,7 +198,7 @@ class Pipeline:
         `history` when the question refers to them ("of those, which…", rag.working_set)."""
         from rag.answering import answer_events
         from rag.extractive import compose, papers_by_name
-        from rag.relevance import unsaid_names
+        from rag.relevance import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
         from rag.working_set import MAX_WORKING_SET, refers_to_set
@@ -242,6 +242,8 @@ class Pipeline:
         unsaid = unsaid_names(form, question, ranking.sources) \
             if self.settings.abstain_on_unsaid_names and not history else []
         weak = ranking.strength is None or ranking.strength < self.settings.abstain_threshold
+        if weak and ranking.strength is not None and ranking.strength >= IDENTIFIER_FLOOR:
+            weak = not said_identifiers(question, ranking.sources)  # "…on the ADE20K benchmark"
         if weak and not (form == "comparison" and len(papers_by_name(question, ranking.sources)) >= 2):
             self.abstain(answer, "retrieval")
         elif unsaid:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.conditions import meets_number, missing_names, negated_terms, number_condition, says_without, term_spelling
+from rag.conditions import (meets_number, missing_names, negated_terms, number_condition, question_names, says_name,
+                            says_without, term_spelling)
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
 from rag.kinds import of_kind, strength_floor
@@ -284,7 +285,7 @@ def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
 
 
 def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float,
-                 dense_weight: float = 0.0, kind: str | None = None) -> list[Judged]:
+                 dense_weight: float = 0.0, kind: str | None = None, names: list[str] = ()) -> list[Judged]:
     """The papers that meet the question, in relevance order: each stands out from the pool (its
     standing — the evidence match plus `dense_weight` x the paper's own cosine to the question, so
     that a paper whose whole abstract is about the question counts for more than one sentence
@@ -296,9 +297,12 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     methods…"); the pool's median and spread are still the whole pool's. A list of surveys needs
     no lead over the pool, only over its median: the kind already leaves a handful of candidates,
     and a survey's sentences span its whole field, so on a broad topic ("surveys of efficient
-    transformers") none stands out from the method papers around it."""
-    return set_matches(judged, of_kind(judged, kind), relative, strength_floor(min_strength, kind), min_coverage,
-                       dense_weight)
+    transformers") none stands out from the method papers around it.
+    A list about identifiers the pool's papers say (`names`: said_identifiers, "…on ADE20K") names
+    only papers that say one, likewise without the floor: saying "ADE20K" is a stronger sign than
+    standing out, and a paper that reports on ADE20K among six other benchmarks need not."""
+    floor = strength_floor(min_strength, kind) if not names else min(min_strength, 0.0)
+    return set_matches(judged, of_kind(saying(judged, list(names)), kind), relative, floor, min_coverage, dense_weight)
 
 
 def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
@@ -309,6 +313,30 @@ def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3)
         return []
     papers = [j.paper for j in judged[:depth]] if form == "comparison" else [judged[0].paper]
     return missing_names(question, " ".join(f"{p.title}. {p.abstract}" for p in papers))
+
+
+# An identifier the question and a top paper share carries a question whose other words are the
+# asker's own paraphrase — down to this strength (below it, the identifier alone does not).
+IDENTIFIER_FLOOR = 0.35
+
+
+def said_identifiers(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
+    """The identifiers the question gives — names with a capital and a digit ("ADE20K", "Cas9",
+    "MeCP2", "WSJ0": datasets, genes, model versions; not "top-1") — that one of the top `depth`
+    papers says. Such a name is what the question is about, and it is no one's paraphrase: a
+    question that shares one with a paper is covered even when its other words are not the paper's
+    ("Which papers evaluate their models on the ADE20K scene-parsing benchmark?")."""
+    names = [n for n in question_names(question) if re.search(r"\d", n) and re.search(r"[A-Z]", n)]
+    texts = [f"{j.paper.title}. {j.paper.abstract}" for j in judged[:depth]]
+    return [n for n in names if any(says_name(text, n) for text in texts)]
+
+
+def saying(judged: list[Judged], names: list[str]) -> list[Judged]:
+    """The papers that say one of the names (all of them when no name is given): a list question
+    about an identifier ("…on the ADE20K benchmark") names only the papers that say it."""
+    if not names:
+        return judged
+    return [j for j in judged if any(says_name(f"{j.paper.title}. {j.paper.abstract}", n) for n in names)]
 
 
 def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,

@@ -279,6 +279,60 @@ def test_a_list_of_methods_names_no_survey_and_a_list_of_surveys_only_surveys():
     assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == broad[:2]
 
 
+def test_a_list_about_an_identifier_names_only_the_papers_that_say_it():
+    """Seen on the dev chains ("…on the ADE20K scene-parsing benchmark?"): papers that never say the
+    identifier were named, and three that report on it among other benchmarks stood out too
+    little to pass the pool floor. Names without a digit, and "top-1", are not identifiers."""
+    import numpy as np
+
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged, list_matches, said_identifiers
+
+    def paper(i, abstract, match):
+        hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=abstract), score=0.5,
+                  dense_score=0.5, bm25_score=None, chunk_id=f"p{i}:0", snippet="")
+        return Judged(hit=hit, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match, coverage=1.0)
+
+    saying = [paper(0, "We reach 53.5 mIoU on ADE20K.", 0.40), paper(1, "Results on COCO and ADE20K.", 0.34)]
+    not_saying = paper(2, "A segmentation model for scene parsing.", 0.42)
+    pool = [not_saying, *saying] + [paper(3 + i, "Other.", 0.20 + 0.001 * i) for i in range(40)]
+    question = "Which papers evaluate their models on the ADE20K scene-parsing benchmark?"
+    names = said_identifiers(question, pool)
+    assert names == ["ADE20K"]
+    assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5) == [not_saying, *saying]
+    assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5, names=names) == saying
+    # no pool floor: saying the identifier is the stronger sign (the relative rule still holds)
+    assert list_matches(pool, relative=0.5, min_strength=100, min_coverage=0.5) == []
+    assert list_matches(pool, relative=0.5, min_strength=100, min_coverage=0.5, names=names) == saying
+    assert said_identifiers("Which papers report top-1 accuracy on COCO?", pool) == []
+    assert said_identifiers("Which papers report results on Cityscapes-2K?", pool) == []  # said by none
+
+
+def test_a_weak_question_that_shares_an_identifier_with_its_paper_is_answered(tmp_path, fake_encoder, monkeypatch):
+    """The question's other words may be the asker's own; an identifier it shares with a top paper
+    ("ADE20K") carries it down to IDENTIFIER_FLOOR. Without one, or below the floor, it is refused."""
+    import rag.relevance
+    from fakes import daily_dump
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text(daily_dump([
+        ("Windowed Vision Backbones", "We propose a windowed backbone. It reaches 53.5 mIoU on ADE20K."),
+        ("Convolutional Backbones Revisited", "We modernise a convolutional network. It reaches 87.8% on ImageNet."),
+        ("Speech Enhancement Transformers", "We enhance noisy speech with a transformer."),
+    ]))
+    settings = Settings.build(corpus=[folder], index_dir=tmp_path / "index", abstain_threshold=10.0)  # all weak
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    pipeline = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+    monkeypatch.setattr(rag.relevance, "IDENTIFIER_FLOOR", -10.0)
+    answer = pipeline.ask("Which backbones are evaluated on the ADE20K scene-parsing benchmark?")
+    assert not answer.abstained and [c.title for c in answer.citations] == ["Windowed Vision Backbones"]
+    assert pipeline.ask("Which backbones are evaluated on scene-parsing benchmarks?").abstained  # no identifier
+    assert pipeline.ask("Which backbones are evaluated on the COCO2017 benchmark?").abstained  # said by none
+    monkeypatch.setattr(rag.relevance, "IDENTIFIER_FLOOR", 10.0)
+    assert pipeline.ask("Which backbones are evaluated on the ADE20K scene-parsing benchmark?").abstained
+
+
 def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_match_alone():
     """list_dense_weight adds the paper's own cosine (its best chunk) to the evidence match: a paper
     whose one sentence echoes the question but whose abstract is about something else drops out,

@@ -122,3 +122,19 @@ def test_follow_up_is_answered_when_the_best_supported_paper_is_not_ranked_first
     answer = pipeline.ask("do any of them also merge tokens?", history=["which methods prune tokens without fine-tuning?"])
     assert not answer.abstained
     assert any("Token Merging" in c.title for c in answer.citations), answer.answer
+
+
+ADE20K_PAPERS = ("kMaX-DeepLab", "Swin Transformer:", "A ConvNet for the 2020s", "Dynamic Spectrum Mixer",
+                 "CSWin Transformer", "HorNet")
+
+
+def test_a_list_about_an_identifier_names_the_papers_that_say_it(pipeline):
+    """Seen on the dev chains: the question's own words ("evaluate their models", "scene-parsing")
+    are not the papers', so it was refused though six papers report ADE20K results; answered, it
+    named segmentation papers that never mention ADE20K."""
+    answer = pipeline.ask("Which papers evaluate their models on the ADE20K scene-parsing benchmark?")
+    assert not answer.abstained, answer.answer
+    named = [c.title for c in answer.citations]
+    assert all("ADE20K" in f"{c.title} {pipeline.index.catalog.papers([c.paper_id])[c.paper_id].abstract}"
+               for c in answer.citations), named
+    assert sum(t.startswith(ADE20K_PAPERS) for t in named) >= 5, named
