@@ -174,6 +174,10 @@ class EvidenceScorer:
                 return head[0], tail[0]
         return None
 
+    def paper_tokens(self, paper) -> set[str]:
+        """The stemmed words of a paper's title and abstract."""
+        return set(self.tokenize(f"{paper.title}. {paper.abstract}"))
+
     @staticmethod
     def coverage(terms: dict[str, float], tokens: set[str]) -> float:
         total = sum(terms.values())

@@ -48,6 +48,12 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
             matches = kept  # the condition is the kind alone ("propose a new model rather than reviewing")
         else:
             matches = set_matches(judged, kept, settings.set_relative, settings.set_min_strength, 0.0)
+            # A condition that names one thing ("are built on a transformer", "aimed at robots") is
+            # also met by saying it: a word most of the index uses never stands out from the sample.
+            term = one_term(scorer, request.condition)
+            if term:
+                chosen = {id(j) for j in matches} | {id(j) for j in kept if term in scorer.paper_tokens(j.paper)}
+                matches = [j for j in kept if id(j) in chosen]
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]
@@ -58,6 +64,27 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     for rank, item in enumerate(sources, start=1):
         item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
     return Ranking(sources=sources, matches=matches, strength=None), lacking, len(in_set)
+
+
+# Verbs that only link a follow-up's condition to its one thing ("are *built on* a transformer",
+# "*deal with* text", "*aimed at* robots").
+LINKING_WORDS = "built build based base employ employs rely relies leverage leverages adopt adopts apply applies aimed aim deal deals"
+
+
+_EXCLUDES = re.compile(r"\b(?:not|no|without|never|free|except|other than|n't)\b", re.I)
+
+
+def one_term(scorer, condition: str) -> str | None:
+    """The one term a condition names besides linking words and asking words, else None (also for
+    a condition that excludes: "do not use attention" is not met by saying "attention")."""
+    from rag.shapes import aspects_of
+
+    aspects = " ".join(aspects_of(condition))
+    if _EXCLUDES.search(aspects):
+        return None
+    linking = set(scorer.tokenize(LINKING_WORDS))
+    terms = [t for t in scorer.terms(aspects) if t not in linking and "+" not in t]
+    return terms[0] if len(terms) == 1 else None
 
 
 # -- composing --------------------------------------------------------------------------------
