@@ -170,13 +170,19 @@ class Composer:
     @staticmethod
     def matching_sentence(judged: Judged) -> int | None:
         """The sentence that meets the question's condition: the weakest aspect's best one
-        (that is what had to be found), else the paper's best sentence."""
+        (that is what had to be found) unless it is background, else the paper's best sentence."""
+        ranked = judged.best_sentences(len(judged.sentences))
         if judged.aspect_scores:
             weakest = min(range(len(judged.aspect_scores)), key=lambda a: judged.aspect_scores[a])
             index = judged.aspect_best[weakest]
+            if index >= 0 and judged.kinds[index] == "background":
+                # the setting restates the topic ("Recent advancements in text-to-speech…"); the
+                # paper's own best sentence says what it does about it
+                own = [i for i in ranked if judged.kinds[i] != "background"]
+                if own:
+                    return own[0]
             if index >= 0 and judged.usable[index]:
                 return index
-        ranked = judged.best_sentences(len(judged.sentences))
         best = [i for i in ranked if judged.kinds[i] != "background"] or ranked
         return best[0] if best else None
 

@@ -433,6 +433,23 @@ def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
     assert "Recently" not in lines[1]
 
 
+def test_a_list_line_does_not_lead_with_the_setting_its_condition_was_found_in():
+    """Seen on the dev set: Small-E's line opened with "Recent advancements in text-to-speech…"
+    (the topic restated as background) when its own sentences say what it does."""
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "Recent advancements in text-to-speech powered by language models have showcased remarkable capabilities.",
+        "We propose to replace transformers with recurrent architectures for speech synthesis.",
+        "Our implementation is available online.",
+    ], [0.42, 0.40, 0.10])
+    judged.kinds = ["background", "contribution", "other"]
+    judged.aspect_scores, judged.aspect_best = [0.5], [0]  # the background sentence met the topic best
+    assert Composer.matching_sentence(judged) == 1
+    judged.kinds = ["other", "contribution", "other"]
+    assert Composer.matching_sentence(judged) == 0
+
+
 def test_a_comparison_of_two_papers_named_by_their_short_names_is_answered_however_weak(pipeline):
     """Seen on the dev set: "DiC and PixelDiT both move away from the standard latent diffusion
     transformer recipe. How do their approaches differ?" was refused for weak overall evidence."""
