@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.shapes import NUMBER_CONDITION
+from rag.shapes import NUMBER_CONDITION, UNIT_CONDITION
 
 # A condition that excludes something ("without fine-tuning", "no labels"): a sentence meets it
 # only by saying so, never by mentioning the excluded thing — that is usually the opposite.
@@ -62,7 +62,10 @@ _HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|ab
 
 
 def number_condition(aspect: str) -> tuple[str, float, str] | None:
-    """'of 85% or higher' -> ('>=', 85.0, '%'); '4 bits or fewer' -> ('<=', 4.0, 'bit')."""
+    """'of 85% or higher' -> ('>=', 85.0, '%'); '4 bits or fewer' -> ('<=', 4.0, 'bit');
+    'in frames per second' -> ('>=', 0.0, 'fps'): any number in the unit."""
+    if UNIT_CONDITION.fullmatch(aspect.strip()):
+        return ">=", 0.0, "fps" if re.search(r"fps|frames", aspect, re.I) else "ms"
     match = NUMBER_CONDITION.fullmatch(aspect.strip())
     if not match:
         return None

@@ -276,7 +276,7 @@ class Pipeline:
         """A follow-up over the working set: filtered by its condition with the same evidence
         scoring as a list question, counted, compared, or one paper picked (rag.working_set)."""
         from rag.answering import answer_events, extractive_events
-        from rag.shapes import read_question
+        from rag.shapes import read_condition
         from rag.set_answers import compose_in_set, judge_set
         from rag.working_set import read_request
 
@@ -287,7 +287,7 @@ class Pipeline:
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
         ranking, lacking, size = judge_set(retriever, self.index.catalog, self.index.bm25, self.encoder, self.settings,
-                                           query, read_question(query), qvec, set_ids, request)
+                                           query, read_condition(query), qvec, set_ids, request)
         hits = [j.hit for j in ranking.sources]
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}

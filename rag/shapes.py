@@ -126,6 +126,11 @@ NUMBER_CONDITION = re.compile(
     r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?", re.I)
 
 
+# A unit the question asks for without a number ("report a speed in frames per second", "latency
+# in milliseconds"): met by a sentence that states a number in it (rag.conditions.number_condition).
+UNIT_CONDITION = re.compile(r"\b(?:in|as)\s+(?:frames per second|fps|milliseconds|ms)\b", re.I)
+
+
 # An illustration ("…, for example to build QA data", "e.g. on ImageNet"): it shows what is
 # meant but is not a condition a paper must meet.
 _EXAMPLE = re.compile(r"[,;(]?\s*\b(?:for example|for instance|e\.g\.?)(?!\w).*$", re.I)
@@ -141,10 +146,12 @@ def aspects_of(topic: str) -> tuple[str, ...]:
 
 
 def _split_aspects(topic: str) -> tuple[str, ...]:
-    number = NUMBER_CONDITION.search(topic)
+    number = NUMBER_CONDITION.search(topic) or UNIT_CONDITION.search(topic)
     if number and number.start() > 0:  # the number's condition is an aspect of its own
         head = _split_aspects(topic[:number.start()].strip(" ,;"))
-        return (*head, number.group(0).strip())
+        rest = topic[number.end():].strip(" ,;")
+        tail = _split_aspects(rest) if len(re.findall(r"\w{3,}", rest)) >= 1 else ()
+        return (*head, number.group(0).strip(), *tail)
     parts = [p.strip(" ,;") for p in _CONDITION.split(topic) if p.strip(" ,;")]
     parts = [p for p in parts if len(re.findall(r"\w{3,}", p)) >= 1]
     return tuple(parts) or (topic,)
@@ -181,6 +188,15 @@ def shape_of(question: str) -> str:
     if _EXPLAIN.match(q):
         return "explanation"
     return "single"
+
+
+def read_condition(condition: str) -> Reading:
+    """A chat filter's condition ("report a speed in frames per second"), read whole — its number
+    or unit, if it gives one, an aspect of its own, met only by a sentence that states it."""
+    reading = read_question(condition)
+    if NUMBER_CONDITION.search(reading.topic) or UNIT_CONDITION.search(reading.topic):
+        return Reading(shape=reading.shape, topic=reading.topic, aspects=_split_aspects(reading.topic), kind=reading.kind)
+    return reading
 
 
 def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> Reading:

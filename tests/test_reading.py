@@ -163,6 +163,25 @@ def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_sat
     assert meets_number(sentence, number_condition(condition)) is meets
 
 
+@pytest.mark.parametrize("condition, aspects, sentence, meets", [
+    # seen on the dev chains: "How many of them report a speed in frames per second?" counted a
+    # benchmark that has 3.87 million frames and a video generator that simulates them
+    ("report a speed in frames per second", ("report a speed", "in frames per second"),
+     "LoRAT runs at 120 FPS on a single GPU.", True),
+    ("report a speed in frames per second", ("report a speed", "in frames per second"),
+     "LaSOT offers 1,550 videos totaling more than 3.87 million frames.", False),
+    ("report latency in milliseconds on a phone", ("report latency", "in milliseconds", "on a phone"),
+     "It runs in 1.6 ms on an iPhone 12.", True),
+])
+def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition, aspects, sentence, meets):
+    from rag.conditions import meets_number, number_condition
+    from rag.shapes import read_condition
+
+    assert read_condition(condition).aspects == aspects
+    assert meets_number(sentence, number_condition(aspects[1])) is meets
+    assert read_condition("report ImageNet results").aspects == ("report ImageNet results",)  # read whole
+
+
 @pytest.mark.parametrize("question, aspects", [
     # an illustration shows what is meant; a paper need not build reading-comprehension data too
     ("Which papers generate questions automatically, for example to build reading-comprehension data?",
