@@ -34,6 +34,21 @@ _NAME = re.compile(NAME + r"\b")
 _DATA = re.compile(r"\b(?:data ?sets?|cohorts?|corpus|corpora|benchmarks?|patients|participants|subjects|samples|"
                    r"(?:pre-?)?train\w* (?:on|with)|evaluat\w* on|experiments? on|tested on|collected|consists? of|contains?|"
                    r"comprising|totall?ing)\b", re.I)
+# What a paper concludes: the sentence that answers "does X…?" ("In conclusion, …", "These
+# results suggest …", "CONCLUSIONS: …").
+_CONCLUSION = re.compile(r"^(?:conclusions?|interpretations?|in conclusion|in summary|to conclude|taken together)\b"
+                         r"|\b(?:we conclude|(?:these|our|the) (?:results|findings|data|observations) (?:\w+ )?"
+                         r"(?:suggest|indicate|show|demonstrate|support|imply|reveal|confirm))", re.I)
+# A question about a finding, answered yes or no ("Does X reduce Y?", "Claim to verify: …"), not
+# one about whether a paper exists ("Is there a paper…", "Are there works…", "Has anyone…").
+_VERDICT = re.compile(r"^\s*(?:claim(?: to verify)?:|(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b"
+                      r"(?!\s+(?:there|anyone|anybody|any (?:paper|work|study|method)s?)\b))", re.I)
+
+
+def asks_verdict(question: str) -> bool:
+    return bool(_VERDICT.match(question))
+
+
 LIST_SHOW_HINT = "use --k {count} (or the papers slider) to see all"
 
 
@@ -84,9 +99,10 @@ class Composer:
         return ExtractiveAnswer(text="\n".join(lines), markers=list(self.quoted))
 
     # -- choosing sentences ------------------------------------------------------------
-    def pick(self, judged: Judged, quota: int, lead_with_number: bool = False) -> list[int]:
+    def pick(self, judged: Judged, quota: int, lead_with_number: bool = False, verdict: bool = False) -> list[int]:
         """Up to `quota` sentences: the best answer, the contribution, a result with numbers, the
-        data it was trained or tested on (the dataset, the cohort, its size), then the next best;
+        data it was trained or tested on (the dataset, the cohort, its size), then the next best —
+        for a yes-or-no question about a finding (`verdict`), what the paper concludes comes second;
         background only when nothing else is usable. Returned in abstract order, except that
         a quantity answer leads with its number-bearing sentence."""
         ranked = judged.best_sentences(len(judged.sentences))
@@ -103,10 +119,15 @@ class Composer:
         if lead_with_number and numbered:
             chosen.append(numbered[0])
         data = [i for i in foreground if _DATA.search(judged.sentences[i])]
-        for want in ("any", "contribution", "result", "data", "any"):
+        concluded = [i for i in foreground if _CONCLUSION.search(judged.sentences[i])]
+        # "Does X reduce Y?" is answered by what the paper concludes, then its result
+        wants = ("any", "conclusion", "result", "contribution", "data", "any") if verdict else \
+            ("any", "contribution", "result", "data", "any")
+        for want in wants:
             if len(chosen) >= quota:
                 break
             pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
+                concluded if want == "conclusion" else \
                 sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
                 if i not in chosen:
@@ -127,11 +148,11 @@ class Composer:
         return [top, *near][: self.max_papers]
 
     # -- shapes ------------------------------------------------------------------------
-    def single(self, lead_with_number: bool = False) -> ExtractiveAnswer:
+    def single(self, lead_with_number: bool = False, verdict: bool = False) -> ExtractiveAnswer:
         lines = []
         for position, judged in enumerate(self.companions()):
             quota = self.sentences_per_paper if position == 0 else 1
-            picked = self.pick(judged, quota, lead_with_number)
+            picked = self.pick(judged, quota, lead_with_number, verdict)
             if picked:
                 lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
@@ -277,6 +298,6 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     elif form == "comparison":
         plan = composer.comparison(question)
     else:
-        plan = composer.single(lead_with_number=form == "quantity")
+        plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question))
     plan.form = form
     return plan

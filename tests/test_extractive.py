@@ -400,6 +400,34 @@ def test_a_lookup_says_what_data_the_paper_was_tested_on():
     assert composer.pick(judged, 4) == [0, 2, 3, 4]  # the cohort before the second-closest sentence
 
 
+@pytest.mark.parametrize("question, verdict", [
+    ("Does a dense infiltrate of CD68-positive macrophages predict a worse outcome?", True),
+    ("Claim to verify: taking antioxidants blunts the rise in blood cytokines after exercise.", True),
+    ("Can skin make vitamin D from sunlight that comes through a closed window?", True),
+    ("Is there a paper that forecasts stock prices with a transformer?", False),
+    ("Are there works that run transformers on FPGAs?", False),
+    ("Has anyone implemented a transformer on an FPGA?", False),
+    ("Which paper proposes Foresight?", False),
+])
+def test_a_question_about_a_finding_is_told_by_what_the_paper_concludes(question, verdict):
+    """Measured on the second corpus (calibration split): a yes-or-no question about a finding was
+    answered from the best sentence, the design and the cohort, and left out the conclusion."""
+    from rag.extractive import Composer, asks_verdict
+
+    assert asks_verdict(question) is verdict
+    judged = judged_paper([
+        "We studied 172 breast cancer patients.",
+        "Macrophage density was measured in tumour sections.",
+        "A dense CD68 infiltrate was associated with reduced survival.",
+        "We propose a scoring protocol for macrophage counts.",
+        "Conclusions: a dense macrophage infiltrate is an independent predictor of survival time.",
+    ], [0.30, 0.35, 0.50, 0.40, 0.20])
+    judged.kinds = ["other", "other", "result", "contribution", "other"]
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
+    assert 4 in composer.pick(judged, 3, verdict=True)
+    assert 4 not in composer.pick(judged, 3)
+
+
 def test_a_lookup_quotes_what_the_paper_proposes_before_what_it_finds():
     """Seen on the dev split: the outlier paper's answer quoted "we empirically show…" and missed
     "we propose two simple modifications … clipped softmax and gated attention"."""
