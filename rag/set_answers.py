@@ -71,6 +71,9 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
 LINKING_WORDS = "built build based base employ employs rely relies leverage leverages adopt adopts apply applies aimed aim deal deals"
 
 
+# Words that judge rather than name: every abstract says it is new, recent work or the best.
+JUDGING_WORDS = ("recent recently latest newest newer new old older oldest best better good popular important "
+                 "interesting notable promising simple strong")
 _EXCLUDES = re.compile(r"\b(?:not|no|without|never|free|except|other than|n't)\b", re.I)
 
 
@@ -84,7 +87,9 @@ def one_term(scorer, condition: str) -> str | None:
         return None
     linking = set(scorer.tokenize(LINKING_WORDS))
     terms = [t for t in scorer.terms(aspects) if t not in linking and "+" not in t]
-    return terms[0] if len(terms) == 1 else None
+    if len(terms) != 1 or terms[0] in set(scorer.tokenize(JUDGING_WORDS)):
+        return None
+    return terms[0]
 
 
 # -- composing --------------------------------------------------------------------------------

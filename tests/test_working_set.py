@@ -2,6 +2,7 @@
 earlier answers named, and follow-ups that leave them (fake encoder, real store and scoring)."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -134,6 +135,18 @@ def test_a_condition_that_names_one_thing_is_met_by_saying_it(pipeline):
     assert names(answer) == {"MergeShelf"}
     excluded = pipeline.ask("Of those, which do not use a transformer?", history=[FIRST])  # not met by saying it
     assert names(excluded) != PRUNERS
+
+
+def test_a_word_that_judges_is_not_a_thing_a_paper_names():
+    from rag.set_answers import one_term
+
+    class Scorer:  # the index's tokenizer and terms, without an index
+        tokenize = staticmethod(lambda text: re.findall(r"[a-z0-9]+", text.lower()))
+        terms = staticmethod(lambda text: {t: 1.0 for t in re.findall(r"[a-z0-9]+", text.lower()) if t not in ("are", "a", "on")})
+
+    assert one_term(Scorer, "are built on a transformer") == "transformer"
+    assert one_term(Scorer, "are recent") is None and one_term(Scorer, "are best") is None
+    assert one_term(Scorer, "do not use attention") is None and one_term(Scorer, "report F1 scores") is None
 
 
 def test_a_filter_that_nothing_meets_says_none_and_cites_nothing(pipeline):
