@@ -36,7 +36,7 @@ def negated_terms(aspect: str) -> list[str] | None:
         return None
     rest = aspect.strip()[match.end():]
     words = re.findall(r"[\w-]{3,}", rest)
-    return [w for w in words if w.lower() not in ("any", "the", "additional", "extra", "further", "model", "models")] or None
+    return [w for w in words if w.lower() not in ("any", "all", "the", "additional", "extra", "further", "model", "models")] or None
 
 
 def says_without(sentence: str, excluded: list[str]) -> bool:

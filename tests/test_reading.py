@@ -45,6 +45,16 @@ def test_a_list_question_keeps_its_topic_and_splits_off_its_condition():
     assert read_question("which one?", history=("Which papers prune tokens?",)).shape == "followup"
 
 
+def test_a_thing_a_paper_uses_none_of_is_a_negated_condition():
+    """Seen on the dev set: "…transformers that use no positional encoding at all" was one aspect,
+    met by any paper about positional encodings."""
+    reading = read_question("Which papers train or analyze transformers that use no positional encoding at all?")
+    assert reading.aspects[-1] == "no positional encoding at all"
+    assert negated_terms(reading.aspects[-1]) == ["positional", "encoding"]
+    assert says_without("Transformers trained without position embeddings generalize.", negated_terms("no position embeddings"))
+    assert read_question("Which papers use node features?").aspects == ("use node features",)
+
+
 @pytest.mark.parametrize("sentence, meets", [
     ("Notably, without model re-training, we achieve an inference acceleration of 61%.", True),
     ("It shows superior off-the-shelf performance on image classification.", True),
