@@ -29,7 +29,7 @@ import numpy as np
 
 from rag.pipeline import Pipeline, standalone_query
 from rag.kinds import of_kind, strength_floor
-from rag.relevance import IDENTIFIER_FLOOR, said_identifiers, saying, unsaid_names
+from rag.relevance import IDENTIFIER_FLOOR, listed_names, said_identifiers, saying, unsaid_names
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -59,13 +59,13 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             judged = ranking.sources
             gold = set(item["gold_titles"])
             said = said_identifiers(query, judged)
-            # the kind the question asks for, saying the identifiers it gives (rag.relevance.list_matches)
-            members = {id(j) for j in of_kind(saying(judged, said), reading.kind)}
+            # the kind the question asks for, saying the names it gives (rag.relevance.list_matches)
+            members = {id(j) for j in of_kind(saying(judged, listed_names(query, judged)), reading.kind)}
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
-                         "said": said,
+                         "said": said, "listed": listed_names(query, judged),
                          "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
                                    id(j) in members) for j in judged]})
     return rows
@@ -84,10 +84,10 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
     for row in rows:
         z = standings(row["pool"], dense_weight)
         # list_matches on the recorded pool: its last field says the paper is of the kind asked for
-        # (and says the identifiers the question gives)
+        # (and says the names the question gives)
         lead = max(float(zz) for zz, p in zip(z, row["pool"]) if p[5])
         covered = max(p[2] for p in row["pool"])
-        floor = strength_floor(min_strength, row["kind"]) if not row["said"] else min(min_strength, 0.0)
+        floor = strength_floor(min_strength, row["kind"]) if not row["listed"] else min(min_strength, 0.0)
         named = [gold for zz, (_, gold, c, *_, member) in zip(z, row["pool"])
                  if member and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])

@@ -152,14 +152,14 @@ class Pipeline:
         """The candidate pool judged on its evidence, ordered as the sources are shown."""
         from rag.evidence import EvidenceStore
         from rag.extractive import is_setting, named_sources
-        from rag.relevance import EvidenceScorer, evidence_strength, list_matches, said_identifiers
+        from rag.relevance import EvidenceScorer, evidence_strength, list_matches, listed_names
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
         judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
         matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
                                self.settings.list_min_coverage, self.settings.list_dense_weight,
-                               kind=reading.kind, names=said_identifiers(query, judged)) if form == "list" else []
+                               kind=reading.kind, names=listed_names(query, judged)) if form == "list" else []
         # A comparison's papers come first whatever their rank in the pool ("ConvNeXt or Swin
         # Transformer?" when Swin is 12th); a list answer's matches likewise.
         named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \

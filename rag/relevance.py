@@ -302,9 +302,10 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     no lead over the pool, only over its median: the kind already leaves a handful of candidates,
     and a survey's sentences span its whole field, so on a broad topic ("surveys of efficient
     transformers") none stands out from the method papers around it.
-    A list about identifiers the pool's papers say (`names`: said_identifiers, "…on ADE20K") names
-    only papers that say one, likewise without the floor: saying "ADE20K" is a stronger sign than
-    standing out, and a paper that reports on ADE20K among six other benchmarks need not."""
+    A list about names the top papers say (`names`: listed_names, "…on ADE20K", "…a MindSpore
+    implementation") names only papers that say one, likewise without the floor: saying "ADE20K"
+    is a stronger sign than standing out, and a paper that reports on ADE20K among six other
+    benchmarks need not."""
     floor = strength_floor(min_strength, kind) if not names else min(min_strength, 0.0)
     return set_matches(judged, of_kind(saying(judged, list(names)), kind), relative, floor, min_coverage, dense_weight)
 
@@ -333,6 +334,21 @@ def said_identifiers(question: str, judged: list[Judged], depth: int = 3) -> lis
     names = [n for n in question_names(question) if re.search(r"\d", n) and re.search(r"[A-Z]", n)]
     texts = [f"{j.paper.title}. {j.paper.abstract}" for j in judged[:depth]]
     return [n for n in names if any(says_name(text, n) for text in texts)]
+
+
+def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
+    """The names a list question is about ("ADE20K", "MindSpore", "FPGAs") that one of the top
+    `depth` papers says — a list names only papers that say one (rag.relevance.list_matches) —
+    except a name that is one option of an "A or B" ("on phones or with Apple's CoreML": a paper
+    that measures on an iPhone answers it too)."""
+    texts = [f"{j.paper.title}. {j.paper.abstract}" for j in judged[:depth]]
+    out = []
+    for name in question_names(question):
+        if re.search(rf"\bor\s+(?:[\w'’-]+\s+){{0,3}}{re.escape(name)}|{re.escape(name)}\s+(?:[\w'’-]+\s+){{0,3}}or\b", question):
+            continue
+        if any(says_name(text, name) for text in texts):
+            out.append(name)
+    return out
 
 
 def saying(judged: list[Judged], names: list[str]) -> list[Judged]:

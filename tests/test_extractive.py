@@ -308,6 +308,27 @@ def test_a_list_about_an_identifier_names_only_the_papers_that_say_it():
     assert said_identifiers("Which papers report results on Cityscapes-2K?", pool) == []  # said by none
 
 
+def test_a_list_about_a_name_names_only_the_papers_that_say_it_unless_it_is_one_option():
+    """Measured on the calibration split: "Which papers release a MindSpore implementation of
+    their model?" named 10 papers, 2 of which say MindSpore. A name that is one option of an
+    "A or B" does not filter: "…on phones or with Apple's CoreML" is met by an iPhone too."""
+    import numpy as np
+
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged, listed_names
+
+    def paper(i, abstract):
+        hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=abstract), score=0.5,
+                  dense_score=0.5, bm25_score=None, chunk_id=f"p{i}:0", snippet="")
+        return Judged(hit=hit, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=0.5, coverage=1.0)
+
+    pool = [paper(0, "Code is released in MindSpore and uses CoreML."), paper(1, "Runs on FPGAs."), paper(2, "Other.")]
+    assert listed_names("Which papers release a MindSpore implementation of their model?", pool) == ["MindSpore"]
+    assert listed_names("Are there works that run transformer models on FPGAs?", pool) == ["FPGAs"]
+    assert listed_names("Which works measure latency on phones or with Apple's CoreML?", pool) == []
+    assert listed_names("Which papers release a TensorFlow implementation?", pool) == []  # said by none
+
+
 def test_a_weak_question_that_shares_an_identifier_with_its_paper_is_answered(tmp_path, fake_encoder, monkeypatch):
     """The question's other words may be the asker's own; an identifier it shares with a top paper
     ("ADE20K") carries it down to IDENTIFIER_FLOOR. Without one, or below the floor, it is refused."""
