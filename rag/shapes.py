@@ -47,7 +47,8 @@ _LIST_START = re.compile(r"^\s*(?:(?:are|were) there\b|list\b|name\b|what approa
                          r"what research\b)", re.I)
 # Where a condition starts inside the topic: "prune tokens | without fine-tuning".
 _CONDITION = re.compile(r"\s+(?=(?:without|while|using|via|rather than|instead of|as opposed to|other than|"
-                        r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b))"
+                        r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b|"
+                        r"also(?= \w+)))"  # "…segmentation papers | also contribute a new dataset"
                         # "…transformers that use | no positional encoding": the absence is the condition
                         r"|(?:(?<=\buse)|(?<=\buses)|(?<=\bneed)|(?<=\bneeds)|(?<=\brequire)|(?<=\brequires)|"
                         r"(?<=\bkeep)|(?<=\bkeeps))\s+(?=no\b)", re.I)

@@ -55,6 +55,13 @@ def test_a_thing_a_paper_uses_none_of_is_a_negated_condition():
     assert read_question("Which papers use node features?").aspects == ("use node features",)
 
 
+def test_what_papers_also_do_is_a_condition_of_its_own():
+    """Measured on the calibration split: "Which object detection or segmentation papers also
+    contribute a new dataset?" was one aspect, met by any detection paper."""
+    assert read_question("Which object detection or segmentation papers also contribute a new dataset?").aspects == \
+        ("object detection or segmentation", "also contribute a new dataset")
+
+
 @pytest.mark.parametrize("sentence, meets", [
     ("Notably, without model re-training, we achieve an inference acceleration of 61%.", True),
     ("It shows superior off-the-shelf performance on image classification.", True),
