@@ -353,7 +353,7 @@ def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[st
 
 def saying(judged: list[Judged], names: list[str]) -> list[Judged]:
     """The papers that say one of the names (all of them when no name is given): a list question
-    about an identifier ("…on the ADE20K benchmark") names only the papers that say it."""
+    about a name ("…on the ADE20K benchmark") names only the papers that say it."""
     if not names:
         return judged
     return [j for j in judged if any(says_name(f"{j.paper.title}. {j.paper.abstract}", n) for n in names)]

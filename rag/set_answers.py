@@ -68,9 +68,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
 
 # Verbs that only link a follow-up's condition to its one thing ("are *built on* a transformer",
 # "*deal with* text", "*aimed at* robots").
-LINKING_WORDS = "built build based base employ employs rely relies leverage leverages adopt adopts apply applies aimed aim deal deals"
-
-
+LINKING_WORDS = ("built build based base employ employs rely relies leverage leverages adopt adopts apply applies "
+                 "aimed aim deal deals")
 # Words that judge rather than name: every abstract says it is new, recent work or the best.
 JUDGING_WORDS = ("recent recently latest newest newer new old older oldest best better good popular important "
                  "interesting notable promising simple strong")
