@@ -20,10 +20,14 @@ _NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|s
           r"solutions|variants|strategies|publications|detectors|trackers")
 # The words that ask for a list and say nothing about the topic: "Which papers", "Are there works that".
 LIST_LEAD = re.compile(
-    rf"^(?:(?:which|what)\s+(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
+    # "What work / research [has been done | exists] [in the collection] [on]…" first: its next
+    # word is the topic's ("What work *models* a user's history…")
+    rf"^(?:what\s+(?:work|research)\b(?:\s+(?:has been done|have been done|is there|exists?|is available))?"
+    rf"(?:\s+in\s+(?:the|this)\s+(?:corpus|collection))?(?:\s+(?:on|about|into|regarding)\b)?"
+    rf"|(?:which|what)\s+(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
     rf"|(?:are|were) there\s+(?:any\s+)?(?:other\s+)?(?:(?:{_NOUNS})\b)?"
     rf"|(?:list|name|find|show(?: me)?|give(?: me)?)\s+(?:all\s+|the\s+|every\s+|some\s+)*(?:(?:{_NOUNS})\b)?"
-    rf"|what\s+(?:work|research)\s+(?:has been done|exists?)?)"
+    rf")"
     rf"\s*(?:(?:that|which|who|in the corpus|in this corpus)\s+)*",
     re.IGNORECASE)
 _SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
@@ -103,7 +107,8 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
-_MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)", re.I)
+_MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?!(?:work|research)\b)(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)",
+                            re.I)
 _GENERIC_MODIFIERS = {"other", "existing", "recent", "published", "proposed", "different", "new", "of", "the"}
 
 

@@ -45,6 +45,20 @@ def test_a_list_question_keeps_its_topic_and_splits_off_its_condition():
     assert read_question("which one?", history=("Which papers prune tokens?",)).shape == "followup"
 
 
+@pytest.mark.parametrize("question, topic", [
+    ("What work has been done on token pruning?", "token pruning"),
+    ("What research exists on speech synthesis?", "speech synthesis"),
+    ("What work in the collection tackles text-to-speech synthesis?", "tackles text-to-speech synthesis"),
+    # "models" is the question's verb here, not the kind of paper asked for
+    ("What work models a user's interaction history to recommend the next item?",
+     "models a user's interaction history to recommend the next item"),
+    ("What research in the collection studies in-context learning?", "studies in-context learning"),
+])
+def test_what_work_asks_for_a_list_and_leaves_the_topic_whole(question, topic):
+    reading = read_question(question)
+    assert reading.shape == "list" and reading.topic == topic
+
+
 def test_a_thing_a_paper_uses_none_of_is_a_negated_condition():
     """Seen on the dev set: "…transformers that use no positional encoding at all" was one aspect,
     met by any paper about positional encodings."""
