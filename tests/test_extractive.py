@@ -429,6 +429,12 @@ def test_a_lookup_says_what_data_the_paper_was_tested_on():
     ("Are there works that run transformers on FPGAs?", False),
     ("Has anyone implemented a transformer on an FPGA?", False),
     ("Which paper proposes Foresight?", False),
+    # a bare claim to check, as claim-verification sets give them
+    ("Taking antioxidants blunts the rise in blood cytokines after exercise.", True),
+    ("ALDH1 expression is associated with poorer prognosis for breast cancer primary tumors", True),
+    ("token pruning without fine-tuning", False),  # a keyword query
+    ("Compare LoRAT and MixFormer on LaSOT.", False),
+    ("Summarize the paper on Foresight.", False),
 ])
 def test_a_question_about_a_finding_is_told_by_what_the_paper_concludes(question, verdict):
     """Measured on the second corpus (calibration split): a yes-or-no question about a finding was
