@@ -173,7 +173,8 @@ class Composer:
 
     def listing(self, matches: list[Judged], count: int, head: str | None = None, extra=None) -> ExtractiveAnswer:
         """`matches`: the matching papers among the sources (rank order); `count`: all that match.
-        `head` replaces the "4 papers match:" line; `extra(judged)` adds text to a paper's line."""
+        `head` replaces the "4 papers match:" line; `extra(judged)` adds text to a paper's line.
+        A line quotes list_sentences sentences, or, when one paper is shown, as many as a look-up."""
         shown = len(matches)
         noun = "paper matches" if count == 1 else "papers match"
         head = head or (f"{count} {noun}:" if shown == count else (
@@ -183,6 +184,9 @@ class Composer:
             index = self.matching_sentence(judged)
             if index is not None:
                 picked = [index, *self.list_extra(judged, index)]
+                if shown == 1:  # one paper: as much of it as a look-up quotes, the matching sentence first chosen
+                    picked = list(dict.fromkeys([index, *self.pick(judged, self.sentences_per_paper)]))[
+                        : self.sentences_per_paper]
                 tail = f" {extra(judged)}" if extra else ""
                 lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, sorted(picked))}{tail}")
         return self.result(lines)

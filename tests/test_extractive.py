@@ -488,6 +488,23 @@ def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
     assert "Recently" not in lines[1]
 
 
+def test_a_list_of_one_paper_quotes_as_much_of_it_as_a_look_up():
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "Recently, token pruning has become popular.",
+        "We propose ALISA, a co-design that keeps only the important tokens' cached keys and values.",
+        "ALISA needs no fine-tuning of the model.",
+        "It improves the throughput of FlexGen by up to 3X.",
+        "It is evaluated on the OPT and LLaMA model families.",
+    ], [0.50, 0.30, 0.45, 0.20, 0.25])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=4, list_sentences=3)
+    one = composer.listing([judged], 1).text.splitlines()
+    assert one[0] == "1 paper matches:" and one[1].count("[1]") == 4 and "OPT and LLaMA" in one[1]
+    two = composer.listing([judged, judged], 2).text.splitlines()
+    assert two[1].count("[1]") == 3
+
+
 def test_a_list_line_does_not_lead_with_the_setting_its_condition_was_found_in():
     """Seen on the dev set: Small-E's line opened with "Recent advancements in text-to-speech…"
     (the topic restated as background) when its own sentences say what it does."""
