@@ -63,6 +63,9 @@ def asks_verdict(question: str) -> bool:
     return bool(stated) and not q.endswith("?") and not _ASKING_START.match(q) and len(q.split()) >= 4
 
 
+# A list of up to this many papers quotes one sentence more per paper (its next best): a short list
+# has room to say what each paper found. Chosen on the calibration split (evals/README.md).
+SHORT_LIST = 5
 LIST_SHOW_HINT = "use --k {count} (or the papers slider) to see all"
 
 
@@ -174,16 +177,18 @@ class Composer:
     def listing(self, matches: list[Judged], count: int, head: str | None = None, extra=None) -> ExtractiveAnswer:
         """`matches`: the matching papers among the sources (rank order); `count`: all that match.
         `head` replaces the "4 papers match:" line; `extra(judged)` adds text to a paper's line.
-        A line quotes list_sentences sentences, or, when one paper is shown, as many as a look-up."""
+        A line quotes list_sentences sentences, one more in a list of up to SHORT_LIST papers, and
+        as many as a look-up when one paper is shown."""
         shown = len(matches)
         noun = "paper matches" if count == 1 else "papers match"
         head = head or (f"{count} {noun}:" if shown == count else (
             f"{count} {noun}, showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)}):"))
         lines = [head]
+        extra_sentences = self.list_sentences - 1 + int(shown <= SHORT_LIST)
         for judged in matches:
             index = self.matching_sentence(judged)
             if index is not None:
-                picked = [index, *self.list_extra(judged, index)]
+                picked = [index, *self.list_extra(judged, index, extra_sentences)]
                 if shown == 1:  # one paper: as much of it as a look-up quotes, the matching sentence first chosen
                     picked = list(dict.fromkeys([index, *self.pick(judged, self.sentences_per_paper)]))[
                         : self.sentences_per_paper]
@@ -191,8 +196,8 @@ class Composer:
                 lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, sorted(picked))}{tail}")
         return self.result(lines)
 
-    def list_extra(self, judged: Judged, index: int) -> list[int]:
-        """What a list line adds to the matching sentence, up to list_sentences - 1 of them: what
+    def list_extra(self, judged: Judged, index: int, most: int | None = None) -> list[int]:
+        """What a list line adds to the matching sentence, up to `most` (list_sentences - 1) of them: what
         the paper contributes ("we propose…", its mechanism), then its result with a measure, else
         its next best sentences (never background)."""
         ranked = [i for i in judged.best_sentences(len(judged.sentences))
@@ -204,7 +209,7 @@ class Composer:
         results = measured + [i for i in ranked if _NUMBER.search(judged.sentences[i]) and judged.kinds[i] == "result"]
         if _MEASURE.search(judged.sentences[index]):
             results = []
-        return list(dict.fromkeys(contributions + results[:1] + ranked))[: self.list_sentences - 1]
+        return list(dict.fromkeys(contributions + results[:1] + ranked))[: self.list_sentences - 1 if most is None else most]
 
     @staticmethod
     def matching_sentence(judged: Judged) -> int | None:

@@ -179,7 +179,8 @@ class Settings(BaseModel):
     list_sentences: int = Field(
         default=3, ge=1, le=5,
         description="Sentences a list answer quotes per paper: the one that meets the question, what the "
-        "paper proposes, its result with a measure (else its next best sentences).")
+        "paper proposes, its result with a measure (else its next best sentences); a list of up to 5 papers "
+        "quotes one more (its next best), a list of one as many as a look-up.")
     llm_timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for an LLM backend before giving up.")
     llm_max_tokens: int = Field(default=320, ge=16, le=8192, description="Most tokens an LLM may generate per answer.")
     llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="LLM sampling temperature.")

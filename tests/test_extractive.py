@@ -488,7 +488,7 @@ def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
     assert "Recently" not in lines[1]
 
 
-def test_a_list_of_one_paper_quotes_as_much_of_it_as_a_look_up():
+def test_a_short_list_says_more_of_each_paper_and_a_list_of_one_as_much_as_a_look_up():
     from rag.extractive import Composer
 
     judged = judged_paper([
@@ -501,8 +501,10 @@ def test_a_list_of_one_paper_quotes_as_much_of_it_as_a_look_up():
     composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=4, list_sentences=3)
     one = composer.listing([judged], 1).text.splitlines()
     assert one[0] == "1 paper matches:" and one[1].count("[1]") == 4 and "OPT and LLaMA" in one[1]
-    two = composer.listing([judged, judged], 2).text.splitlines()
-    assert two[1].count("[1]") == 3
+    two = composer.listing([judged, judged], 2).text.splitlines()  # a short list: one sentence more than list_sentences
+    assert two[1].count("[1]") == 4
+    six = composer.listing([judged] * 6, 6).text.splitlines()
+    assert six[1].count("[1]") == 3
 
 
 def test_a_list_line_does_not_lead_with_the_setting_its_condition_was_found_in():
