@@ -470,16 +470,21 @@ def test_a_lookup_quotes_what_the_paper_proposes_before_what_it_finds():
     assert 1 in composer.pick(judged, 3)
 
 
-def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
-    from rag.extractive import Composer
-
-    judged = judged_paper([
+def alisa(last_sentence: str):
+    """A KV-cache paper whose abstract opens with background; its last sentence is the test's own."""
+    return judged_paper([
         "Recently, token pruning has become popular.",
         "We propose ALISA, a co-design that keeps only the important tokens' cached keys and values.",
         "ALISA needs no fine-tuning of the model.",
         "It improves the throughput of FlexGen by up to 3X.",
-        "It was trained for 50 epochs.",
+        last_sentence,
     ], [0.50, 0.30, 0.45, 0.20, 0.25])
+
+
+def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
+    from rag.extractive import Composer
+
+    judged = alisa("It was trained for 50 epochs.")
     composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3, list_sentences=3)
     assert composer.list_extra(judged, 2) == [1, 3]
     lines = composer.listing([judged], 1).text.splitlines()
@@ -491,13 +496,7 @@ def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
 def test_a_short_list_says_more_of_each_paper_and_a_list_of_one_as_much_as_a_look_up():
     from rag.extractive import Composer
 
-    judged = judged_paper([
-        "Recently, token pruning has become popular.",
-        "We propose ALISA, a co-design that keeps only the important tokens' cached keys and values.",
-        "ALISA needs no fine-tuning of the model.",
-        "It improves the throughput of FlexGen by up to 3X.",
-        "It is evaluated on the OPT and LLaMA model families.",
-    ], [0.50, 0.30, 0.45, 0.20, 0.25])
+    judged = alisa("It is evaluated on the OPT and LLaMA model families.")
     composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=4, list_sentences=3)
     one = composer.listing([judged], 1).text.splitlines()
     assert one[0] == "1 paper matches:" and one[1].count("[1]") == 4 and "OPT and LLaMA" in one[1]
