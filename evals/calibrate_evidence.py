@@ -10,8 +10,8 @@ gold. It then sweeps:
 - `list_relative` x `list_min_coverage` (x `list_min_strength` x `list_dense_weight`): recall and
   precision of the papers a list answer names (rag.relevance.list_matches).
 A look-up that names something its answering paper never says is refused whatever its strength
-(rag.relevance.unsaid_names), and a question that shares an identifier ("ADE20K") with a top paper
-is answered down to rag.relevance.IDENTIFIER_FLOOR; the abstention tables count both.
+(rag.names.unsaid_names), and a question that shares an identifier ("ADE20K") with a top paper
+is answered down to rag.names.IDENTIFIER_FLOOR; the abstention tables count both.
 Calibrate on the calibration split only (evals/qa/calib.jsonl and the second corpus); run it
 on the dev set only to report, never to choose. Usage (INDEX_DIR=QA_FILE[,QA_FILE…], repeatable):
 
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.names import IDENTIFIER_FLOOR, listed_names, said_identifiers, unsaid_names
 from rag.pipeline import Pipeline, standalone_query
-from rag.kinds import of_kind, strength_floor
-from rag.relevance import IDENTIFIER_FLOOR, listed_names, said_identifiers, saying, unsaid_names
+from rag.relevance import list_floor, list_members
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -58,14 +58,13 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             ranking = pipeline.judge(query, reading, qvec, pipeline.settings.evidence_pool, None, reading.shape)
             judged = ranking.sources
             gold = set(item["gold_titles"])
-            said = said_identifiers(query, judged)
-            # the kind the question asks for, saying the names it gives (rag.relevance.list_matches)
-            members = {id(j) for j in of_kind(saying(judged, listed_names(query, judged)), reading.kind)}
+            said, listed = said_identifiers(query, judged), listed_names(query, judged)
+            members = {id(j) for j in list_members(judged, reading.kind, listed)}  # rag.relevance.list_matches
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
-                         "said": said, "listed": listed_names(query, judged),
+                         "said": said, "listed": listed,
                          "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
                                    id(j) in members) for j in judged]})
     return rows
@@ -87,7 +86,7 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
         # (and says the names the question gives)
         lead = max(float(zz) for zz, p in zip(z, row["pool"]) if p[5])
         covered = max(p[2] for p in row["pool"])
-        floor = strength_floor(min_strength, row["kind"]) if not row["listed"] else min(min_strength, 0.0)
+        floor = list_floor(min_strength, row["kind"], row["listed"])
         named = [gold for zz, (_, gold, c, *_, member) in zip(z, row["pool"])
                  if member and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])

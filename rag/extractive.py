@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from rag.citations import with_markers
 from rag.conditions import NAME
 from rag.relevance import Judged, proposes
+from rag.shapes import asks_verdict
 
 _NUMBER = re.compile(r"\d")
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
@@ -39,30 +40,6 @@ _DATA = re.compile(r"\b(?:data ?sets?|cohorts?|corpus|corpora|benchmarks?|patien
 _CONCLUSION = re.compile(r"^(?:conclusions?|interpretations?|in conclusion|in summary|to conclude|taken together)\b"
                          r"|\b(?:we conclude|(?:these|our|the) (?:results|findings|data|observations) (?:\w+ )?"
                          r"(?:suggest|indicate|show|demonstrate|support|imply|reveal|confirm))", re.I)
-# A question about a finding, answered yes or no ("Does X reduce Y?", "Claim to verify: …"), not
-# one about whether a paper exists ("Is there a paper…", "Are there works…", "Has anyone…").
-_VERDICT = re.compile(r"^\s*(?:claim(?: to verify)?:|(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b"
-                      r"(?!\s+(?:there|anyone|anybody|any (?:paper|work|study|method)s?)\b))", re.I)
-
-
-# A bare statement to check ("ALDH1 expression is associated with poorer prognosis."): no question
-# mark and no word that asks or tells.
-_ASKING_START = re.compile(r"^\s*(?:which|what|who|whom|whose|how|why|when|where|list|name|find|show|give|compare|"
-                           r"describe|explain|tell|summari[sz]e|are there|is there)\b", re.I)
-
-
-_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|may|might|will|would|should|must|does|do|did)\b", re.I)
-
-
-def asks_verdict(question: str) -> bool:
-    """A yes-or-no question about a finding, or a claim to check."""
-    q = question.strip()
-    if _VERDICT.match(q):
-        return True
-    stated = q.endswith(".") or _FINITE.search(q)  # a sentence, not a keyword query ("token pruning without fine-tuning")
-    return bool(stated) and not q.endswith("?") and not _ASKING_START.match(q) and len(q.split()) >= 4
-
-
 # A list of up to this many papers quotes one sentence more per paper (its next best): a short list
 # has room to say what each paper found. Chosen on the calibration split (evals/README.md).
 SHORT_LIST = 5

@@ -152,7 +152,8 @@ class Pipeline:
         """The candidate pool judged on its evidence, ordered as the sources are shown."""
         from rag.evidence import EvidenceStore
         from rag.extractive import is_setting, named_sources
-        from rag.relevance import EvidenceScorer, evidence_strength, list_matches, listed_names
+        from rag.names import listed_names
+        from rag.relevance import EvidenceScorer, evidence_strength, list_matches
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
@@ -198,7 +199,7 @@ class Pipeline:
         `history` when the question refers to them ("of those, which…", rag.working_set)."""
         from rag.answering import answer_events
         from rag.extractive import compose, papers_by_name
-        from rag.relevance import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
+        from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
         from rag.working_set import MAX_WORKING_SET, refers_to_set

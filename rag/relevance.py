@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.conditions import (meets_number, missing_names, negated_terms, number_condition, question_names, says_name,
-                            says_without, term_spelling)
+from rag.conditions import meets_number, negated_terms, number_condition, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
 from rag.kinds import of_kind, strength_floor
 from rag.lexicon import alternatives, equivalents
+from rag.names import paper_text, saying
 from rag.records import Hit
 from rag.sentences import is_boilerplate
 from rag.shapes import Reading
@@ -176,7 +176,7 @@ class EvidenceScorer:
 
     def paper_tokens(self, paper) -> set[str]:
         """The stemmed words of a paper's title and abstract."""
-        return set(self.tokenize(f"{paper.title}. {paper.abstract}"))
+        return set(self.tokenize(paper_text(paper)))
 
     @staticmethod
     def coverage(terms: dict[str, float], tokens: set[str]) -> float:
@@ -306,57 +306,19 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     implementation") names only papers that say one, likewise without the floor: saying "ADE20K"
     is a stronger sign than standing out, and a paper that reports on ADE20K among six other
     benchmarks need not."""
-    floor = strength_floor(min_strength, kind) if not names else min(min_strength, 0.0)
-    return set_matches(judged, of_kind(saying(judged, list(names)), kind), relative, floor, min_coverage, dense_weight)
+    return set_matches(judged, list_members(judged, kind, names), relative, list_floor(min_strength, kind, names),
+                       min_coverage, dense_weight)
 
 
-def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
-    """The names a look-up asks about ("ADE20K", "TrackingNet", "PCSK9") that the paper it would be
-    answered from never says: for a single, quantity or explanation question the top source; for
-    a comparison, each name by any of the top `depth`. Lists are judged on their evidence instead."""
-    if not judged or form not in ("single", "quantity", "explanation", "comparison"):
-        return []
-    papers = [j.paper for j in judged[:depth]] if form == "comparison" else [judged[0].paper]
-    return missing_names(question, " ".join(f"{p.title}. {p.abstract}" for p in papers))
+def list_members(judged: list[Judged], kind: str | None, names: list[str] = ()) -> list[Judged]:
+    """The papers a list may name: of the kind it asks for, saying the names it gives."""
+    return of_kind(saying(judged, list(names)), kind)
 
 
-# An identifier the question and a top paper share carries a question whose other words are the
-# asker's own paraphrase — down to this strength (below it, the identifier alone does not).
-IDENTIFIER_FLOOR = 0.35
-
-
-def said_identifiers(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
-    """The identifiers the question gives — names with a capital and a digit ("ADE20K", "Cas9",
-    "MeCP2", "WSJ0": datasets, genes, model versions; not "top-1") — that one of the top `depth`
-    papers says. Such a name is what the question is about, and it is no one's paraphrase: a
-    question that shares one with a paper is covered even when its other words are not the paper's
-    ("Which papers evaluate their models on the ADE20K scene-parsing benchmark?")."""
-    names = [n for n in question_names(question) if re.search(r"\d", n) and re.search(r"[A-Z]", n)]
-    texts = [f"{j.paper.title}. {j.paper.abstract}" for j in judged[:depth]]
-    return [n for n in names if any(says_name(text, n) for text in texts)]
-
-
-def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
-    """The names a list question is about ("ADE20K", "MindSpore", "FPGAs") that one of the top
-    `depth` papers says — a list names only papers that say one (rag.relevance.list_matches) —
-    except a name that is one option of an "A or B" ("on phones or with Apple's CoreML": a paper
-    that measures on an iPhone answers it too)."""
-    texts = [f"{j.paper.title}. {j.paper.abstract}" for j in judged[:depth]]
-    out = []
-    for name in question_names(question):
-        if re.search(rf"\bor\s+(?:[\w'’-]+\s+){{0,3}}{re.escape(name)}|{re.escape(name)}\s+(?:[\w'’-]+\s+){{0,3}}or\b", question):
-            continue
-        if any(says_name(text, name) for text in texts):
-            out.append(name)
-    return out
-
-
-def saying(judged: list[Judged], names: list[str]) -> list[Judged]:
-    """The papers that say one of the names (all of them when no name is given): a list question
-    about a name ("…on the ADE20K benchmark") names only the papers that say it."""
-    if not names:
-        return judged
-    return [j for j in judged if any(says_name(f"{j.paper.title}. {j.paper.abstract}", n) for n in names)]
+def list_floor(min_strength: float, kind: str | None, names: list[str] = ()) -> float:
+    """The pool floor a list's papers must clear: none for surveys (strength_floor) or for a list
+    about names (list_matches)."""
+    return strength_floor(min_strength, kind) if not names else min(min_strength, 0.0)
 
 
 def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,

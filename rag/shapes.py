@@ -199,6 +199,26 @@ def shape_of(question: str) -> str:
     return "single"
 
 
+# A question about a finding, answered yes or no ("Does X reduce Y?", "Claim to verify: …"), not
+# one about whether a paper exists ("Is there a paper…", "Are there works…", "Has anyone…").
+_VERDICT = re.compile(r"^\s*(?:claim(?: to verify)?:|(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b"
+                      r"(?!\s+(?:there|anyone|anybody|any (?:paper|work|study|method)s?)\b))", re.I)
+# A bare statement to check ("ALDH1 expression is associated with poorer prognosis."): no question
+# mark and no word that asks or tells.
+_ASKING_START = re.compile(r"^\s*(?:which|what|who|whom|whose|how|why|when|where|list|name|find|show|give|compare|"
+                           r"describe|explain|tell|summari[sz]e|are there|is there)\b", re.I)
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|may|might|will|would|should|must|does|do|did)\b", re.I)
+
+
+def asks_verdict(question: str) -> bool:
+    """A yes-or-no question about a finding, or a claim to check."""
+    q = question.strip()
+    if _VERDICT.match(q):
+        return True
+    stated = q.endswith(".") or _FINITE.search(q)  # a sentence, not a keyword query ("token pruning without fine-tuning")
+    return bool(stated) and not q.endswith("?") and not _ASKING_START.match(q) and len(q.split()) >= 4
+
+
 def read_condition(condition: str) -> Reading:
     """A chat filter's condition ("report a speed in frames per second"), read whole — its number
     or unit, if it gives one, an aspect of its own, met only by a sentence that states it."""

@@ -286,7 +286,8 @@ def test_a_list_about_an_identifier_names_only_the_papers_that_say_it():
     import numpy as np
 
     from rag.records import Hit, Paper
-    from rag.relevance import Judged, list_matches, said_identifiers
+    from rag.names import said_identifiers
+    from rag.relevance import Judged, list_matches
 
     def paper(i, abstract, match):
         hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=abstract), score=0.5,
@@ -315,7 +316,8 @@ def test_a_list_about_a_name_names_only_the_papers_that_say_it_unless_it_is_one_
     import numpy as np
 
     from rag.records import Hit, Paper
-    from rag.relevance import Judged, listed_names
+    from rag.names import listed_names
+    from rag.relevance import Judged
 
     def paper(i, abstract):
         hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=abstract), score=0.5,
@@ -332,7 +334,7 @@ def test_a_list_about_a_name_names_only_the_papers_that_say_it_unless_it_is_one_
 def test_a_weak_question_that_shares_an_identifier_with_its_paper_is_answered(tmp_path, fake_encoder, monkeypatch):
     """The question's other words may be the asker's own; an identifier it shares with a top paper
     ("ADE20K") carries it down to IDENTIFIER_FLOOR. Without one, or below the floor, it is refused."""
-    import rag.relevance
+    import rag.names
     from fakes import daily_dump
 
     folder = tmp_path / "corpus"
@@ -345,12 +347,12 @@ def test_a_weak_question_that_shares_an_identifier_with_its_paper_is_answered(tm
     settings = Settings.build(corpus=[folder], index_dir=tmp_path / "index", abstain_threshold=10.0)  # all weak
     ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
     pipeline = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
-    monkeypatch.setattr(rag.relevance, "IDENTIFIER_FLOOR", -10.0)
+    monkeypatch.setattr(rag.names, "IDENTIFIER_FLOOR", -10.0)
     answer = pipeline.ask("Which backbones are evaluated on the ADE20K scene-parsing benchmark?")
     assert not answer.abstained and [c.title for c in answer.citations] == ["Windowed Vision Backbones"]
     assert pipeline.ask("Which backbones are evaluated on scene-parsing benchmarks?").abstained  # no identifier
     assert pipeline.ask("Which backbones are evaluated on the COCO2017 benchmark?").abstained  # said by none
-    monkeypatch.setattr(rag.relevance, "IDENTIFIER_FLOOR", 10.0)
+    monkeypatch.setattr(rag.names, "IDENTIFIER_FLOOR", 10.0)
     assert pipeline.ask("Which backbones are evaluated on the ADE20K scene-parsing benchmark?").abstained
 
 
@@ -439,7 +441,8 @@ def test_a_lookup_says_what_data_the_paper_was_tested_on():
 def test_a_question_about_a_finding_is_told_by_what_the_paper_concludes(question, verdict):
     """Measured on the second corpus (calibration split): a yes-or-no question about a finding was
     answered from the best sentence, the design and the cohort, and left out the conclusion."""
-    from rag.extractive import Composer, asks_verdict
+    from rag.extractive import Composer
+    from rag.shapes import asks_verdict
 
     assert asks_verdict(question) is verdict
     judged = judged_paper([

@@ -1,0 +1,70 @@
+"""The names a question gives ("ADE20K", "MindSpore", "TrackingNet") and whether the candidate
+papers say them: a look-up naming what its paper never says is refused (`unsaid_names`), a weak
+question sharing an identifier with a top paper is answered (`said_identifiers`, down to
+IDENTIFIER_FLOOR), and a list about a name names only papers that say it (`listed_names`,
+`saying`). Calibration: evals/calibrate_evidence.py, figures in evals/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rag.conditions import missing_names, question_names, says_name
+
+if TYPE_CHECKING:
+    from rag.records import Paper
+    from rag.relevance import Judged
+
+# An identifier the question and a top paper share carries a question whose other words are the
+# asker's own paraphrase — down to this strength (below it, the identifier alone does not).
+IDENTIFIER_FLOOR = 0.35
+
+
+def paper_text(paper: Paper) -> str:
+    return f"{paper.title}. {paper.abstract}"
+
+
+def unsaid_names(form: str, question: str, judged: list[Judged], depth: int = 3) -> list[str]:
+    """The names a look-up asks about ("ADE20K", "TrackingNet", "PCSK9") that the paper it would be
+    answered from never says: for a single, quantity or explanation question the top source; for
+    a comparison, each name by any of the top `depth`. Lists are judged on their evidence instead."""
+    if not judged or form not in ("single", "quantity", "explanation", "comparison"):
+        return []
+    papers = [j.paper for j in judged[:depth]] if form == "comparison" else [judged[0].paper]
+    return missing_names(question, " ".join(paper_text(p) for p in papers))
+
+
+def said_by_top(names: list[str], judged: list[Judged], depth: int = 3) -> list[str]:
+    """The names that one of the top `depth` papers says."""
+    texts = [paper_text(j.paper) for j in judged[:depth]]
+    return [n for n in names if any(says_name(text, n) for text in texts)]
+
+
+def said_identifiers(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
+    """The identifiers the question gives — names with a capital and a digit ("ADE20K", "Cas9",
+    "MeCP2", "WSJ0": datasets, genes, model versions; not "top-1") — that one of the top `depth`
+    papers says. Such a name is what the question is about, and it is no one's paraphrase: a
+    question that shares one with a paper is covered even when its other words are not the paper's
+    ("Which papers evaluate their models on the ADE20K scene-parsing benchmark?")."""
+    names = [n for n in question_names(question) if re.search(r"\d", n) and re.search(r"[A-Z]", n)]
+    return said_by_top(names, judged, depth)
+
+
+def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
+    """The names a list question is about ("ADE20K", "MindSpore", "FPGAs") that one of the top
+    `depth` papers says — a list names only papers that say one (rag.relevance.list_matches) —
+    except a name that is one option of an "A or B" ("on phones or with Apple's CoreML": a paper
+    that measures on an iPhone answers it too)."""
+    names = [n for n in question_names(question)
+             if not re.search(rf"\bor\s+(?:[\w'’-]+\s+){{0,3}}{re.escape(n)}|{re.escape(n)}\s+(?:[\w'’-]+\s+){{0,3}}or\b",
+                              question)]
+    return said_by_top(names, judged, depth)
+
+
+def saying(judged: list[Judged], names: list[str]) -> list[Judged]:
+    """The papers that say one of the names (all of them when no name is given): a list question
+    about a name ("…on the ADE20K benchmark") names only the papers that say it."""
+    if not names:
+        return judged
+    return [j for j in judged if any(says_name(paper_text(j.paper), n) for n in names)]
