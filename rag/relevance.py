@@ -38,6 +38,7 @@ LEXICAL_WEIGHT = 0.4  # sentence score = 0.6 * cosine + 0.4 * term coverage
 PAPER_TERMS_WEIGHT = 0.3  # an aspect's score also counts its terms anywhere in the paper
 BACKGROUND_PENALTY = 0.08
 RETRIEVAL_WEIGHT = 0.5  # relevance = 0.5 * fused retrieval score + 0.5 * match / best match
+ILLUSTRATION_LIFT = 0.08  # the most an illustration's option raises a sentence's aspect score
 EVIDENCE_GAP_WEIGHT = 0.5  # abstention: coverage + 0.5 * (match - pool median); evals/calibrate_evidence.py
 
 # Words that ask rather than describe: they must not count as the question's terms.
@@ -211,15 +212,23 @@ class EvidenceScorer:
         # and must not be widened to a whole family of methods.
         variants = [[] if negated_terms(a) or number_condition(a) or reading.shape != "list" else
                     alternatives(a) + equivalents(a) for a in aspect_texts]
-        flat = [v for vs in variants for v in vs]
-        variant_vectors = self.encoder.encode(flat) if flat else None
-        aspect_variants, at = [], 0
+        # Its illustrations' options ("…, such as satellite or drone imagery") are phrasings too, but
+        # only a nudge (ILLUSTRATION_LIFT): an option alone ("…, for example to build QA data")
+        # would admit papers far from the aspect itself.
+        given = [[] if reading.shape != "list" or i >= len(reading.phrasings) else list(reading.phrasings[i])
+                 for i in range(len(aspect_texts))]
+        flat = [v for vs in variants for v in vs] + [g for gs in given for g in gs]
+        flat_vectors = self.encoder.encode(flat) if flat else None
+        aspect_variants, aspect_illustrations, at = [], [], 0
         for text, terms, vector, phrases in zip(aspect_texts, aspect_terms, aspect_vectors, variants):
             forms = [(terms, vector)]
             for phrase in phrases:
-                forms.append((self.terms(phrase), variant_vectors[at]))
+                forms.append((self.terms(phrase), flat_vectors[at]))
                 at += 1
             aspect_variants.append(forms)
+        for phrases in given:
+            aspect_illustrations.append([(self.terms(phrase), flat_vectors[at + k]) for k, phrase in enumerate(phrases)])
+            at += len(phrases)
         judged = []
         for hit in hits:
             paper_evidence = evidence[hit.paper.paper_id]
@@ -235,7 +244,7 @@ class EvidenceScorer:
             lexical = np.array([self.coverage(topic_terms, t) for t in tokens])
             scores = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical - penalty
             aspect_scores, aspect_best = [], []
-            for text, forms in zip(aspect_texts, aspect_variants):
+            for text, forms, illustrated in zip(aspect_texts, aspect_variants, aspect_illustrations):
                 excluded = negated_terms(text)
                 number = number_condition(text)
                 per, paper_hit = None, 0.0
@@ -254,6 +263,14 @@ class EvidenceScorer:
                     form = (1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector) + LEXICAL_WEIGHT * lexical_hits - penalty
                     per = form if per is None else np.maximum(per, form)
                     paper_hit = max(paper_hit, hit_here)
+                if illustrated and len(per):
+                    lifted, lifted_hit = per, paper_hit
+                    for terms, vector in illustrated:
+                        form = ((1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector)
+                                + LEXICAL_WEIGHT * np.array([self.coverage(terms, t) for t in tokens]) - penalty)
+                        lifted = np.maximum(lifted, np.minimum(form, per + ILLUSTRATION_LIFT))
+                        lifted_hit = max(lifted_hit, min(self.coverage(terms, paper_tokens), paper_hit + ILLUSTRATION_LIFT))
+                    per, paper_hit = lifted, lifted_hit
                 best = int(np.argmax(per)) if len(per) else -1
                 best_score = float(per[best]) if best >= 0 else 0.0
                 aspect_scores.append((1 - PAPER_TERMS_WEIGHT) * best_score + PAPER_TERMS_WEIGHT * paper_hit)

@@ -12,7 +12,7 @@ has a test case. `aspects` splits a question into what it is about and the condi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
 _NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
@@ -64,6 +64,7 @@ class Reading:
     topic: str  # the question without the words that only ask for a list
     aspects: tuple[str, ...]  # the topic split into what it is about and its conditions
     kind: str | None = None  # the kind of paper a list asks for: "survey", "method" or None (any; asked_kind)
+    phrasings: tuple[tuple[str, ...], ...] = ()  # per aspect: the other phrasings its illustrations give (phrased_aspects)
 
 
 # The kind of paper a list question asks for. A survey proposes nothing: "which methods…",
@@ -140,18 +141,99 @@ NUMBER_CONDITION = re.compile(
 UNIT_CONDITION = re.compile(r"\b(?:in|as)\s+(?:frames per second|fps|milliseconds|ms)\b", re.I)
 
 
-# An illustration ("…, for example to build QA data", "e.g. on ImageNet"): it shows what is
-# meant but is not a condition a paper must meet.
-_EXAMPLE = re.compile(r"[,;(]?\s*\b(?:for example|for instance|e\.g\.?)(?!\w).*$", re.I)
+# An illustration ("…, for example by using spectral transforms", "such as satellite or drone
+# imagery", "e.g. on ImageNet") shows what is meant: each of its options is one way to meet the
+# aspect before it, not a condition every paper must meet. A restatement ("i.e. …", "that is, …",
+# "namely …") is one more phrasing of it, whole.
+_ILLUSTRATION = re.compile(r"\s*[,;(]?\s*\b(?P<marker>for example|for instance|e\.g\.|i\.e\.|such as|including|namely|"
+                           r"that is(?=,))(?!\w)[,:]?\s*", re.I)
+_RESTATEMENT = ("i.e.", "namely", "that is")
+_SET_APART = ("for example", "for instance", "e.g.")
+_CONJUNCTION = re.compile(r"(?<!-)\s(?:or|and)\s+", re.I)
+# Where an illustration's last option ends and the aspect goes on: "such as ketamine or psilocybin
+# | in treatment-resistant depression".
+_GOES_ON = re.compile(r"\s+(?=(?:in|on|for|with|to|from|at|into|across|under|over|via|through|within|without)\b)", re.I)
+_LEADING_PREPOSITION = re.compile(r"(?:(?:by|to|on|in|for|with|from|through|via|using)\s+)?\S+", re.I)
+_OPTION_SPLIT = re.compile(r"\s*[,;]\s*(?:(?:or|and)\s+)?|\s+or\s+|(?<!-)\s+and\s+", re.I)
+MAX_ILLUSTRATIONS = 6
+_EXCLUDING = re.compile(r"\b(?:without|rather than|instead of|not|no|never)\b", re.I)
 # A contrast ("instead of stacking layers", "rather than recognize speech") names what the
 # asked-for papers replace; abstracts rarely say so, so it is not a condition to meet either.
 CONTRAST = re.compile(r"^(?:rather than|instead of|as opposed to|other than)\b", re.I)
 
 
+def _illustration_end(rest: str, inline: bool) -> int:
+    """Where the illustration that `rest` starts with ends: after its list's last option (the list
+    runs over short comma-separated options up to its "or" / "and"; an `inline` one, "such as…",
+    also ends where a preposition takes the sentence on), else at the first comma."""
+    segments = re.split(r"(?<=[,;)])", rest)
+    at = 0
+    for i, segment in enumerate(segments):
+        conjunction = _CONJUNCTION.search(segment)
+        if conjunction:
+            after = segment[conjunction.end():]
+            first = _LEADING_PREPOSITION.match(after)
+            goes_on = _GOES_ON.search(after, first.end()) if first and inline else None
+            return at + conjunction.end() + (goes_on.start() if goes_on else len(after.rstrip(",;)")))
+        if i > 0 and len(segment.split()) > 4:  # not an option: the illustration ended at the last comma
+            break
+        at += len(segment)
+    return len(segments[0].rstrip(",;)"))
+
+
+def _options(body: str) -> list[str]:
+    """The options of an illustration's list; when all but the last are one word and the last is
+    two, they share its head noun ("satellite or drone imagery": "satellite imagery", "drone imagery")."""
+    options = [o.strip() for o in _OPTION_SPLIT.split(body) if re.search(r"\w{2,}", o)]
+    if len(options) > 1 and all(len(o.split()) == 1 for o in options[:-1]) and len(options[-1].split()) == 2:
+        head = options[-1].split()[-1]
+        options = [f"{o} {head}" for o in options[:-1]] + options[-1:]
+    return options
+
+
+def illustrations(text: str) -> tuple[str, list[tuple[tuple[int, int], str]]]:
+    """The text without its illustrations, and the phrasings they offer, each with where in that
+    text it was given ("process images in the frequency domain, for example by splitting high- and
+    low-frequency content or by using spectral transforms" -> "process images in the frequency
+    domain", [(…, "by splitting high- and low-frequency content"), (…, "by using spectral transforms")])."""
+    core, offered, at = text, [], 0
+    while (m := _ILLUSTRATION.search(core, at)) and m.end() < len(core):
+        rest, marker = core[m.end():], m.group("marker").lower()
+        end = _illustration_end(rest, inline=marker not in _SET_APART)
+        body = rest[:end].strip(" ,;()")
+        if marker in _SET_APART:
+            after = rest[end:].lstrip(")")
+            if m.group(0).lstrip().startswith(","):  # ", for example …, affects": one comma goes with it
+                after = re.sub(r"^\s*,", "", after)
+            core, at, span = (core[:m.start()] + after).strip(" ,;"), m.start(), (m.start(), m.start())
+        else:
+            at = m.end() + end
+            span = (m.start(), at)
+        options = [body] if marker in _RESTATEMENT else _options(body)
+        # an option that excludes something ("i.e. quantization without retraining") is a
+        # condition, read as one where it stands, not a phrasing to meet
+        offered += [(span, o) for o in options if re.search(r"\w{2,}", o) and not _EXCLUDING.search(o)]
+    return core or text, offered[:MAX_ILLUSTRATIONS]
+
+
 def aspects_of(topic: str) -> tuple[str, ...]:
     """What a paper must meet: the topic and each condition, without illustrations and contrasts."""
-    core = _EXAMPLE.sub("", topic).strip(" ,;") or topic
-    return tuple(a for a in _split_aspects(core) if not CONTRAST.match(a)) or (core,)
+    return tuple(aspect for aspect, _ in phrased_aspects(topic))
+
+
+def phrased_aspects(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each aspect with the other phrasings its illustrations give it (the aspect followed by one
+    option: "process images in the frequency domain by using spectral transforms")."""
+    core, offered = illustrations(topic)
+    aspects = [a for a in _split_aspects(core) if not CONTRAST.match(a)] or [core]
+    starts = [max(core.find(a), 0) for a in aspects]
+    phrasings: list[list[str]] = [[] for _ in aspects]
+    for (start, stop), option in offered:
+        owner = max((i for i, begins in enumerate(starts) if begins <= start), default=0)
+        aspect = aspects[owner]
+        cut, rejoin = (min(max(x - starts[owner], 0), len(aspect)) for x in (start, stop))
+        phrasings[owner].append(" ".join(f"{aspect[:cut]} {option} {aspect[rejoin:]}".split()))
+    return tuple((a, tuple(p)) for a, p in zip(aspects, phrasings))
 
 
 def _split_aspects(topic: str) -> tuple[str, ...]:
@@ -181,11 +263,27 @@ def without_preamble(question: str) -> str:
     return q[lead.end():].strip()
 
 
+# What follows "compare" when two things are compared ("compare ConvNeXt and Swin", "A versus B").
+_TWO_THINGS = re.compile(r"\b(?:and|or|vs\.?|versus|with|against|to)\b", re.I)
+
+
+def _compares_two(q: str) -> bool:
+    """Whether a question that uses a word of comparison compares two things: not "Which papers
+    propose or compare pretraining objectives…" (a list of papers that compare)."""
+    found = _COMPARE.search(q)
+    if not found or _LIST_START.match(q):
+        return False
+    lead = LIST_LEAD.match(q)
+    plural_lead = lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0))
+    clause = re.split(r"[,;:]", q[found.end():])[0]
+    return not (plural_lead and found.group(0).lower().startswith("compar") and not _TWO_THINGS.search(clause))
+
+
 def shape_of(question: str) -> str:
     q = without_preamble(question)
     if _HOW_MUCH.match(q):
         return "quantity"
-    if _COMPARE.search(q) and not _LIST_START.match(q):
+    if _compares_two(q):
         return "comparison"
     if _QUANTITY.match(q):
         return "quantity"
@@ -232,8 +330,9 @@ def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> R
     shape = shape_of(question)
     question = without_preamble(question)
     topic = strip_list_lead(question) if shape == "list" else question.strip(" ?.!")
-    reading = Reading(shape=shape, topic=topic, aspects=aspects_of(topic) if shape == "list" else (topic,),
-                      kind=asked_kind(question) if shape == "list" else None)
+    phrased = phrased_aspects(topic) if shape == "list" else ((topic, ()),)
+    reading = Reading(shape=shape, topic=topic, aspects=tuple(a for a, _ in phrased),
+                      kind=asked_kind(question) if shape == "list" else None, phrasings=tuple(p for _, p in phrased))
     if history:
-        return Reading(shape="followup", topic=reading.topic, aspects=reading.aspects, kind=reading.kind)
+        return replace(reading, shape="followup")
     return reading

@@ -356,6 +356,24 @@ def test_a_weak_question_that_shares_an_identifier_with_its_paper_is_answered(tm
     assert pipeline.ask("Which backbones are evaluated on the ADE20K scene-parsing benchmark?").abstained
 
 
+def test_an_illustration_nudges_the_papers_that_meet_one_of_its_options_and_no_more(pipeline):
+    """"…, for example by merging tokens": a paper that merges tokens meets the aspect a little
+    better than the bare question says, by at most ILLUSTRATION_LIFT, so an option alone never
+    carries a paper far from the aspect into a list."""
+    from rag.relevance import ILLUSTRATION_LIFT
+    from rag.shapes import read_question
+
+    def aspect_scores(question):
+        reading = read_question(question)
+        ranking = pipeline.judge(question, reading, pipeline.retriever().embed_query(question), 10, None, "list")
+        return {j.paper.title.split(":")[0]: j.aspect_scores[0] for j in ranking.sources}
+
+    bare = aspect_scores("Which papers make pretrained transformers cheaper?")
+    illustrated = aspect_scores("Which papers make pretrained transformers cheaper, for example by merging similar tokens?")
+    assert illustrated["MergeShelf"] > bare["MergeShelf"]
+    assert all(bare[t] <= illustrated[t] <= bare[t] + ILLUSTRATION_LIFT + 1e-9 for t in bare)
+
+
 def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_match_alone():
     """list_dense_weight adds the paper's own cosine (its best chunk) to the evidence match: a paper
     whose one sentence echoes the question but whose abstract is about something else drops out,

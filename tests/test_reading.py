@@ -33,6 +33,9 @@ from rag.shapes import read_question, shape_of
     ("How do LoRAT and MixFormer compare on the LaSOT benchmark?", "comparison"),
     ("Which reports the higher ImageNet top-1 accuracy: ConvNeXt or Swin Transformer?", "comparison"),
     ("How does clipped softmax remove outliers?", "explanation"),
+    # "compare" as what the listed papers do, not two things to compare (seen on the calibration chains)
+    ("Which papers propose or compare self-supervised pretraining objectives for language models?", "list"),
+    ("Which papers compare ConvNeXt and Swin Transformer?", "comparison"),
 ])
 def test_each_question_is_read_in_its_shape(question, shape):
     assert shape_of(question) == shape
@@ -226,6 +229,39 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
 ])
 def test_illustrations_and_contrasts_are_not_conditions_to_meet(question, aspects):
     assert read_question(question).aspects == aspects
+
+
+@pytest.mark.parametrize("question, aspects, phrasings", [
+    # each option of an illustration is one way to meet the aspect before it (seen on the
+    # calibration chains: papers that split high- and low-frequency content were left out)
+    ("Which papers process images in the frequency domain, for example by splitting high- and low-frequency "
+     "content or by using spectral transforms?", ("process images in the frequency domain",),
+     ("process images in the frequency domain by splitting high- and low-frequency content",
+      "process images in the frequency domain by using spectral transforms")),
+    # "such as…" stays in the aspect; its options share the list's head noun
+    ("Which papers are designed for images taken from orbit, such as satellite or drone imagery?",
+     ("are designed for images taken from orbit, such as satellite or drone imagery",),
+     ("are designed for images taken from orbit satellite imagery", "are designed for images taken from orbit drone imagery")),
+    # the sentence goes on after the last option
+    ("Which papers test antidepressants such as ketamine or psilocybin in treatment-resistant depression?",
+     ("test antidepressants such as ketamine or psilocybin in treatment-resistant depression",),
+     ("test antidepressants ketamine in treatment-resistant depression",
+      "test antidepressants psilocybin in treatment-resistant depression")),
+    # an illustration between commas is set apart and the sentence rejoined
+    ("Which papers study how disrupting the circadian clock, for example through shift work, affects metabolic health?",
+     ("study how disrupting the circadian clock affects metabolic health",),
+     ("study how disrupting the circadian clock through shift work affects metabolic health",)),
+    # a restatement is one phrasing, whole; one that excludes something is a condition, not a phrasing
+    ("Which papers report results on visual question answering, i.e. answering questions about images or videos?",
+     ("report results on visual question answering, i.e. answering questions about images or videos",),
+     ("report results on visual question answering answering questions about images or videos",)),
+    ("Which papers propose post-training quantization, i.e. quantization without retraining?",
+     ("propose post-training quantization, i.e. quantization", "without retraining"), ()),
+])
+def test_an_illustration_gives_its_aspect_other_phrasings(question, aspects, phrasings):
+    reading = read_question(question)
+    assert reading.aspects == aspects
+    assert reading.phrasings[0] == phrasings
 
 
 @pytest.mark.parametrize("question, names", [
