@@ -15,25 +15,44 @@ import re
 from dataclasses import dataclass, replace
 
 # Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
-_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
-          r"implementations?|surveys?|backbones?|articles?|frameworks?|algorithms?|"
-          r"solutions|variants|strategies|publications|detectors|trackers")
+_GENERIC_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
+                  r"implementations?|surveys?|articles?|frameworks?|algorithms?|solutions|variants|strategies|publications")
+# Plural nouns for what papers build that also say what the topic is: "Which *trackers* report
+# results on LaSOT?", "Which vision *transformers* use hierarchical designs?" ask for a list and
+# keep the noun in the topic.
+_TOPICAL_NOUNS = r"backbones?|detectors|trackers|transformers|llms|networks|encoders|classifiers"
+_NOUNS = rf"{_GENERIC_NOUNS}|{_TOPICAL_NOUNS}"
+# How people ask for papers in a chat box before they name the topic: "Can you list…", "I'm
+# looking for work on…", "Do any papers…", "What has been done on…", "Papers about…".
+_ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?|"
+           r"i(?:'m|’m| am) (?:looking|searching) for\s+|i (?:want|need|would like)\s+(?:to (?:find|see|read)\s+)?|"
+           r"(?:help me|i want to) find\s+)?")
 # The words that ask for a list and say nothing about the topic: "Which papers", "Are there works that".
 LIST_LEAD = re.compile(
     # "What work / research [has been done | exists] [in the collection] [on]…" first: its next
     # word is the topic's ("What work *models* a user's history…")
-    rf"^(?:what\s+(?:work|research)\b(?:\s+(?:has been done|have been done|is there|exists?|is available))?"
+    rf"^{_ASKING}(?:what\s+(?:work|research)\b(?:\s+(?:has been done|have been done|is there|exists?|is available))?"
     rf"(?:\s+in\s+(?:the|this)\s+(?:corpus|collection))?(?:\s+(?:on|about|into|regarding)\b)?"
+    rf"|what\s+(?:has|have)\s+been\s+(?:done|proposed|published|written)\s+(?:on|about|in|for|regarding)\b"
+    rf"|who\s+(?:has|have)\s+(?:worked|written|published)\s+(?:on|about)\b"
+    rf"|what\s+do(?:es)?\s+(?:the\s+)?(?:{_NOUNS})\s+(?:say|report|find|show)\s+(?:about|on)\b"
+    rf"|anything\s+(?:on|about)\b"
+    rf"|(?:in|from)\s+which\s+(?:{_NOUNS})\b"
     rf"|(?:which|what)\s+(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
     rf"|(?:are|were) there\s+(?:any\s+)?(?:other\s+)?(?:(?:{_NOUNS})\b)?"
-    rf"|(?:list|name|find|show(?: me)?|give(?: me)?)\s+(?:all\s+|the\s+|every\s+|some\s+)*(?:(?:{_NOUNS})\b)?"
+    rf"|(?:do|does|did)\s+(?:any|some)\s+(?:of the\s+|other\s+)?(?:{_NOUNS})\b"
+    rf"|(?:list|name|find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|search for|look for)"
+    rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
+    rf"|(?:any\s+|all\s+|some\s+|the\s+)?(?:papers|works|studies|articles|publications|research|work)\b"
+    rf"(?=\s+(?:that|which|on|about|regarding|using|where|in|proposing|applying)\b)"
     rf")"
+    rf"(?:,?\s+if any,?)?(?:\s+(?:on|about|regarding|concerning)\b)?"
     rf"\s*(?:(?:that|which|who|in the corpus|in this corpus)\s+)*",
     re.IGNORECASE)
 _SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
-_PLURAL = re.compile(r"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
-                     r"techniques|systems|implementations|surveys|backbones|articles|frameworks|algorithms|"
-                     r"solutions|variants|strategies|publications|detectors|trackers)\b", re.I)
+_PLURAL = re.compile(rf"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
+                     rf"techniques|systems|implementations|surveys|articles|frameworks|algorithms|"
+                     rf"solutions|variants|strategies|publications|{_TOPICAL_NOUNS})\b", re.I)
 _QUANTITY = re.compile(
     r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:score|accuracy|speed-?up|latency|throughput|number|percentage|f1|bleu|miou|map|auc|error|"
@@ -47,8 +66,12 @@ _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what
                       r"key idea|intuition|reason|role)|explain|describe)", re.I)
 # "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
 # "what works" does; "which work…" asks for one.
-_LIST_START = re.compile(r"^\s*(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
-                         r"what research\b)", re.I)
+_LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
+                         r"what research\b|what (?:has|have) been\b|who (?:has|have)\b|anything (?:on|about)\b|"
+                         r"(?:research|work|papers|studies|articles|publications) (?:that|which|on|about|regarding|using|where|in|"
+                         r"proposing|applying)\b|(?:find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|"
+                         r"search for|look for) "
+                         r"(?:all |the |some |any )*(?:papers|works?|research|studies|articles|publications)\b)", re.I)
 # Where a condition starts inside the topic: "prune tokens | without fine-tuning".
 _CONDITION = re.compile(r"\s+(?=(?:without|while|using|via|rather than|instead of|as opposed to|other than|"
                         r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b|"
@@ -110,7 +133,8 @@ def asked_kind(question: str) -> str | None:
 
 _MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?!(?:work|research)\b)(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)",
                             re.I)
-_GENERIC_MODIFIERS = {"other", "existing", "recent", "published", "proposed", "different", "new", "of", "the"}
+_GENERIC_MODIFIERS = {"other", "existing", "recent", "published", "proposed", "different", "new", "of", "the", "are", "were",
+                      "some", "any", "all", "main", "key", "notable", "relevant", "do", "does"}
 
 
 def strip_list_lead(question: str) -> str:
@@ -120,9 +144,16 @@ def strip_list_lead(question: str) -> str:
     q = question.strip()
     lead = LIST_LEAD.match(q)
     body = q[lead.end():].strip(" ?.!") if lead else q.strip(" ?.!")
-    if lead and _MODIFIED_LEAD.match(q):
-        kept = [w for w in lead.group(0).split()[1:]
-                if w.lower() not in _GENERIC_MODIFIERS and not re.fullmatch(rf"(?:{_NOUNS}|that|which|who)", w, re.I)]
+    if lead:
+        words = [w.strip(",") for w in lead.group(0).split()]
+        if re.match(r"(?:which|what)\b", q, re.I) and (_MODIFIED_LEAD.match(q) or re.search(_TOPICAL_NOUNS, lead.group(0), re.I)):
+            kept = [w for w in words[1:] if w.lower() not in _GENERIC_MODIFIERS and not re.fullmatch(
+                rf"(?:{_GENERIC_NOUNS}|that|which|who|in|this|corpus|collection|if|on|about|regarding|concerning|say|report|find|show)",
+                w, re.I)]
+        else:  # "Can you list papers on…": only a noun that says what the papers build
+            kept = [w for w in words if re.fullmatch(_TOPICAL_NOUNS, w, re.I)]
+        while kept and kept[-1].lower() in ("or", "and"):  # "Which audio or speech papers": no dangling "or"
+            kept.pop()
         body = " ".join([*kept, body]).strip()
     return body or q.strip(" ?.!")
 
@@ -290,7 +321,8 @@ def shape_of(question: str) -> str:
     if _LIST_START.match(q):
         return "list"
     lead = LIST_LEAD.match(q)
-    if lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0)):
+    if lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0)) \
+            and not re.match(r"(?:does|do|did)\b", q[lead.end():], re.I):  # "Which networks does LoRAT build on?": a look-up
         return "list"
     if _EXPLAIN.match(q):
         return "explanation"

@@ -216,6 +216,35 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     assert read_condition("report ImageNet results").aspects == ("report ImageNet results",)  # read whole
 
 
+@pytest.mark.parametrize("question, shape, aspects", [
+    # the ways people ask for papers in a chat box before they name the topic: each was read as a
+    # look-up (one paper and those within a margin) or kept its asking words in the topic
+    ("Find papers on token pruning without fine-tuning.", "list", ("token pruning", "without fine-tuning")),
+    ("Papers about token pruning?", "list", ("token pruning",)),
+    ("Papers that prune tokens without fine-tuning", "list", ("prune tokens", "without fine-tuning")),
+    ("I'm looking for work on token pruning for vision transformers.", "list", ("token pruning for vision transformers",)),
+    ("Can you list papers that prune tokens?", "list", ("prune tokens",)),
+    ("Show me research that prunes tokens without retraining.", "list", ("prunes tokens", "without retraining")),
+    ("Do any papers prune tokens without fine-tuning?", "list", ("prune tokens", "without fine-tuning")),
+    ("What has been done on token pruning?", "list", ("token pruning",)),
+    ("Who has worked on token merging?", "list", ("token merging",)),
+    ("What do papers say about token merging?", "list", ("token merging",)),
+    ("What are the methods that prune tokens without fine-tuning?", "list", ("prune tokens", "without fine-tuning")),
+    ("Which of the papers in the corpus study in-context learning?", "list", ("study in-context learning",)),
+    ("Which works, if any, use transformers for weather forecasting?", "list", ("use transformers for weather forecasting",)),
+    # a noun for what papers build says what the topic is, and stays in it
+    ("Which trackers report results on LaSOT?", "list", ("trackers report results on LaSOT",)),
+    ("Which vision transformers use hierarchical designs?", "list", ("vision transformers use hierarchical designs",)),
+    ("Which LLMs are evaluated on MMLU?", "list", ("LLMs are evaluated on MMLU",)),
+    # …unless the question is about one paper's choices
+    ("Which networks does LoRAT build on?", "single", ("Which networks does LoRAT build on",)),
+    ("Find a paper that prunes tokens.", "single", ("Find a paper that prunes tokens",)),
+])
+def test_a_list_is_asked_for_in_many_ways_and_the_asking_words_leave_the_topic(question, shape, aspects):
+    reading = read_question(question)
+    assert (reading.shape, reading.aspects) == (shape, aspects)
+
+
 @pytest.mark.parametrize("question, aspects", [
     # an illustration shows what is meant; a paper need not build reading-comprehension data too
     ("Which papers generate questions automatically, for example to build reading-comprehension data?",
