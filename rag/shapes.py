@@ -100,7 +100,8 @@ _PROPOSES = re.compile(r"^(?:\w+ly\s+)?(?:propose|introduce|design|develop|prese
 
 
 _NOT_A_SURVEY = re.compile(r"\b(?:rather than|instead of|not)\s+(?:just\s+|only\s+|merely\s+)?(?:review|survey)", re.I)
-_IS_A_SURVEY = re.compile(r"^(?:(?:are|is)\s+(?:a\s+)?(?:surveys?|reviews?|overviews?|tutorials?)\b"
+_IS_A_SURVEY = re.compile(r"^(?:(?:(?:are|is)\s+)?(?:a\s+)?(?:surveys?|reviews?|overviews?|tutorials?)\s*$|"
+                          r"(?:are|is)\s+(?:a\s+)?(?:surveys?|reviews?|overviews?|tutorials?)\b"
                           r"|(?:review|survey)s?\s+(?:the\s+|a\s+)?(?:field|area|literature|research)\b)", re.I)
 
 

@@ -22,16 +22,27 @@ from rag.conditions import NAME
 from rag.shapes import shape_of
 
 MAX_WORKING_SET = 500  # paper ids a chat may send as its working set (an answer names at most its pool)
-_THEM = r"(?:those|these|them|the above|the ones? above|the listed ones|the (?:papers?|works?|methods?) above)"
+_COUNT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
+_SET_NOUN = r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?|articles?)"
+_THEM = (rf"(?:(?:those|these|them|the above|the ones? above|the listed ones|that list|this list|the list(?: above)?|"
+         rf"the (?:papers?|works?|methods?) above|the (?:listed|previous|earlier|same) {_SET_NOUN})"
+         rf"(?: {_COUNT_WORD})?(?: {_SET_NOUN})?)")
+# Asking to narrow the set down without naming it: "Keep only those…", "Narrow it down to…",
+# "Only the ones with code", "Filter to papers with code", "Show only those from 2024".
+_NARROW = (r"\b(?:narrow (?:it|them|this|that|these|those)? ?down(?: to)?|keep only|only keep|only (?:the ones|those)|"
+           r"filter (?:it |them |those |these )?(?:to|for|by|down to)|show (?:me )?only|restrict (?:it |them )?to)\b")
 _REFERS = re.compile(
     rf"\b(?:which|what|how many|any|all|each|none|both|either|neither|some|one|two|three|four|five|several|most|many)"
     rf"(?: \w+)? (?:of|among) {_THEM}\b"
-    rf"|\b(?:of|among|from|between|in|across) {_THEM}\b"
-    r"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) "
-    r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?)\b"
-    r"|\bdo (?:any|all|both|none) (?:of them )?\b|\bcompare (?:them|those|these|both)\b"
+    rf"|\b(?:out of|of|among|from|between|in|across) {_THEM}\b"
+    rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
+    # "do any of them / do any use…", not "do any papers…" (a list question of its own)
+    r"|\bdo (?:any|all|both|none)\b(?! (?:other )?(?:papers?|works?|methods?|studies|models?|approaches|articles?)\b)"
+    r"|\bcompare (?:them|those|these|both)\b"
+    r"|^\s*(?:and |so )?(?:which|what|how many) ones\b|^\s*(?:and |so )?(?:do|did|are|were|have|had) they\b"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
-    r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b",
+    r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b"
+    rf"|{_NARROW}",
     re.IGNORECASE)
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
@@ -45,17 +56,18 @@ _COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
 _CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
 # A year with the word that makes it a date ("from 2023", "after 2022"); "COCO 2017" is a dataset.
 _YEAR = re.compile(r"\b(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+"
-                   r"(?P<year>(?:19|20)\d{2})\b(?![-.\w])", re.IGNORECASE)
+                   r"(?P<year>(?:19|20)\d{2})\b(?![-\w]|\.\d)", re.IGNORECASE)  # "from 2024." at the end is a year
 NAME_PATTERN = re.compile(NAME + r"\b")
 _CATEGORY = re.compile(r"\b(?P<cat>[a-z]{2,8}(?:-[a-z]{2})?\.[A-Z]{2})\b")
 # What is left of the follow-up once its reference is taken out is its condition.
 _STRIP = re.compile(
     rf"^\s*(?:and|so|now|ok(?:ay)?|then)?[\s,]*"
     rf"|\b(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? (?:of|among) {_THEM}\b[\s,]*"
-    rf"|\b(?:of|among|from|between|in|across) {_THEM}\b[\s,]*"
-    r"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) "
-    r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?)\b"
-    r"|\bdo (?:any|all|both|none)\b(?: of them)?|\b(?:also|still|too)\b|[?.!]+\s*$", re.IGNORECASE)
+    rf"|\b(?:out of|of|among|from|between|in|across) {_THEM}\b[\s,]*"
+    rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
+    rf"|{_NARROW}(?: (?:the ones|those|these|papers|ones)\b)?(?: (?:that|which|with)\b(?= \w+ \w+))?"
+    r"|^\s*(?:which|what|how many) ones\b|\b(?:do|did|are|were|have|had) they\b"
+    r"|\bdo (?:any|all|both|none)\b(?: of them)?|\b(?:also|still|too|please)\b|[?.!]+\s*$", re.IGNORECASE)
 
 
 _ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|theirs|this|that|these|those|above|same|such|former|latter|"
@@ -96,6 +108,8 @@ def read_request(question: str) -> SetRequest:
     count = bool(_COUNT.match(question))
     picks = _picks(question)
     condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
+    # "Are any of them trained without labels?" -> "trained without labels"
+    condition = re.sub(r"^(?:are|is|were|was|do|does|did)\s+(?=\w+)", "", condition, flags=re.IGNORECASE)
     if _COMPARE.search(question) or _SUMMARY.search(question) or (picks and len(picks) >= 2):
         return SetRequest("compare", condition, question, picks, count=count)
     if picks:

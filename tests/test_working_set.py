@@ -77,11 +77,34 @@ def test_a_follow_up_about_the_papers_on_the_table_refers_to_them(question):
     assert refers_to_set(question)
 
 
+@pytest.mark.parametrize("question, kind, condition", [
+    # other ways to point at the papers on the table or narrow them down (the calibration chains
+    # re-asked this way kept 0.32 of their turns in the set, as asked there 0.82)
+    ("From that list, which report ImageNet results?", "filter", "report ImageNet results"),
+    ("Which ones report ImageNet results?", "filter", "report ImageNet results"),
+    ("Do they report ImageNet results?", "filter", "report ImageNet results"),
+    ("Out of these, which need no training?", "filter", "need no training"),
+    ("Which of these papers report latency?", "filter", "report latency"),
+    ("Of these four, which are surveys?", "filter", "surveys"),
+    ("Which of the listed papers are surveys?", "filter", "surveys"),
+    ("Which of the previous results use LoRA?", "filter", "use LoRA"),
+    ("Are any of them trained without labels?", "filter", "trained without labels"),
+    ("Narrow it down to the ones that use ImageNet.", "filter", "use ImageNet"),
+    ("Keep only those evaluated on COCO.", "filter", "evaluated on COCO"),
+    ("Only the ones with code, please.", "code", "with code"),
+    ("Show only those from 2024.", "year", "from 2024"),  # a year at the end of a sentence
+])
+def test_a_set_is_pointed_at_in_many_ways_and_the_pointing_words_leave_the_condition(question, kind, condition):
+    assert refers_to_set(question)
+    request = read_request(question)
+    assert (request.kind, request.condition) == (kind, condition)
+
+
 @pytest.mark.parametrize("question", [
     # the dev set's own follow-ups: "they" are the authors, "it" the paper, not a set to filter
     "Which benchmarks did they evaluate it on?", "What model sizes did they train them on?",
     "What accuracy and latency does its largest model get?", "Now, which papers study speech synthesis?",
-    "Compare PiToMe and Zero-TPrune",
+    "Compare PiToMe and Zero-TPrune", "Do any papers prune tokens without training?",  # a list question of its own
 ])
 def test_a_follow_up_that_names_its_own_subject_does_not(question):
     assert not refers_to_set(question)
