@@ -60,8 +60,11 @@ _QUANTITY = re.compile(
     r"|what\s+[\w-]+\s+(?:does|do|did)\s+.+\b(?:achieve|reach|get|score|obtain|report)\b)", re.I)
 _COMPARE = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|differ(?:ence|s)?|contrast|better than|"
                       r"how does .+ (?:differ|compare)|what distinguishes)\b"
-                      r"|^\s*(?:which|who)\b.*\b(?:higher|lower|better|worse|faster|slower|more|fewer)\b.*\bor\b", re.I)
-_HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much)\b", re.I)
+                      r"|^\s*(?:which|who)\b.*\b(?:higher|lower|better|worse|faster|slower|more|fewer)\b.*\bor\b"
+                      # "ConvNeXt or Swin: which is more accurate?"
+                      r"|^[^:?]*\bor\b[^:?]*[:,;]\s*(?:which|who)\b.*\b(?:higher|lower|better|worse|faster|slower|more|fewer|less|"
+                      r"larger|smaller|cheaper)\b", re.I)
+_HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much|by what (?:percentage|factor|margin|fraction|amount))\b", re.I)
 _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+(?:idea|mechanism|"
                       r"key idea|intuition|reason|role)|explain|describe)", re.I)
 # "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
@@ -290,7 +293,10 @@ def without_preamble(question: str) -> str:
     "which papers…"); a lead-in with a name in it ("ADE20K: which models…") is part of the question."""
     q = question.strip()
     lead = _PREAMBLE.match(q)
-    if not lead or re.search(r"[A-Z]{2}|\d", lead.group(0)) or not q[lead.end():].strip():
+    # a name (capitals together: "ADE20K"), or two names to choose from ("ConvNeXt or Swin: which…")
+    names_two = re.search(r"\b(?:or|vs\.?|versus)\b", lead.group(0)) and re.search(r"[a-z][A-Z]|(?<=\s)[A-Z]", lead.group(0)) \
+        if lead else False
+    if not lead or re.search(r"[A-Z]{2}|\d", lead.group(0)) or names_two or not q[lead.end():].strip():
         return q
     return q[lead.end():].strip()
 

@@ -36,6 +36,9 @@ from rag.shapes import read_question, shape_of
     # "compare" as what the listed papers do, not two things to compare (seen on the calibration chains)
     ("Which papers propose or compare self-supervised pretraining objectives for language models?", "list"),
     ("Which papers compare ConvNeXt and Swin Transformer?", "comparison"),
+    # the two names before the question itself, and "by what percentage"
+    ("ConvNeXt or Swin: which is more accurate?", "comparison"),
+    ("By what percentage does PiToMe reduce FLOPs?", "quantity"),
 ])
 def test_each_question_is_read_in_its_shape(question, shape):
     assert shape_of(question) == shape
