@@ -56,3 +56,30 @@ def test_the_calibration_split_shares_no_question_with_the_dev_set():
     dev, calib = read(SETS[0]), read(SETS[1])
     assert not {i["question"] for i in dev} & {i["question"] for i in calib}
     assert not {i["id"] for i in dev} & {i["id"] for i in calib}
+
+
+@pytest.mark.parametrize("reasked, sources", [
+    ("evals/qa/calib_reasked.jsonl", ["evals/qa/calib.jsonl", "evals/qa/calib2.jsonl"]),
+    ("evals/qa/calib_chains_reasked.jsonl", ["evals/qa/calib_chains.jsonl"]),
+    ("evals/corpora/second/qa_reasked.jsonl", ["evals/corpora/second/qa.jsonl"]),
+])
+def test_the_reasked_sets_are_what_evals_reask_writes_and_say_the_same_in_other_words(reasked, sources):
+    """The calibration questions asked in other words (evals/reask.py): the shipped files are the
+    script's output, every list and follow-up changed its words and nothing else, and a chain's
+    later turns carry its re-asked earlier ones as their history."""
+    from evals.reask import reask
+
+    originals = [item for path in sources for item in read(path)]
+    items = reask(originals)
+    assert items == read(reasked)
+    by_id = {item["id"]: item for item in originals}
+    changed = 0
+    for item in items:
+        original = by_id[item["id"][:-1]]
+        assert {k: v for k, v in item.items() if k not in ("id", "question", "history")} == \
+               {k: v for k, v in original.items() if k not in ("id", "question", "history")}
+        changed += item["question"] != original["question"]
+        for earlier, asked in zip(item.get("history", []), original.get("history", [])):
+            twin = next(i for i in items if i.get("chain") == item["chain"] and by_id[i["id"][:-1]]["question"] == asked)
+            assert earlier == twin["question"]
+    assert changed >= 7
