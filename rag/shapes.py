@@ -147,6 +147,9 @@ def strip_list_lead(question: str) -> str:
     they are part of the topic."""
     q = question.strip()
     lead = LIST_LEAD.match(q)
+    phrase = _PHRASE_LIST.match(q) if not lead or not lead.group(0).strip() else None
+    if phrase:  # "token pruning methods that need no fine-tuning" -> "token pruning need no fine-tuning"
+        return " ".join((q[:phrase.start("noun")] + q[phrase.end("glue"):]).split()).strip(" ?.!")
     body = q[lead.end():].strip(" ?.!") if lead else q.strip(" ?.!")
     if lead:
         words = [w.strip(",") for w in lead.group(0).split()]
@@ -317,6 +320,14 @@ def _compares_two(q: str) -> bool:
     return not (plural_lead and found.group(0).lower().startswith("compar") and not _TWO_THINGS.search(clause))
 
 
+# A list asked as a noun phrase, with no question word: "token pruning methods that need no
+# fine-tuning", "papers on LoRA for tracking" (the noun's own clause says what they must do).
+_PHRASE_LIST = re.compile(
+    r"^(?!\s*(?:which|what|who|whom|whose|how|why|when|where|is|are|was|were|does|do|did|can|could|has|have|should|"
+    r"would|will|tell|explain|describe|compare|summari[sz]e)\b)[^?]{0,80}?"
+    rf"\b(?P<noun>{_GENERIC_NOUNS.replace('papers?|', 'papers|').replace('methods?|', 'methods|')})\s+(?P<glue>that|which)\b", re.I)
+
+
 def shape_of(question: str) -> str:
     q = without_preamble(question)
     if _HOW_MUCH.match(q):
@@ -333,6 +344,9 @@ def shape_of(question: str) -> str:
         return "list"
     if _EXPLAIN.match(q):
         return "explanation"
+    phrase = _PHRASE_LIST.match(q)
+    if phrase and _PLURAL.search(phrase.group("noun")):
+        return "list"
     return "single"
 
 

@@ -240,6 +240,9 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("Which vision transformers use hierarchical designs?", "list", ("vision transformers use hierarchical designs",)),
     ("Which LLMs are evaluated on MMLU?", "list", ("LLMs are evaluated on MMLU",)),
     # …unless the question is about one paper's choices
+    # a list asked as a noun phrase, no question word
+    ("Token pruning methods that work without retraining.", "list", ("Token pruning work", "without retraining")),
+    ("training-free token pruning", "single", ("training-free token pruning",)),
     ("Which networks does LoRAT build on?", "single", ("Which networks does LoRAT build on",)),
     ("Find a paper that prunes tokens.", "single", ("Find a paper that prunes tokens",)),
 ])
