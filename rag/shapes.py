@@ -260,8 +260,9 @@ def aspects_of(topic: str) -> tuple[str, ...]:
 
 
 def phrased_aspects(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Each aspect with the other phrasings its illustrations give it (the aspect followed by one
-    option: "process images in the frequency domain by using spectral transforms")."""
+    """Each aspect with the other phrasings its illustrations give it: the aspect with one option
+    in the illustration's place ("process images in the frequency domain by using spectral
+    transforms"; "test antidepressants ketamine in treatment-resistant depression")."""
     core, offered = illustrations(topic)
     aspects = [a for a in _split_aspects(core) if not CONTRAST.match(a)] or [core]
     starts = [max(core.find(a), 0) for a in aspects]
@@ -325,7 +326,7 @@ def _compares_two(q: str) -> bool:
 _PHRASE_LIST = re.compile(
     r"^(?!\s*(?:which|what|who|whom|whose|how|why|when|where|is|are|was|were|does|do|did|can|could|has|have|should|"
     r"would|will|tell|explain|describe|compare|summari[sz]e)\b)[^?]{0,80}?"
-    rf"\b(?P<noun>{_GENERIC_NOUNS.replace('papers?|', 'papers|').replace('methods?|', 'methods|')})\s+(?P<glue>that|which)\b", re.I)
+    rf"\b(?P<noun>{_GENERIC_NOUNS})\s+(?P<glue>that|which)\b", re.I)  # plural nouns only: shape_of checks
 
 
 def shape_of(question: str) -> str:
