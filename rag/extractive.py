@@ -229,14 +229,26 @@ class Composer:
         return self.blocks(blocks, names + [paper_name(j.paper) for j in blocks])
 
     def blocks(self, papers: list[Judged], names: list[str] = ()) -> ExtractiveAnswer:
-        """A block per paper: the sentences that name what is compared, then its best and its result."""
+        """A block per paper, up to four sentences: what it proposes and how it works (the sentence
+        after "we propose X"), a sentence that names what is compared, and its result with its
+        numbers — so that two papers can be told apart by what they do, not only by how well."""
         lines = []
         for judged in papers[: self.max_papers]:
             mentions = [i for i in judged.best_sentences(len(judged.sentences))
                         if any(n.lower() in judged.sentences[i].lower() for n in names)]
-            picked = sorted(dict.fromkeys(mentions[:2] + self.pick(judged, 2, lead_with_number=True)))[:3]
-            lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
+            picked = list(dict.fromkeys([*self.mechanism(judged), *mentions[:1], *self.pick(judged, 3, lead_with_number=True)]))
+            lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, sorted(picked[:4]))}")
         return self.result(lines)
+
+    @staticmethod
+    def mechanism(judged: Judged) -> list[int]:
+        """The paper's proposal ("we propose X") and the sentence after it, which usually says how X
+        works; [] when it proposes nothing or says nothing usable after."""
+        proposal = next((i for i, sentence in enumerate(judged.sentences) if proposes(sentence)), None)
+        if proposal is None or proposal + 1 >= len(judged.sentences) or not judged.usable[proposal + 1] \
+                or judged.kinds[proposal + 1] == "background":
+            return []
+        return [proposal, proposal + 1]
 
     def paper_titled(self, name: str) -> Judged | None:
         """The source a name in the question is the short name of, or that its title says."""

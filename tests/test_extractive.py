@@ -502,6 +502,26 @@ def alisa(last_sentence: str):
     ], [0.50, 0.30, 0.45, 0.20, 0.25])
 
 
+def test_a_comparison_block_says_how_the_paper_works_and_how_well():
+    """Seen on the calibration chains: "Compare FMViT and the Scattering Vision Transformer" quoted
+    two results per paper and not what either does ("…by blending high-frequency features")."""
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "Recently, KV caches have grown large.",
+        "We propose ALISA, a co-design for sparse KV caching.",
+        "It keeps only the cached keys and values of the tokens that attention weighs most.",
+        "ALISA is compared with FlexGen.",
+        "It improves the throughput of FlexGen by up to 3X.",
+        "ALISA also runs on a single GPU.",
+    ], [0.50, 0.30, 0.10, 0.45, 0.40, 0.35])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
+    block = composer.blocks([judged], ["FlexGen"]).text
+    assert block.startswith("ALISA: We propose ALISA")
+    assert "that attention weighs most" in block and "up to 3X" in block and "compared with FlexGen" in block
+    assert "Recently" not in block and "single GPU" not in block  # four sentences at most
+
+
 def test_a_list_line_says_what_matches_what_the_paper_proposes_and_its_result():
     from rag.extractive import Composer
 
