@@ -57,6 +57,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]
+    elif request.kind == "rank":  # every paper, the one whose sentences say most about the measure first
+        matches = sorted(in_set, key=lambda j: -j.match)
     else:
         matches = pick_papers(request, in_set, settings.answer_max_papers)
     chosen = {id(j) for j in matches}
@@ -108,7 +110,8 @@ def describe(request: SetRequest, count: int) -> str:
 def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: list, settings,
                    lacking: str | None = None) -> ExtractiveAnswer:
     """The extractive answer over the set: the count of the set's papers that meet the request
-    and a line per paper (filter, metadata), or a block per paper (compare)."""
+    and a line per paper (filter, metadata), a line per paper with what it reports on a measure
+    (rank: "which of them is the fastest?"), or a block per paper (compare)."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
     noun = "paper" if set_size == 1 else "papers"
@@ -125,6 +128,12 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
                                      f"be told apart by it.", markers=[], form="list")
     if not matches:
         return ExtractiveAnswer(text=f"None of the {set_size} {noun} above {describe(request, 2)}.", markers=[], form="list")
+    if request.kind == "rank":
+        head = (f"Their abstracts do not measure the {set_size} {noun} above on one scale; what each reports on "
+                f'"{request.condition}":')
+        plan = composer.listing(matches, len(matches), head=head)
+        plan.form = "list"
+        return plan
     head = f"Of the {set_size} {noun} above, {len(matches)} {describe(request, len(matches))}:"
     extra = (lambda judged: f"Code: {judged.paper.code_url}") if request.kind == "code" else None
     plan = composer.listing(matches, len(matches), head=head, extra=extra)

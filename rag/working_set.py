@@ -94,7 +94,7 @@ def refers_to_set(question: str) -> bool:
 
 @dataclass
 class SetRequest:
-    kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position)
+    kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position) | "rank"
     condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
     question: str = ""  # the follow-up as asked
     picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
@@ -125,7 +125,32 @@ def read_request(question: str) -> SetRequest:
     category = _CATEGORY.search(question)
     if category:
         return SetRequest("category", condition, question, picks, category=category.group("cat"), count=count)
+    if _SUPERLATIVE.search(condition) and not count:
+        return SetRequest("rank", _measured(condition) or condition, question, picks)
     return SetRequest("filter", condition or question, question, picks, count=count)
+
+
+# A superlative over the set ("which of them is the fastest?", "…reports the highest speedup?"):
+# abstracts do not measure on one scale, so no paper "matches"; each is shown with what it reports
+# on that measure, which is what the superlative's words are turned into.
+_SUPERLATIVE = re.compile(r"\b(?:the\s+)?(?:(?:most|least)\s+(?=[a-z])|(?:fastest|quickest|slowest|best|worst|highest|lowest|"
+                          r"largest|smallest|biggest|cheapest|strongest|fewest|shortest|longest|lightest|greatest)\b)", re.I)
+_MEASURE_OF = {"fastest": "speed", "quickest": "speed", "slowest": "speed", "cheapest": "cost", "lightest": "size",
+               "strongest": "performance", "best": "performance", "worst": "performance", "biggest": "size",
+               "largest": "size", "smallest": "size"}
+
+
+def _measured(condition: str) -> str:
+    """The measure a superlative asks about: "is the fastest" -> "speed", "reports the highest
+    speedup" -> "reports speedup" (a noun after it is the measure), "is the most accurate" ->
+    "accurate"."""
+    def measure(found: re.Match) -> str:
+        word = found.group(0).split()[-1].lower()
+        noun_follows = re.match(r"\s+(?!(?:on|in|at|for|among|of|overall|when|while|with)\b)[a-z]", condition[found.end():], re.I)
+        return " " if noun_follows or word not in _MEASURE_OF else f" {_MEASURE_OF[word]} "
+    text = " ".join(_SUPERLATIVE.sub(measure, condition).split())
+    return re.sub(r"^(?:is|are|was|were|has|have|gives?|runs?|performs?|reports?|achieves?|gets?|reaches|shows?|uses?)\s+"
+                  r"(?=\w)", "", text, flags=re.I).strip()
 
 
 def _picks(question: str) -> list[int] | None:

@@ -93,6 +93,10 @@ def test_a_follow_up_about_the_papers_on_the_table_refers_to_them(question):
     ("Keep only those evaluated on COCO.", "filter", "evaluated on COCO"),
     ("Only the ones with code, please.", "code", "with code"),
     ("Show only those from 2024.", "year", "from 2024"),  # a year at the end of a sentence
+    # a superlative ranks rather than filters: the measure it asks about is the condition
+    ("Which of them is the fastest?", "rank", "speed"),
+    ("Which of them reports the highest speedup?", "rank", "speedup"),
+    ("Which of them is the most accurate?", "rank", "accurate"),
 ])
 def test_a_set_is_pointed_at_in_many_ways_and_the_pointing_words_leave_the_condition(question, kind, condition):
     assert refers_to_set(question)
@@ -135,6 +139,18 @@ def test_a_filter_is_answered_over_the_set_and_says_so(pipeline):
     assert answer.matches["count"] == len(answer.citations)
     out = answer.to_json()
     assert out["working_set"] == named_papers(first) and out["shape"] == "followup"
+
+
+def test_a_superlative_over_the_set_shows_what_each_paper_reports_and_names_no_winner(pipeline):
+    """"Which of them is the fastest?" was a filter: "2 match 'the fastest'", a claim no abstract
+    makes. Abstracts do not measure on one scale; each paper is shown with what it says on speed."""
+    first = pipeline.ask(FIRST)
+    answer = pipeline.ask("Which of them is the fastest?", history=[FIRST])
+    assert answer.answer.splitlines()[0] == \
+        'Their abstracts do not measure the 4 papers above on one scale; what each reports on "speed":'
+    assert names(answer) == PRUNERS and answer.working_set == named_papers(first)
+    assert answer.matches["count"] == 4
+    assert "2x faster" in answer.answer  # MergeShelf's own words on its speed
 
 
 def test_the_set_narrows_turn_by_turn_and_metadata_filters_it(pipeline):
