@@ -48,10 +48,14 @@ def clean_question(question: str, max_chars: int) -> str:
 
 def standalone_query(question: str, history: Sequence[str]) -> str:
     """Deterministic follow-up condensing: the previous question gives the topic, unless the
-    follow-up is a list question of its own that leans on nothing before it."""
-    from rag.working_set import stands_alone
+    follow-up is a list question of its own that leans on nothing before it. A follow-up that
+    swaps one part of the previous question ("What about for language models?", "And for
+    speech?") is that question with the part swapped (rag.working_set.swapped)."""
+    from rag.working_set import stands_alone, swapped
 
-    return f"{history[-1]} {question}" if history and not stands_alone(question) else question
+    if not history:
+        return question
+    return swapped(question, history[-1]) or (question if stands_alone(question) else f"{history[-1]} {question}")
 
 
 def default_log(message: str) -> None:
@@ -202,7 +206,7 @@ class Pipeline:
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
-        from rag.working_set import MAX_WORKING_SET, refers_to_set
+        from rag.working_set import MAX_WORKING_SET, refers_to_set, swapped
 
         started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
@@ -228,7 +232,8 @@ class Pipeline:
         query = self.condense(question, history)
         condense_ms = (time.perf_counter() - tc) * 1000
         reading = read_question(query)  # a follow-up is scored on its condensed query…
-        form = reading.shape if not history else own_shape  # …answered as its own words ask
+        # …answered as its own words ask, or as the question it swaps a part of asked
+        form = reading.shape if not history or swapped(question, history[-1]) else own_shape
         retriever = self.retriever()  # loads the index and the encoder (counted as load, not retrieval)
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)

@@ -87,6 +87,31 @@ def stands_alone(question: str) -> bool:
     return shape_of(question) == "list" and not _ANAPHORA.search(_NOT_ANAPHORA.sub(" ", question))
 
 
+# A follow-up that asks the previous question again with one part swapped: "What about for
+# language models?", "How about without fine-tuning?", "And for speech?", "Same for video?".
+_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|(?:and\s+)?(?:the\s+)?same)\s+"
+                   r"(?=(?:for|in|on|with|without|to|using|from|at|across|under)\b)", re.IGNORECASE)
+_SWAPPED_PART = re.compile(r"^(?P<preposition>for|in|on|with|without|to|using|from|at|across|under)\s+\S", re.IGNORECASE)
+
+
+def swapped(question: str, previous: str) -> str | None:
+    """The previous question with the part a follow-up swaps in ("Which papers use LoRA for vision
+    tasks?" + "What about for language models?" -> "Which papers use LoRA for language models?"):
+    the part replaces the previous question's last phrase with the same preposition, or is added
+    when it has none. None when the follow-up swaps nothing, or names no preposition to place it by
+    ("What about merging?" may mean anything)."""
+    found = _SWAP.match(question)
+    if not found:
+        return None
+    part = question[found.end():].strip(" ?.!")
+    place = _SWAPPED_PART.match(part)
+    if not place:
+        return None
+    before = previous.strip().rstrip(" ?.!")
+    at = before.lower().rfind(f" {place.group('preposition').lower()} ")
+    return f"{before[:at] if at >= 0 else before} {part}?"
+
+
 def refers_to_set(question: str) -> bool:
     """Whether a follow-up asks about the papers already on the table."""
     return bool(_REFERS.search(question))

@@ -264,6 +264,27 @@ def test_a_follow_up_with_its_own_list_question_is_searched_as_asked():
     assert standalone_query("Which of these use ImageNet?", earlier).startswith(earlier[0])
 
 
+@pytest.mark.parametrize("follow_up, previous, query", [
+    # "what about / how about / and for…" asks the previous question again with one part swapped
+    ("What about for language models?", "Which papers use LoRA for vision tasks?", "Which papers use LoRA for language models?"),
+    ("And for speech?", "Which papers use LoRA for vision tasks?", "Which papers use LoRA for speech?"),
+    ("How about without fine-tuning?", "Which methods prune tokens?", "Which methods prune tokens without fine-tuning?"),
+    # no preposition to place it by: "merging" may replace anything, so both questions are searched
+    ("What about merging?", "Which methods prune tokens?", "Which methods prune tokens? What about merging?"),
+])
+def test_a_follow_up_that_swaps_a_part_asks_the_previous_question_with_it(follow_up, previous, query):
+    """It was searched with the previous question's topic and its own ("…for vision tasks? What
+    about for language models?") and read as a list of "for language" models, or a look-up."""
+    assert standalone_query(follow_up, [previous]) == query
+
+
+def test_a_swapped_follow_up_is_answered_in_the_shape_of_the_question_it_becomes(pipeline):
+    answer = pipeline.ask("What about without fine-tuning?", history=["Which methods prune tokens?"])
+    assert answer.retrieval_query == "Which methods prune tokens without fine-tuning?"
+    assert answer.answer.splitlines()[0].endswith(("papers match:", "paper matches:"))  # a list, as the question it becomes
+    assert "MergeShelf" in names(answer) and "TunedPrune" not in names(answer)
+
+
 @pytest.mark.parametrize("question", [
     # seen on the dev chains: "such as" and "papers that" read as references to the papers above
     "Switching from images to text: which papers analyze clinical text such as doctors' notes or radiology reports?",
