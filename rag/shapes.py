@@ -45,7 +45,7 @@ LIST_LEAD = re.compile(
     rf"|(?:list|name|find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|search for|look for)"
     rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
     rf"|(?:any\s+|all\s+|some\s+|the\s+)?(?:papers|works|studies|articles|publications|research|work)\b"
-    rf"(?=\s+(?:that|which|on|about|regarding|using|where|in|proposing|applying)\b)"
+    rf"(?=\s+(?:that|which|on|about|regarding|using|proposing|applying)\b)"
     rf")"
     rf"(?:,?\s+if any,?)?(?:\s+(?:on|about|regarding|concerning)\b)?"
     rf"\s*(?:(?:that|which|who|in the corpus|in this corpus)\s+)*",
@@ -72,7 +72,7 @@ _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what
 # "what works" does; "which work…" asks for one.
 _LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
                          r"what research\b|what (?:has|have) been\b|who (?:has|have)\b|anything (?:on|about)\b|"
-                         r"(?:research|work|papers|studies|articles|publications) (?:that|which|on|about|regarding|using|where|in|"
+                         r"(?:research|work|papers|studies|articles|publications) (?:that|which|on|about|regarding|using|"
                          r"proposing|applying)\b|(?:find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|"
                          r"search for|look for) "
                          r"(?:all |the |some |any )*(?:papers|works?|research|studies|articles|publications)\b)", re.I)
@@ -347,7 +347,8 @@ def shape_of(question: str) -> str:
     if _EXPLAIN.match(q):
         return "explanation"
     phrase = _PHRASE_LIST.match(q)
-    if phrase and _PLURAL.search(phrase.group("noun")):
+    # not a claim to check ("Treatments that lower salt intake reduce blood pressure."): a statement
+    if phrase and _PLURAL.search(phrase.group("noun")) and not asks_verdict(q):
         return "list"
     return "single"
 

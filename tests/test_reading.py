@@ -241,7 +241,11 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("Which LLMs are evaluated on MMLU?", "list", ("LLMs are evaluated on MMLU",)),
     # …unless the question is about one paper's choices
     # a list asked as a noun phrase, no question word
-    ("Token pruning methods that work without retraining.", "list", ("Token pruning work", "without retraining")),
+    ("Token pruning methods that work without retraining?", "list", ("Token pruning work", "without retraining")),
+    # …but a claim to check stays one, whatever noun it opens with
+    ("Approaches that lower salt intake reduce blood pressure.", "single",
+     ("Approaches that lower salt intake reduce blood pressure",)),
+    ("Studies in mice show that fasting extends lifespan.", "single", ("Studies in mice show that fasting extends lifespan",)),
     ("training-free token pruning", "single", ("training-free token pruning",)),
     ("Which networks does LoRAT build on?", "single", ("Which networks does LoRAT build on",)),
     ("Find a paper that prunes tokens.", "single", ("Find a paper that prunes tokens",)),
