@@ -330,6 +330,18 @@ _PHRASE_LIST = re.compile(
     rf"\b(?P<noun>{_GENERIC_NOUNS})\s+(?P<glue>that|which)\b", re.I)  # plural nouns only: shape_of checks
 
 
+# A statement that opens with a paper noun is a claim to check, not a request for papers:
+# "Research on mice has shown that fasting extends lifespan.", "Studies that… show that…".
+_NOUN_START = re.compile(r"^\s*(?:any |all |some |the )?(?:research|work|papers|studies|articles|publications)\b", re.I)
+_CLAIMS = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|may|might|will|would|should|must|does|do|did)\b"
+                     r"|\b(?:show|shows|showed|shown|found|finds|suggest|suggests|suggested|demonstrates?|demonstrated)\s+that\b",
+                     re.I)
+
+
+def _states_a_claim(q: str) -> bool:
+    return not q.rstrip().endswith("?") and bool(_CLAIMS.search(q))
+
+
 def shape_of(question: str) -> str:
     q = without_preamble(question)
     if _HOW_MUCH.match(q):
@@ -338,6 +350,8 @@ def shape_of(question: str) -> str:
         return "comparison"
     if _QUANTITY.match(q):
         return "quantity"
+    if _NOUN_START.match(q) and _states_a_claim(q):
+        return "single"
     if _LIST_START.match(q):
         return "list"
     lead = LIST_LEAD.match(q)
