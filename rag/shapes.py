@@ -37,6 +37,7 @@ LIST_LEAD = re.compile(
     rf"|who\s+(?:has|have)\s+(?:worked|written|published)\s+(?:on|about)\b"
     rf"|what\s+do(?:es)?\s+(?:the\s+)?(?:{_NOUNS})\s+(?:say|report|find|show)\s+(?:about|on)\b"
     rf"|anything\s+(?:on|about)\b"
+    rf"|how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?:\s+in\s+(?:the|this)\s+(?:corpus|collection))?"
     rf"|(?:in|from)\s+which\s+(?:{_NOUNS})\b"
     rf"|(?:which|what)\s+(?!about\b)(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b"
     rf"(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
@@ -342,8 +343,14 @@ def _states_a_claim(q: str) -> bool:
     return not q.rstrip().endswith("?") and bool(_CLAIMS.search(q))
 
 
+# "How many papers use LoRA?" counts papers: a list answer says how many match, and which.
+_HOW_MANY_PAPERS = re.compile(rf"^\s*how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?!\s+(?:does|do|did)\b)", re.I)
+
+
 def shape_of(question: str) -> str:
     q = without_preamble(question)
+    if _HOW_MANY_PAPERS.match(q):
+        return "list"
     if _HOW_MUCH.match(q):
         return "quantity"
     if _compares_two(q):

@@ -240,6 +240,9 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("Which vision transformers use hierarchical designs?", "list", ("vision transformers use hierarchical designs",)),
     ("Which LLMs are evaluated on MMLU?", "list", ("LLMs are evaluated on MMLU",)),
     # …unless the question is about one paper's choices
+    # counting papers is a list: its answer says how many match, and which
+    ("How many papers study token pruning?", "list", ("study token pruning",)),
+    ("How many models did they train?", "quantity", ("How many models did they train",)),
     # a list asked as a noun phrase, no question word
     ("Token pruning methods that work without retraining?", "list", ("Token pruning work", "without retraining")),
     # …but a claim to check stays one, whatever noun it opens with
