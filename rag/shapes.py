@@ -25,8 +25,10 @@ _NOUNS = rf"{_GENERIC_NOUNS}|{_TOPICAL_NOUNS}"
 # How people ask for papers in a chat box before they name the topic: "Can you list…", "I'm
 # looking for work on…", "Do any papers…", "What has been done on…", "Papers about…".
 _ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?|"
-           r"i(?:'m|’m| am) (?:looking|searching) for\s+|i (?:want|need|would like)\s+(?:to (?:find|see|read)\s+)?|"
-           r"(?:help me|i want to) find\s+)?")
+           r"i(?:'m|’m| am) (?:looking|searching) for\s+|i (?:want|need|would like)\s+(?:to (?:find|see|read|know)\s+)?|"
+           r"(?:help me|i want to) find\s+|do you know\s+)?"
+           # "(Can you) tell me which papers…", "show me what work…": the question itself follows
+           r"(?:(?:tell|show) me\s+(?=(?:which|what)\b))?")
 # The words that ask for a list and say nothing about the topic: "Which papers", "Are there works that".
 LIST_LEAD = re.compile(
     # "What work / research [has been done | exists] [in the collection] [on]…" first: its next
