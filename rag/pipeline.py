@@ -55,7 +55,18 @@ def standalone_query(question: str, history: Sequence[str]) -> str:
 
     if not history:
         return question
-    return swapped(question, history[-1]) or (question if stands_alone(question) else f"{history[-1]} {question}")
+    previous = _as_searched(history)
+    return swapped(question, previous) or (question if stands_alone(question) else f"{previous} {question}")
+
+
+def _as_searched(history: Sequence[str]) -> str:
+    """The chat's last question as it was searched: a swap of the one before it ("And for speech?"
+    after "What about for language models?") is that question with the part swapped in."""
+    from rag.working_set import swapped
+
+    if len(history) > 1:
+        return swapped(history[-1], _as_searched(history[:-1])) or history[-1]
+    return history[-1]
 
 
 def default_log(message: str) -> None:

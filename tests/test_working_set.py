@@ -278,6 +278,13 @@ def test_a_follow_up_that_swaps_a_part_asks_the_previous_question_with_it(follow
     assert standalone_query(follow_up, [previous]) == query
 
 
+def test_swaps_chain_each_on_the_question_the_last_one_became():
+    history = ["Which papers use LoRA for vision tasks?", "What about for language models?"]
+    assert standalone_query("And for speech?", history) == "Which papers use LoRA for speech?"
+    assert standalone_query("Which datasets do they use?", history) == \
+        "Which papers use LoRA for language models? Which datasets do they use?"
+
+
 def test_a_swapped_follow_up_is_answered_in_the_shape_of_the_question_it_becomes(pipeline):
     answer = pipeline.ask("What about without fine-tuning?", history=["Which methods prune tokens?"])
     assert answer.retrieval_query == "Which methods prune tokens without fine-tuning?"
