@@ -122,6 +122,9 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
         plan = composer.blocks(matches) if request.kind == "compare" else Composer(
             matches, 0.0, 1, settings.sentences_per_paper).single()
         plan.form = "comparison" if request.kind == "compare" else "single"
+        if request.picks and max(p if p >= 0 else -p - 1 for p in request.picks) >= set_size:
+            # "compare the first two" of one: say so before what there is
+            plan.text = f"There {'is' if set_size == 1 else 'are'} only {set_size} {noun} above.\n{plan.text}"
         return plan
     if lacking:
         return ExtractiveAnswer(text=f"The records of the {set_size} {noun} above carry no {lacking}, so they cannot "

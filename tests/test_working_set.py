@@ -203,6 +203,8 @@ def test_compare_and_pick_by_position(pipeline):
     assert names(last) == {order[-1]}
     beyond = pipeline.ask("tell me more about the fifth one", history=[FIRST])
     assert beyond.answer == "There are only 4 papers above." and beyond.citations == []
+    more = pipeline.ask("compare the first five", history=[FIRST])  # says so, then compares what there is
+    assert more.answer.splitlines()[0] == "There are only 4 papers above." and names(more) == set(order)
 
 
 def test_a_question_about_the_set_as_a_whole_gets_a_block_per_paper(pipeline):
