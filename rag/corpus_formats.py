@@ -89,6 +89,18 @@ def clean_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# LaTeX that arXiv abstracts carry into plain text: escaped specials ("40-60\%", "R\&D") and
+# emphasis ("\textbf{ours}"), shown to readers as they are meant ("40-60%"); macros without a
+# meaning outside the paper ("\method") are left as written.
+_LATEX_ESCAPED = re.compile(r"\\([%&_#$])")
+_LATEX_STYLED = re.compile(r"\\(?:textbf|textit|emph|texttt|textsc)\{([^{}]*)\}")
+
+
+def plain_text(text: str) -> str:
+    r"""'reduces FLOPs by 40-60\%' -> 'reduces FLOPs by 40-60%'."""
+    return _LATEX_ESCAPED.sub(r"\1", _LATEX_STYLED.sub(r"\1", text))
+
+
 def normalise_url(url: str) -> str:
     url = url.rstrip(".,;:'\"")
     if not url.startswith("http"):
@@ -118,7 +130,7 @@ def make_paper(title: str, abstract: str, source: str, metadata: dict | None = N
                paper_id: str | None = None, record_id: str | None = None) -> Paper:
     """`paper_id`: an id the format fixes (arXiv); else one from the record id and title, or
     from the title alone, or (a boilerplate title) from the title and abstract."""
-    title, abstract = clean_space(title), clean_space(abstract)
+    title, abstract = plain_text(clean_space(title)), plain_text(clean_space(abstract))
     if paper_id is None:
         if record_id is not None:
             paper_id = "r" + _sha(record_id, normalise_title(title))

@@ -37,6 +37,17 @@ def test_shipped_corpus_has_its_295_distinct_papers_and_no_chrome():
     assert "An Extendable, Efficient and Effective Transformer-based Object Detector" in titles  # was glued to Subscribe
 
 
+def test_latex_escapes_are_read_as_the_text_they_stand_for():
+    """The shipped abstracts say "40-60\\%" (arXiv's LaTeX): answers quoted it so."""
+    from rag.corpus_formats import plain_text
+
+    papers = {p.title: p for p in load_corpus([SHIPPED_CORPUS]).papers}
+    pitome = papers["Accelerating Transformers with Spectrum-Preserving Token Merging"]
+    assert "PiToMe saved from 40-60% FLOPs" in pitome.abstract and "\\%" not in pitome.abstract
+    assert not any("\\%" in p.abstract or "\\&" in p.abstract for p in papers.values())
+    assert plain_text(r"R\&D, \textbf{ours}, \emph{x} and \method") == r"R&D, ours, x and \method"  # macros stay
+
+
 def test_duplicates_merge_keeping_every_source_file(small_corpus):
     loaded = load_corpus([small_corpus])
     assert loaded.entries == 6 and len(loaded.papers) == 4
