@@ -167,8 +167,7 @@ _MEASURE_OF = {"fastest": "speed", "quickest": "speed", "slowest": "speed", "che
 
 def _measured(condition: str) -> str:
     """The measure a superlative asks about: "is the fastest" -> "speed", "reports the highest
-    speedup" -> "reports speedup" (a noun after it is the measure), "is the most accurate" ->
-    "accurate"."""
+    speedup" -> "speedup" (a noun after it is the measure), "is the most accurate" -> "accurate"."""
     def measure(found: re.Match) -> str:
         word = found.group(0).split()[-1].lower()
         noun_follows = re.match(r"\s+(?!(?:on|in|at|for|among|of|overall|when|while|with)\b)[a-z]", condition[found.end():], re.I)
