@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 
 from rag.extractive import Composer, ExtractiveAnswer, paper_name
-from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches
+from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches, paper_year
 
 
 # What a condition that only asks for one kind of paper may say besides ("propose a *new* model",
@@ -103,6 +103,8 @@ def describe(request: SetRequest, count: int) -> str:
         if request.kind == "category":
             return f"{be} in {request.category}"
         op, year = request.year
+        if op in ("latest", "earliest"):
+            return f"{be} the {'most recent' if op == 'latest' else 'earliest'}"
         return f"{be} from {year}" if op == "in" else f"{be} from {op} {year}"
     return f'{"matches" if one else "match"} "{request.condition}"'
 
@@ -138,7 +140,8 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
         plan.form = "list"
         return plan
     head = f"Of the {set_size} {noun} above, {len(matches)} {describe(request, len(matches))}:"
-    extra = (lambda judged: f"Code: {judged.paper.code_url}") if request.kind == "code" else None
+    extra = (lambda judged: f"Code: {judged.paper.code_url}") if request.kind == "code" else \
+        (lambda judged: f"({paper_year(judged.paper)})") if request.kind == "year" else None
     plan = composer.listing(matches, len(matches), head=head, extra=extra)
     plan.form = "list"
     return plan

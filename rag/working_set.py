@@ -123,7 +123,7 @@ class SetRequest:
     condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
     question: str = ""  # the follow-up as asked
     picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
-    year: tuple[str, int] | None = None  # ("after", 2022)
+    year: tuple[str, int] | None = None  # ("after", 2022); ("latest", 0) / ("earliest", 0): the newest / oldest
     category: str | None = None
     count: bool = False  # "how many of them …"
 
@@ -150,11 +150,16 @@ def read_request(question: str) -> SetRequest:
     category = _CATEGORY.search(question)
     if category:
         return SetRequest("category", condition, question, picks, category=category.group("cat"), count=count)
+    recency = _RECENCY.search(condition)
+    if recency:  # "which of them is the most recent?": by the records' dates, not by what abstracts say
+        latest = not recency.group(0).lower().startswith(("old", "earli"))
+        return SetRequest("year", condition, question, picks, year=("latest" if latest else "earliest", 0), count=count)
     if _SUPERLATIVE.search(condition) and not count:
         return SetRequest("rank", _measured(condition) or condition, question, picks)
     return SetRequest("filter", condition or question, question, picks, count=count)
 
 
+_RECENCY = re.compile(r"\b(?:newest|latest|most recent(?:ly published)?|oldest|earliest)\b", re.I)
 # A superlative over the set ("which of them is the fastest?", "…reports the highest speedup?"):
 # abstracts do not measure on one scale, so no paper "matches"; each is shown with what it reports
 # on that measure, which is what the superlative's words are turned into.
@@ -236,6 +241,11 @@ def metadata_matches(request: SetRequest, papers: list) -> tuple[list, str | Non
         years = [paper_year(p) for p in papers]
         if all(y is None for y in years):
             return [], "date"
+        op = request.year[0]
+        if op in ("latest", "earliest"):
+            known = [y for y in years if y is not None]
+            edge = max(known) if op == "latest" else min(known)
+            return [p for p, y in zip(papers, years) if y == edge], None
         return [p for p, y in zip(papers, years) if meets_year(y, request.year)], None
     cats = [paper_categories(p) for p in papers]
     if not any(cats):

@@ -141,6 +141,15 @@ def test_a_filter_is_answered_over_the_set_and_says_so(pipeline):
     assert out["working_set"] == named_papers(first) and out["shape"] == "followup"
 
 
+def test_the_most_recent_or_oldest_of_the_set_is_read_off_the_records_dates(pipeline):
+    """"Which of them is the most recent?" was a superlative judged on the abstracts' words."""
+    answer = pipeline.ask("Which of them is the most recent?", history=[FIRST])
+    assert answer.answer.splitlines()[0] == "Of the 4 papers above, 1 is the most recent:"
+    assert names(answer) == {"DistilTok"} and "(2024)" in answer.answer
+    oldest = pipeline.ask("Which of these papers is the oldest?", history=[FIRST])
+    assert names(oldest) == {"TunedPrune"} and "(2021)" in oldest.answer
+
+
 def test_a_superlative_over_the_set_shows_what_each_paper_reports_and_names_no_winner(pipeline):
     """"Which of them is the fastest?" was a filter: "2 match 'the fastest'", a claim no abstract
     makes. Abstracts do not measure on one scale; each paper is shown with what it says on speed."""
