@@ -58,7 +58,7 @@ _PLURAL = re.compile(rf"\b(?:all|every|any|several|multiple|other|papers|methods
                      rf"techniques|systems|implementations|surveys|articles|frameworks|algorithms|"
                      rf"solutions|variants|strategies|publications|{_TOPICAL_NOUNS})\b", re.I)
 _QUANTITY = re.compile(
-    r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
+    r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well|common|often|frequent(?:ly)?|prevalent)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:score|accuracy|speed-?up|latency|throughput|number|percentage|f1|bleu|miou|map|auc|error|"
     r"perplexity|fid|sizes?|counts?|lengths?|improvement|reduction|gain|top-1|flops|parameters|amota|mota|wer|psnr|ssim|recall|precision)\b"
     r"|what\s+[\w-]+\s+(?:does|do|did)\s+.+\b(?:achieve|reach|get|score|obtain|report)\b)", re.I)

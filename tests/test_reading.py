@@ -39,6 +39,8 @@ from rag.shapes import read_question, shape_of
     # the two names before the question itself, and "by what percentage"
     ("ConvNeXt or Swin: which is more accurate?", "comparison"),
     ("By what percentage does PiToMe reduce FLOPs?", "quantity"),
+    ("How common is peripheral arterial disease among people aged 55 and over?", "quantity"),
+    ("How often did women with kidney insufficiency deliver preterm?", "quantity"),
 ])
 def test_each_question_is_read_in_its_shape(question, shape):
     assert shape_of(question) == shape
