@@ -72,6 +72,10 @@ _STATED_RESULT = re.compile(r"\d(?:\.\d+)?\s*%|\d\.\d")
 _TURNING_RESULT = re.compile(r"^(?:however|in contrast|by contrast),?\s+(?!.*\b(?:existing|previous|prior|current|conventional|"
                              r"traditional|most|many|these|such|other)\s+(?:\w+\s+)?(?:methods|approaches|works|models|studies|"
                              r"systems|techniques)\b)(?=.*\d(?:\.\d+)?\s*%)", re.IGNORECASE)
+# A structured abstract's section labels ("BACKGROUND Few studies…", "METHODS AND RESULTS We…"): the
+# setting is the background / introduction / context section, unless it also states the aims.
+_SECTION = re.compile(r"^(?P<label>[A-Z][A-Z /&]{3,}[A-Z])(?::|\s)\s*(?=[A-Z(\d])")
+_SETTING_SECTION = re.compile(r"^(?:BACKGROUND|INTRODUCTION|CONTEXT|RATIONALE|MOTIVATION)(?!.*\b(?:AIMS?|OBJECTIVES?|PURPOSE)\b)")
 _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
 
@@ -104,8 +108,17 @@ def sentence_kinds(sentences: list[str]) -> list[str]:
     unless it already states a result with its numbers."""
     kinds = [sentence_kind(s) for s in sentences]
     first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
-    return ["background" if i < first and not _STATED_RESULT.search(sentences[i]) else kind
-            for i, kind in enumerate(kinds)]
+    kinds = ["background" if i < first and not _STATED_RESULT.search(sentences[i]) else kind
+             for i, kind in enumerate(kinds)]
+    # A structured abstract says where its setting is: "BACKGROUND …" up to its next section
+    section = ""
+    for i, sentence in enumerate(sentences):
+        label = _SECTION.match(sentence)
+        if label:
+            section = label.group("label").upper()
+        if _SETTING_SECTION.match(section) and kinds[i] != "contribution":
+            kinds[i] = "background"
+    return kinds
 
 
 @dataclass
