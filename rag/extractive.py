@@ -35,6 +35,8 @@ _NAME = re.compile(NAME + r"\b")
 _DATA = re.compile(r"\b(?:data ?sets?|cohorts?|corpus|corpora|benchmarks?|patients|participants|subjects|samples|"
                    r"(?:pre-?)?train\w* (?:on|with)|evaluat\w* on|experiments? on|tested on|collected|consists? of|contains?|"
                    r"comprising|totall?ing)\b", re.I)
+# "How many images / patients / tasks…": a question about the data is answered by its size.
+_ASKS_COUNT = re.compile(r"^\s*how\s+(?:many|large|big)\b", re.I)
 # What a paper concludes: the sentence that answers "does X…?" ("In conclusion, …", "These
 # results suggest …", "CONCLUSIONS: …").
 _CONCLUSION = re.compile(r"^(?:conclusions?|interpretations?|in conclusion|in summary|to conclude|taken together)\b"
@@ -93,7 +95,8 @@ class Composer:
         return ExtractiveAnswer(text="\n".join(lines), markers=list(self.quoted))
 
     # -- choosing sentences ------------------------------------------------------------
-    def pick(self, judged: Judged, quota: int, lead_with_number: bool = False, verdict: bool = False) -> list[int]:
+    def pick(self, judged: Judged, quota: int, lead_with_number: bool = False, verdict: bool = False,
+             about_data: bool = True) -> list[int]:
         """Up to `quota` sentences: the best answer, the contribution, a result with numbers, the
         data it was trained or tested on (the dataset, the cohort, its size), then the next best —
         for a yes-or-no question about a finding (`verdict`), what the paper concludes comes second;
@@ -111,7 +114,10 @@ class Composer:
         results = measured or [i for i in foreground if kinds[i] == "result" and (i in numbered or not numbered)]
         chosen: list[int] = []
         if lead_with_number and numbered:
-            chosen.append(numbered[0])
+            # the number asked for, not the size of the cohort it was measured on ("in 7715 subjects
+            # (40% men)") unless the question asks about the data
+            findings = [i for i in numbered if about_data or not _DATA.search(judged.sentences[i])]
+            chosen.append((findings or numbered)[0])
         data = [i for i in foreground if _DATA.search(judged.sentences[i])]
         concluded = [i for i in foreground if _CONCLUSION.search(judged.sentences[i])]
         # "Does X reduce Y?" is answered by what the paper concludes, then its result
@@ -142,11 +148,11 @@ class Composer:
         return [top, *near][: self.max_papers]
 
     # -- shapes ------------------------------------------------------------------------
-    def single(self, lead_with_number: bool = False, verdict: bool = False) -> ExtractiveAnswer:
+    def single(self, lead_with_number: bool = False, verdict: bool = False, about_data: bool = True) -> ExtractiveAnswer:
         lines = []
         for position, judged in enumerate(self.companions()):
             quota = self.sentences_per_paper if position == 0 else 1
-            picked = self.pick(judged, quota, lead_with_number, verdict)
+            picked = self.pick(judged, quota, lead_with_number, verdict, about_data)
             if picked:
                 lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
@@ -310,6 +316,7 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     elif form == "comparison":
         plan = composer.comparison(question)
     else:
-        plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question))
+        plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
+                               about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)))
     plan.form = form
     return plan

@@ -502,6 +502,25 @@ def alisa(last_sentence: str):
     ], [0.50, 0.30, 0.45, 0.20, 0.25])
 
 
+def test_a_quantity_leads_with_the_number_asked_for_not_the_size_of_the_cohort():
+    """Seen on the second corpus: "How common is peripheral arterial disease…?" led with "…a study in
+    7715 subjects (40% men, 60% women)", not with "The prevalence of PAD was 19.1%"."""
+    from rag.extractive import Composer, compose
+    from rag.settings import Settings
+
+    judged = judged_paper([
+        "To assess the prevalence of PAD, we performed a study in 7715 subjects (40% men, 60% women) aged 55 and over.",
+        "The prevalence of PAD was 19.1% (95% confidence interval, 18.1% to 20.0%).",
+        "The authors conclude that the prevalence of PAD in the elderly is high.",
+    ], [0.70, 0.40, 0.45])
+    settings = Settings.build()
+    answer = compose("quantity", "How common is peripheral arterial disease among people aged 55 and over?", [judged], [], 0,
+                     settings).text
+    assert answer.split(": ", 1)[1].startswith("The prevalence of PAD was 19.1%")
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
+    assert composer.single(lead_with_number=True).text.split(": ", 1)[1].startswith("To assess")  # asked about the data
+
+
 def test_a_comparison_block_says_how_the_paper_works_and_how_well():
     """Seen on the calibration chains: "Compare FMViT and the Scattering Vision Transformer" quoted
     two results per paper and not what either does ("…by blending high-frequency features")."""
