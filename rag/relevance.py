@@ -258,9 +258,12 @@ class EvidenceScorer:
             background = np.array([kind == "background" for kind in kinds], dtype=bool)
             usable = np.array([not is_boilerplate(s) and not is_instruction(s) for s in sentences], dtype=bool)
             penalty = np.where(background, BACKGROUND_PENALTY, 0.0) + np.where(usable, 0.0, 1.0)
-            dense = paper_evidence.vectors @ vectors[0]
-            lexical = np.array([self.coverage(topic_terms, t) for t in tokens])
-            scores = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical - penalty
+
+            def blend(vector, lexical, vectors=paper_evidence.vectors, penalty=penalty):
+                """Per sentence: 0.6 x its cosine to `vector` + 0.4 x `lexical`, background marked down."""
+                return (1 - LEXICAL_WEIGHT) * (vectors @ vector) + LEXICAL_WEIGHT * lexical - penalty
+
+            scores = blend(vectors[0], np.array([self.coverage(topic_terms, t) for t in tokens]))
             aspect_scores, aspect_best = [], []
             for text, forms, illustrated in zip(aspect_texts, aspect_variants, aspect_illustrations):
                 excluded = negated_terms(text)
@@ -278,14 +281,13 @@ class EvidenceScorer:
                     else:
                         lexical_hits = np.array([self.coverage(terms, t) for t in tokens])
                         hit_here = self.coverage(terms, paper_tokens)
-                    form = (1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector) + LEXICAL_WEIGHT * lexical_hits - penalty
+                    form = blend(vector, lexical_hits)
                     per = form if per is None else np.maximum(per, form)
                     paper_hit = max(paper_hit, hit_here)
                 if illustrated and len(per):
                     lifted, lifted_hit = per, paper_hit
                     for terms, vector in illustrated:
-                        form = ((1 - LEXICAL_WEIGHT) * (paper_evidence.vectors @ vector)
-                                + LEXICAL_WEIGHT * np.array([self.coverage(terms, t) for t in tokens]) - penalty)
+                        form = blend(vector, np.array([self.coverage(terms, t) for t in tokens]))
                         lifted = np.maximum(lifted, np.minimum(form, per + ILLUSTRATION_LIFT))
                         lifted_hit = max(lifted_hit, min(self.coverage(terms, paper_tokens), paper_hit + ILLUSTRATION_LIFT))
                     per, paper_hit = lifted, lifted_hit

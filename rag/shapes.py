@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from rag.illustrations import illustrations
+
 # Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
 _GENERIC_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
                   r"implementations?|surveys?|articles?|frameworks?|algorithms?|solutions|variants|strategies|publications")
@@ -22,6 +24,9 @@ _GENERIC_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architec
 # keep the noun in the topic.
 _TOPICAL_NOUNS = r"backbones?|detectors|trackers|transformers|llms|networks|encoders|classifiers"
 _NOUNS = rf"{_GENERIC_NOUNS}|{_TOPICAL_NOUNS}"
+# Words for papers a question may open with, no question word before them ("Papers about…",
+# "Research on…"): a request for papers, or a claim about what they found.
+_PAPER_WORDS = r"research|work|works|papers|studies|articles|publications"
 # How people ask for papers in a chat box before they name the topic: "Can you list…", "I'm
 # looking for work on…", "Do any papers…", "What has been done on…", "Papers about…".
 _ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?|"
@@ -47,7 +52,7 @@ LIST_LEAD = re.compile(
     rf"|(?:do|does|did)\s+(?:any|some)\s+(?:of the\s+|other\s+)?(?:{_NOUNS})\b"
     rf"|(?:list|name|find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|search for|look for)"
     rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
-    rf"|(?:any\s+|all\s+|some\s+|the\s+)?(?:papers|works|studies|articles|publications|research|work)\b"
+    rf"|(?:any\s+|all\s+|some\s+|the\s+)?(?:{_PAPER_WORDS})\b"
     rf"(?=\s+(?:that|which|on|about|regarding|using|proposing|applying)\b)"
     rf")"
     rf"(?:,?\s+if any,?)?(?:\s+(?:on|about|regarding|concerning)\b)?"
@@ -75,10 +80,10 @@ _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what
 # "what works" does; "which work…" asks for one.
 _LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
                          r"what research\b|what (?:has|have) been\b|who (?:has|have)\b|anything (?:on|about)\b|"
-                         r"(?:research|work|papers|studies|articles|publications) (?:that|which|on|about|regarding|using|"
+                         rf"(?:{_PAPER_WORDS}) (?:that|which|on|about|regarding|using|"
                          r"proposing|applying)\b|(?:find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|"
                          r"search for|look for) "
-                         r"(?:all |the |some |any )*(?:papers|works?|research|studies|articles|publications)\b)", re.I)
+                         rf"(?:all |the |some |any )*(?:{_PAPER_WORDS})\b)", re.I)
 # Where a condition starts inside the topic: "prune tokens | without fine-tuning".
 _CONDITION = re.compile(r"\s+(?=(?:without|while|using|via|rather than|instead of|as opposed to|other than|"
                         r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b|"
@@ -183,79 +188,9 @@ NUMBER_CONDITION = re.compile(
 UNIT_CONDITION = re.compile(r"\b(?:in|as)\s+(?:frames per second|fps|milliseconds|ms)\b", re.I)
 
 
-# An illustration ("…, for example by using spectral transforms", "such as satellite or drone
-# imagery", "e.g. on ImageNet") shows what is meant: each of its options is one way to meet the
-# aspect before it, not a condition every paper must meet. A restatement ("i.e. …", "that is, …",
-# "namely …") is one more phrasing of it, whole.
-_ILLUSTRATION = re.compile(r"\s*[,;(]?\s*\b(?P<marker>for example|for instance|e\.g\.|i\.e\.|such as|including|namely|"
-                           r"that is(?=,))(?!\w)[,:]?\s*", re.I)
-_RESTATEMENT = ("i.e.", "namely", "that is")
-_SET_APART = ("for example", "for instance", "e.g.")
-_CONJUNCTION = re.compile(r"(?<!-)\s(?:or|and)\s+", re.I)
-# Where an illustration's last option ends and the aspect goes on: "such as ketamine or psilocybin
-# | in treatment-resistant depression".
-_GOES_ON = re.compile(r"\s+(?=(?:in|on|for|with|to|from|at|into|across|under|over|via|through|within|without)\b)", re.I)
-_LEADING_PREPOSITION = re.compile(r"(?:(?:by|to|on|in|for|with|from|through|via|using)\s+)?\S+", re.I)
-_OPTION_SPLIT = re.compile(r"\s*[,;]\s*(?:(?:or|and)\s+)?|\s+or\s+|(?<!-)\s+and\s+", re.I)
-MAX_ILLUSTRATIONS = 6
-_EXCLUDING = re.compile(r"\b(?:without|rather than|instead of|not|no|never)\b", re.I)
 # A contrast ("instead of stacking layers", "rather than recognize speech") names what the
 # asked-for papers replace; abstracts rarely say so, so it is not a condition to meet either.
 CONTRAST = re.compile(r"^(?:rather than|instead of|as opposed to|other than)\b", re.I)
-
-
-def _illustration_end(rest: str, inline: bool) -> int:
-    """Where the illustration that `rest` starts with ends: after its list's last option (the list
-    runs over short comma-separated options up to its "or" / "and"; an `inline` one, "such as…",
-    also ends where a preposition takes the sentence on), else at the first comma."""
-    segments = re.split(r"(?<=[,;)])", rest)
-    at = 0
-    for i, segment in enumerate(segments):
-        conjunction = _CONJUNCTION.search(segment)
-        if conjunction:
-            after = segment[conjunction.end():]
-            first = _LEADING_PREPOSITION.match(after)
-            goes_on = _GOES_ON.search(after, first.end()) if first and inline else None
-            return at + conjunction.end() + (goes_on.start() if goes_on else len(after.rstrip(",;)")))
-        if i > 0 and len(segment.split()) > 4:  # not an option: the illustration ended at the last comma
-            break
-        at += len(segment)
-    return len(segments[0].rstrip(",;)"))
-
-
-def _options(body: str) -> list[str]:
-    """The options of an illustration's list; when all but the last are one word and the last is
-    two, they share its head noun ("satellite or drone imagery": "satellite imagery", "drone imagery")."""
-    options = [o.strip() for o in _OPTION_SPLIT.split(body) if re.search(r"\w{2,}", o)]
-    if len(options) > 1 and all(len(o.split()) == 1 for o in options[:-1]) and len(options[-1].split()) == 2:
-        head = options[-1].split()[-1]
-        options = [f"{o} {head}" for o in options[:-1]] + options[-1:]
-    return options
-
-
-def illustrations(text: str) -> tuple[str, list[tuple[tuple[int, int], str]]]:
-    """The text without its illustrations, and the phrasings they offer, each with where in that
-    text it was given ("process images in the frequency domain, for example by splitting high- and
-    low-frequency content or by using spectral transforms" -> "process images in the frequency
-    domain", [(…, "by splitting high- and low-frequency content"), (…, "by using spectral transforms")])."""
-    core, offered, at = text, [], 0
-    while (m := _ILLUSTRATION.search(core, at)) and m.end() < len(core):
-        rest, marker = core[m.end():], m.group("marker").lower()
-        end = _illustration_end(rest, inline=marker not in _SET_APART)
-        body = rest[:end].strip(" ,;()")
-        if marker in _SET_APART:
-            after = rest[end:].lstrip(")")
-            if m.group(0).lstrip().startswith(","):  # ", for example …, affects": one comma goes with it
-                after = re.sub(r"^\s*,", "", after)
-            core, at, span = (core[:m.start()] + after).strip(" ,;"), m.start(), (m.start(), m.start())
-        else:
-            at = m.end() + end
-            span = (m.start(), at)
-        options = [body] if marker in _RESTATEMENT else _options(body)
-        # an option that excludes something ("i.e. quantization without retraining") is a
-        # condition, read as one where it stands, not a phrasing to meet
-        offered += [(span, o) for o in options if re.search(r"\w{2,}", o) and not _EXCLUDING.search(o)]
-    return core or text, offered[:MAX_ILLUSTRATIONS]
 
 
 def aspects_of(topic: str) -> tuple[str, ...]:
@@ -335,14 +270,13 @@ _PHRASE_LIST = re.compile(
 
 # A statement that opens with a paper noun is a claim to check, not a request for papers:
 # "Research on mice has shown that fasting extends lifespan.", "Studies that… show that…".
-_NOUN_START = re.compile(r"^\s*(?:any |all |some |the )?(?:research|work|papers|studies|articles|publications)\b", re.I)
-_CLAIMS = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|may|might|will|would|should|must|does|do|did)\b"
-                     r"|\b(?:show|shows|showed|shown|found|finds|suggest|suggests|suggested|demonstrates?|demonstrated)\s+that\b",
-                     re.I)
+_NOUN_START = re.compile(rf"^\s*(?:any |all |some |the )?(?:{_PAPER_WORDS})\b", re.I)
+_SHOWS_THAT = re.compile(r"\b(?:show|shows|showed|shown|found|finds|suggest|suggests|suggested|demonstrates?|demonstrated)\s+that\b",
+                         re.I)
 
 
 def _states_a_claim(q: str) -> bool:
-    return not q.rstrip().endswith("?") and bool(_CLAIMS.search(q))
+    return not q.rstrip().endswith("?") and bool(_FINITE.search(q) or _SHOWS_THAT.search(q))
 
 
 # "How many papers use LoRA?" counts papers: a list answer says how many match, and which.

@@ -37,7 +37,7 @@ _REFERS = re.compile(
     rf"|\b(?:out of|of|among|from|between|in|across) {_THEM}\b"
     rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
     # "do any of them / do any use…", not "do any papers…" (a list question of its own)
-    r"|\bdo (?:any|all|both|none)\b(?! (?:other )?(?:papers?|works?|methods?|studies|models?|approaches|articles?)\b)"
+    rf"|\bdo (?:any|all|both|none)\b(?! (?:other )?{_SET_NOUN}\b)"
     r"|\bcompare (?:them|those|these|both)\b"
     r"|^\s*(?:and |so )?(?:which|what|how many) ones\b|^\s*(?:and |so )?(?:do|did|are|were|have|had) they\b"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
