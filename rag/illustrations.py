@@ -9,11 +9,13 @@ import re
 # An illustration ("…, for example by using spectral transforms", "such as satellite or drone
 # imagery", "e.g. on ImageNet") shows what is meant: each of its options is one way to meet the
 # aspect before it, not a condition every paper must meet. A restatement ("i.e. …", "that is, …",
-# "namely …") is one more phrasing of it, whole.
+# "namely …") is one more phrasing of it, whole. A scope after a comma (", whether in camera video,
+# point clouds or sensor measurements", ", be it text or images") says any of its options will do:
+# set apart like an example ("check whether…" with no comma is the question's own clause).
 _ILLUSTRATION = re.compile(r"\s*[,;(]?\s*\b(?P<marker>for example|for instance|e\.g\.|i\.e\.|such as|including|namely|"
-                           r"that is(?=,))(?!\w)[,:]?\s*", re.I)
+                           r"that is(?=,)|(?<=,\s)(?:whether|be it))(?!\w)[,:]?\s*", re.I)
 _RESTATEMENT = ("i.e.", "namely", "that is")
-_SET_APART = ("for example", "for instance", "e.g.")
+_SET_APART = ("for example", "for instance", "e.g.", "whether", "be it")
 _CONJUNCTION = re.compile(r"(?<!-)\s(?:or|and)\s+", re.I)
 # Where an illustration's last option ends and the aspect goes on: "such as ketamine or psilocybin
 # | in treatment-resistant depression".
@@ -50,6 +52,9 @@ def _options(body: str) -> list[str]:
     if len(options) > 1 and all(len(o.split()) == 1 for o in options[:-1]) and len(options[-1].split()) == 2:
         head = options[-1].split()[-1]
         options = [f"{o} {head}" for o in options[:-1]] + options[-1:]
+    shared = re.match(r"(?:in|on|for|with|from|at|by|through|via|using)\s", options[0], re.I) if options else None
+    if shared and len(options) > 1:  # "in camera video, point clouds or sensor measurements": each is "in …"
+        options = options[:1] + [o if re.match(shared.group(0), o, re.I) else shared.group(0) + o for o in options[1:]]
     return options
 
 
