@@ -11,11 +11,14 @@ import re
 # aspect before it, not a condition every paper must meet. A restatement ("i.e. …", "that is, …",
 # "namely …") is one more phrasing of it, whole. A scope after a comma (", whether in camera video,
 # point clouds or sensor measurements", ", be it text or images") says any of its options will do:
-# set apart like an example ("check whether…" with no comma is the question's own clause).
+# set apart like an example ("check whether…" with no comma is the question's own clause), as is
+# an emphasis (", especially via pruning or quantization": the papers asked for are all of them).
+# ", like patch attacks" gives examples as "such as" does.
 _ILLUSTRATION = re.compile(r"\s*[,;(]?\s*\b(?P<marker>for example|for instance|e\.g\.|i\.e\.|such as|including|namely|"
-                           r"that is(?=,)|(?<=,\s)(?:whether|be it))(?!\w)[,:]?\s*", re.I)
+                           r"that is(?=,)|(?<=,\s)(?:whether|be it|either|especially|particularly|in particular|like)|"
+                           r"(?<=\()like)(?!\w)[,:]?\s*", re.I)
 _RESTATEMENT = ("i.e.", "namely", "that is")
-_SET_APART = ("for example", "for instance", "e.g.", "whether", "be it")
+_SET_APART = ("for example", "for instance", "e.g.", "whether", "be it", "either", "especially", "particularly", "in particular")
 _CONJUNCTION = re.compile(r"(?<!-)\s(?:or|and)\s+", re.I)
 # Where an illustration's last option ends and the aspect goes on: "such as ketamine or psilocybin
 # | in treatment-resistant depression".
@@ -75,6 +78,8 @@ def illustrations(text: str) -> tuple[str, list[tuple[tuple[int, int], str]]]:
             core, at, span = (core[:m.start()] + after).strip(" ,;"), m.start(), (m.start(), m.start())
         else:
             at = m.end() + end
+            if "(" in m.group(0) and core[at:at + 1] == ")":  # "(like ALiBi or RoPE variants)": the bracket goes with it
+                at += 1
             span = (m.start(), at)
         options = [body] if marker in _RESTATEMENT else _options(body)
         # an option that excludes something ("i.e. quantization without retraining") is a

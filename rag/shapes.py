@@ -56,7 +56,7 @@ LIST_LEAD = re.compile(
     rf"(?=\s+(?:that|which|on|about|regarding|using|proposing|applying)\b)"
     rf")"
     rf"(?:,?\s+if any,?)?(?:\s+(?:on|about|regarding|concerning)\b)?"
-    rf"\s*(?:(?:that|which|who|in the corpus|in this corpus)\s+)*",
+    rf"\s*(?:(?:that|which|who|in (?:the|this) (?:corpus|collection|index))\s+)*",
     re.IGNORECASE)
 _SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
 _PLURAL = re.compile(rf"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
@@ -86,7 +86,10 @@ _LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|w
                          rf"(?:all |the |some |any )*(?:{_PAPER_WORDS})\b)", re.I)
 # Where a condition starts inside the topic: "prune tokens | without fine-tuning".
 _CONDITION = re.compile(r"\s+(?=(?:without|while|using|via|rather than|instead of|as opposed to|other than|"
-                        r"except|beyond|but not|and not|with no|with(?= \w+ (?:code|data|results?))\b|"
+                        r"except|beyond|but not|and not|with no|"
+                        # "with code / data / results" is a condition, "deal / work / cope with data" the verb's own
+                        r"with(?<!\bdeal with)(?<!\bdeals with)(?<!\bwork with)(?<!\bworks with)(?<!\bcope with)"
+                        r"(?<!\bcopes with)(?= \w+ (?:code|data|results?))\b|"
                         r"also(?= \w+)))"  # "…segmentation papers | also contribute a new dataset"
                         # "…transformers that use | no positional encoding": the absence is the condition
                         r"|(?:(?<=\buse)|(?<=\buses)|(?<=\bneed)|(?<=\bneeds)|(?<=\brequire)|(?<=\brequires)|"

@@ -285,6 +285,9 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("training-free token pruning", "single", ("training-free token pruning",)),
     ("Which networks does LoRAT build on?", "single", ("Which networks does LoRAT build on",)),
     ("Find a paper that prunes tokens.", "single", ("Find a paper that prunes tokens",)),
+    # "in this collection" asks nothing of the papers; "deal with data" is one verb, not a condition "with data"
+    ("Which papers in this collection deal with tabular data?", "list", ("deal with tabular data",)),
+    ("Which papers release their models with public code?", "list", ("release their models", "with public code")),
 ])
 def test_a_list_is_asked_for_in_many_ways_and_the_asking_words_leave_the_topic(question, shape, aspects):
     reading = read_question(question)
@@ -344,6 +347,20 @@ def test_illustrations_and_contrasts_are_not_conditions_to_meet(question, aspect
      ("classify documents scanned forms with transformers", "classify documents emails with transformers")),
     # "whether" with no comma before it is the question's own clause
     ("Which studies test whether transformers can count?", ("test whether transformers can count",), ()),
+    ("Which approaches reduce hallucination in large language models, either by retrieval or by decoding changes?",
+     ("reduce hallucination in large language models",),
+     ("reduce hallucination in large language models by retrieval",
+      "reduce hallucination in large language models by decoding changes")),
+    # an emphasis narrows nothing: every compression method is asked for, pruning first
+    ("Which methods compress LLMs, especially via pruning or quantization?", ("compress LLMs",),
+     ("compress LLMs via pruning", "compress LLMs via quantization")),
+    ("Which papers apply transformers to weather forecasting, in particular precipitation nowcasting?",
+     ("apply transformers to weather forecasting",), ("apply transformers to weather forecasting precipitation nowcasting",)),
+    # ", like …" and "(like …)" give examples as "such as" does; the bracket goes with them
+    ("Which papers propose positional encodings that extrapolate to longer contexts (like ALiBi or RoPE variants)?",
+     ("propose positional encodings that extrapolate to longer contexts (like ALiBi or RoPE variants)",),
+     ("propose positional encodings that extrapolate to longer contexts ALiBi variants",
+      "propose positional encodings that extrapolate to longer contexts RoPE variants")),
 ])
 def test_an_illustration_gives_its_aspect_other_phrasings(question, aspects, phrasings):
     reading = read_question(question)
