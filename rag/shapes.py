@@ -162,7 +162,11 @@ def strip_list_lead(question: str) -> str:
     phrase = _PHRASE_LIST.match(q) if not lead or not lead.group(0).strip() else None
     if phrase:  # "token pruning methods that need no fine-tuning" -> "token pruning need no fine-tuning"
         return " ".join((q[:phrase.start("noun")] + q[phrase.end("glue"):]).split()).strip(" ?.!")
+    if not (lead and lead.group(0).strip()) and _NOUN_PHRASE_LIST.match(q) and not _VERBISH.search(q):
+        return q.strip(" ?.!").rsplit(None, 1)[0]  # "speech synthesis papers" -> "speech synthesis"
     body = q[lead.end():].strip(" ?.!") if lead else q.strip(" ?.!")
+    if lead and lead.group(0).strip():  # "which papers do token pruning?" -> "token pruning"
+        body = _DO_LEAD.sub("", body, count=1) or body
     if lead:
         words = [w.strip(",") for w in lead.group(0).split()]
         if re.match(r"(?:which|what)\b", q, re.I) and (_MODIFIED_LEAD.match(q) or re.search(_TOPICAL_NOUNS, lead.group(0), re.I)):
@@ -286,6 +290,19 @@ def _states_a_claim(q: str) -> bool:
 _HOW_MANY_PAPERS = re.compile(rf"^\s*how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?!\s+(?:does|do|did)\b)", re.I)
 
 
+# "Which networks does LoRAT build on?" asks about one paper's choices (a look-up); "which papers
+# do token pruning?" asks what papers do, and "which papers do you recommend…" asks for papers.
+_ASKS_ABOUT_ONE = re.compile(r"(?i:does|did)\b|(?i:do)\s+(?:(?i:they|the|these|those|this|that|its|their|it|a|an)\b|[A-Z])")
+_DO_LEAD = re.compile(r"^(?:do\s+(?:you|we|i)\s+(?:recommend|suggest|know(?:\s+of)?|have)(?:\s+(?:on|for|about|regarding)\b)?"
+                      r"|do\b(?!\s+(?:not|no)\b))\s*", re.I)
+# A list asked as a bare noun phrase that ends in what the papers are: "speech synthesis papers",
+# "medical image segmentation methods" (a few words, no verb; "token merging" alone is a topic).
+_NOUN_PHRASE_LIST = re.compile(r"^\s*(?:[\w-]+\s+){1,6}(?:papers|methods|approaches|works|studies|techniques|surveys|"
+                               r"articles|publications)\s*[?.!]?\s*$", re.I)
+_VERBISH = re.compile(r"\b(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|which|what|who|how|"
+                      r"why|when|where|that|list|find|show|give|compare)\b", re.I)
+
+
 def shape_of(question: str) -> str:
     q = without_preamble(question)
     if _HOW_MANY_PAPERS.match(q):
@@ -302,10 +319,12 @@ def shape_of(question: str) -> str:
         return "list"
     lead = LIST_LEAD.match(q)
     if lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0)) \
-            and not re.match(r"(?:does|do|did)\b", q[lead.end():], re.I):  # "Which networks does LoRAT build on?": a look-up
+            and not _ASKS_ABOUT_ONE.match(q[lead.end():]) if lead else False:
         return "list"
     if _EXPLAIN.match(q):
         return "explanation"
+    if _NOUN_PHRASE_LIST.match(q) and not _VERBISH.search(q):
+        return "list"
     phrase = _PHRASE_LIST.match(q)
     # not a claim to check ("Treatments that lower salt intake reduce blood pressure."): a statement
     if phrase and _PLURAL.search(phrase.group("noun")) and not asks_verdict(q):

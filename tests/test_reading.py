@@ -284,6 +284,13 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("Papers about token pruning.", "list", ("token pruning",)),
     ("training-free token pruning", "single", ("training-free token pruning",)),
     ("Which networks does LoRAT build on?", "single", ("Which networks does LoRAT build on",)),
+    # seen trying the CLI as a new user: "do" as the main verb asks what papers do, not about one paper
+    ("which papers do token pruning?", "list", ("token pruning",)),
+    ("Which papers do you recommend on token merging?", "list", ("token merging",)),
+    ("Which methods does the survey cover?", "single", ("Which methods does the survey cover",)),
+    # a bare noun phrase that ends in what the papers are asks for them; a bare topic stays a look-up
+    ("speech synthesis papers", "list", ("speech synthesis",)),
+    ("medical image segmentation methods", "list", ("medical image segmentation",)),
     ("Find a paper that prunes tokens.", "single", ("Find a paper that prunes tokens",)),
     # "in this collection" asks nothing of the papers; "deal with data" is one verb, not a condition "with data"
     ("Which papers in this collection deal with tabular data?", "list", ("deal with tabular data",)),
