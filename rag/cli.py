@@ -116,6 +116,8 @@ def print_streamed(events):
 
 
 def print_sources(answer) -> None:
+    if not answer.sources and answer.abstained:  # nothing was searched ("Which of them…" asked first)
+        return
     click.echo()
     if answer.fallback:
         click.echo(f"(the {answer.llm} answer had no supported sentence; showing the extractive answer)")

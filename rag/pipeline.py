@@ -217,7 +217,7 @@ class Pipeline:
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
-        from rag.working_set import MAX_WORKING_SET, refers_to_set, swapped
+        from rag.working_set import MAX_WORKING_SET, points_back, refers_to_set, swapped
 
         started, load_before = time.perf_counter(), self.load_ms
         question = clean_question(question, self.settings.max_question_chars)
@@ -238,6 +238,9 @@ class Pipeline:
                 yield from self.stream_in_set(question, list(in_set), started, load_before,
                                               (time.perf_counter() - tw) * 1000)
                 return
+        elif points_back(question):  # "Which of them link code?" with nothing named before it
+            yield from self.no_earlier_papers(question, started, load_before)
+            return
         backend = self.backend
         tc = time.perf_counter()
         query = self.condense(question, history)
@@ -322,6 +325,21 @@ class Pipeline:
         else:  # "none of the 4 papers above …": nothing to cite, nothing for a model to add
             yield from extractive_events(answer, plan)
         yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}
+
+    def no_earlier_papers(self, question: str, started: float, load_before: float) -> Iterator[dict]:
+        """A chat's first question that points back at papers: nothing to search for, said so."""
+        from rag.prompts import render
+        from rag.shapes import shape_of
+        from rag.working_set import points_back
+
+        yield {"type": "sources", "hits": []}
+        t0 = time.perf_counter()
+        backend = self.backend
+        answer = Answer(question=question, answer="", abstained=True, citations=[], sources=[],
+                        llm=backend.name if backend else EXTRACTIVE, timings_ms={}, shape=shape_of(question),
+                        abstain_reason="reference")
+        answer.answer = render(self.settings.prompts_dir, "abstain_reference.txt", reference=points_back(question))
+        yield {"type": "answer", "answer": self.finish(answer, [], started, t0, t0, load_before)}
 
     def check_filters(self, filters: Filters | None) -> None:
         """A corpus-file filter naming no file of the index would silently match nothing."""

@@ -84,7 +84,7 @@ class Answer:
     stamp: dict[str, Any] = field(default_factory=dict)  # what produced it: index, models, settings hash
     retrieval_query: str | None = None  # the standalone query actually searched, if it differs
     support: float | None = None  # the abstention signal: how far the best papers' evidence stands out (rag.relevance)
-    abstain_reason: str | None = None  # "retrieval", "names" (a name the paper never says) or "model"
+    abstain_reason: str | None = None  # "retrieval", "names" (a name the paper never says), "model" or "reference"
     sentences: list[dict] | None = None  # LLM answers: every sentence with its citations and support
     fallback: str | None = None  # "extractive" when no LLM sentence survived the citation check
     sources_seen: list[int] | None = None  # LLM answers: the source ranks that fitted in the prompt

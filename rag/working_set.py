@@ -40,6 +40,7 @@ _REFERS = re.compile(
     rf"|\bdo (?:any|all|both|none)\b(?! (?:other )?{_SET_NOUN}\b)"
     r"|\bcompare (?:them|those|these|both)\b"
     r"|^\s*(?:and |so )?(?:which|what|how many) ones\b|^\s*(?:and |so )?(?:do|did|are|were|have|had) they\b"
+    r"|^\s*(?:and |so )?(?:which|what) one\b(?! of)"  # "which one is the most recent?"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
     r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b"
     rf"|{_NARROW}",
@@ -66,7 +67,7 @@ _STRIP = re.compile(
     rf"|\b(?:out of|of|among|from|between|in|across) {_THEM}\b[\s,]*"
     rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
     rf"|{_NARROW}(?: (?:the ones|those|these|papers|ones)\b)?(?: (?:that|which|with)\b(?= \w+ \w+))?"
-    r"|^\s*(?:which|what|how many) ones\b|\b(?:do|did|are|were|have|had) they\b"
+    r"|^\s*(?:which|what|how many) ones?\b|\b(?:do|did|are|were|have|had) they\b"
     r"|\bdo (?:any|all|both|none)\b(?: of them)?|\b(?:also|still|too|please)\b|[?.!]+\s*$", re.IGNORECASE)
 
 
@@ -115,6 +116,22 @@ def swapped(question: str, previous: str) -> str | None:
 def refers_to_set(question: str) -> bool:
     """Whether a follow-up asks about the papers already on the table."""
     return bool(_REFERS.search(question))
+
+
+# A question that opens by pointing back at papers ("Which of them link code?", "Of those, which…",
+# "Do they…", "Compare the first two"): asked first in a chat, it has nothing to point at. A
+# reference later in the sentence may be to its own words ("…people aged 55, and how many of them…").
+_POINTS_BACK = re.compile(
+    rf"^\s*(?:(?:and|so|now|ok(?:ay)?|then)[\s,]+)?(?:(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? "
+    rf"(?:of|among) {_THEM}\b|(?:out of|of|among|from) {_THEM}\b|(?:do|did|are|were|have|had) they\b|"
+    rf"compare (?:them|those|these|both|the (?:first|last|top) \w+)\b)", re.IGNORECASE)
+
+
+def points_back(question: str) -> str | None:
+    """The words a question opens with that point at papers an earlier answer named ("Which of
+    them"), else None."""
+    found = _POINTS_BACK.match(question)
+    return found.group(0).strip(" ,") if found else None
 
 
 @dataclass

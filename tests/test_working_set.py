@@ -13,7 +13,7 @@ from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.pipeline import standalone_query
-from rag.working_set import named_papers, read_request, refers_to_set
+from rag.working_set import named_papers, points_back, read_request, refers_to_set
 
 RECORDS = [
     {"id": "w1", "title": "PruneFree: Training-Free Token Pruning for Vision Transformers", "update_date": "2023-03-01",
@@ -146,6 +146,9 @@ def test_the_most_recent_or_oldest_of_the_set_is_read_off_the_records_dates(pipe
     answer = pipeline.ask("Which of them is the most recent?", history=[FIRST])
     assert answer.answer.splitlines()[0] == "Of the 4 papers above, 1 is the most recent:"
     assert names(answer) == {"DistilTok"} and "(2024)" in answer.answer
+    # seen trying the CLI: "which one…" searched the whole corpus and named two unrelated papers
+    one = pipeline.ask("Which one is the most recent?", history=[FIRST])
+    assert names(one) == {"DistilTok"} and one.working_set is not None
     oldest = pipeline.ask("Which of these papers is the oldest?", history=[FIRST])
     assert names(oldest) == {"TunedPrune"} and "(2021)" in oldest.answer
 
@@ -222,6 +225,19 @@ def test_a_question_about_the_set_as_a_whole_gets_a_block_per_paper(pipeline):
     answer = pipeline.ask("What do these papers have in common?", history=[FIRST])
     assert answer.working_set == named_papers(first) and names(answer) == PRUNERS
     assert len(answer.answer.splitlines()) == 4 and not answer.answer.startswith("None of")
+
+
+def test_a_first_question_that_points_back_at_papers_says_there_are_none_yet(pipeline):
+    """Seen trying the CLI: "which of them link code?" asked first was searched over the whole
+    corpus and named papers that merely mention "linking"."""
+    answer = pipeline.ask("Which of them link code?")
+    assert answer.abstained and answer.abstain_reason == "reference" and answer.sources == []
+    assert answer.answer.startswith('This question asks about papers named earlier ("Which of them")')
+    assert pipeline.ask("Of those, which need no training?").abstain_reason == "reference"
+    # a reference inside the question's own sentence is to its own words
+    own = pipeline.ask("Which methods prune tokens, and how many of them need no training?")
+    assert not own.abstained
+    assert points_back("Compare the first two.") and not points_back("Which one of the papers merges tokens?")
 
 
 def test_a_follow_up_that_leaves_the_set_searches_the_whole_corpus(pipeline):

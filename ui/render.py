@@ -110,6 +110,8 @@ def safe_url(url: str | None) -> str | None:
 
 def sources_html(hits: list[Hit], answer: Answer | None = None, answer_id: int | None = None) -> str:
     """The sources panel; while the answer is still coming (`answer` None) without support."""
+    if not hits and answer is not None and answer.abstain_reason == "reference":
+        return '<div class="sources-empty">No papers in play yet.</div>'
     if not hits:
         return '<div class="sources-empty">No papers matched (check the filters).</div>'
     claims, support = claims_by_source(answer) if answer else ({}, {})
