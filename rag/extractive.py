@@ -222,6 +222,11 @@ class Composer:
         found = [(question.find(name), name, judged) for judged, name in named_sources(question, self.sources)]
         found += [(question.find(name), name, judged) for name in names
                   for judged in [self.paper_titled(name)] if judged is not None]
+        if len({id(f[2]) for f in found}) < 2:  # "Compare Swin and CSWin": the first word of "Swin Transformer"
+            words = [w for w in dict.fromkeys(re.findall(r"(?<=\s)[A-Z][a-z]{2,}\b", question))
+                     if w not in names and w not in {f[1] for f in found}]
+            found += [(question.find(word), word, judged) for word in words
+                      for judged in [self.paper_led_by(word)] if judged is not None and judged not in [f[2] for f in found]]
         if len({id(f[2]) for f in found if not is_setting(question, f[1])}) < 2:
             # only then a paper whose abstract says a name ("LoRAT"): "ImageNet" is in many
             found += [(question.find(name), name, judged) for name in names
@@ -263,6 +268,14 @@ class Composer:
             if key in (short_name(judged.paper.title).lower(), paper_name(judged.paper).lower()) or re.search(rf"\b{re.escape(key)}\b", judged.paper.title.lower()):
                 return judged
         return None
+
+    def paper_led_by(self, word: str) -> Judged | None:
+        """The one source whose name of several words starts with `word` ("Swin" -> "Swin Transformer")."""
+        names = [(j, n) for j in self.sources for n in dict.fromkeys((paper_name(j.paper), short_name(j.paper.title)))]
+        if any(n == word for _, n in names):  # a paper goes by the word itself ("Mamba")
+            return None
+        led = list({id(j): j for j, n in names if len(n.split()) > 1 and n.split()[0] == word}.values())
+        return led[0] if len(led) == 1 else None
 
     def paper_saying(self, name: str) -> Judged | None:
         """The highest-ranked source whose abstract says a name in the question."""
@@ -306,6 +319,17 @@ def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
             or id(j) in named]
 
 
+def recased(question: str, sources: list[Judged]) -> str:
+    """A question typed all in lower case ("compare swin and cswin") with the words of the sources'
+    names written as the papers write them ("Swin", "CSWin"), so that names are found as names."""
+    if question != question.lower():
+        return question
+    cased = {w.lower(): w for j in sources for n in (paper_name(j.paper), short_name(j.paper.title))
+             for i, w in enumerate(re.findall(r"[\w.+-]+", n))
+             if len(w) > 2 and (re.search(r"[A-Z\d]", w[1:]) or (i == 0 and w[0].isupper()))}  # "CSWin", "Swin"
+    return re.sub(r"[\w.+-]+", lambda m: cased.get(m.group(0).lower(), m.group(0)), question)
+
+
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings) -> ExtractiveAnswer:
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
@@ -314,7 +338,7 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     if form == "list" and matches:
         plan = composer.listing(matches, match_count)
     elif form == "comparison":
-        plan = composer.comparison(question)
+        plan = composer.comparison(recased(question, sources))
     else:
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
                                about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)))

@@ -213,7 +213,7 @@ class Pipeline:
         `working_set`: the paper ids earlier answers named (None: none); by default rebuilt from
         `history` when the question refers to them ("of those, which…", rag.working_set)."""
         from rag.answering import answer_events
-        from rag.extractive import compose, papers_by_name
+        from rag.extractive import compose, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
@@ -264,7 +264,7 @@ class Pipeline:
         weak = ranking.strength is None or ranking.strength < self.settings.abstain_threshold
         if weak and ranking.strength is not None and ranking.strength >= IDENTIFIER_FLOOR:
             weak = not said_identifiers(question, ranking.sources)  # "…on the ADE20K benchmark"
-        if weak and not (form == "comparison" and len(papers_by_name(question, ranking.sources)) >= 2):
+        if weak and not (form == "comparison" and len(papers_by_name(recased(question, ranking.sources), ranking.sources)) >= 2):
             self.abstain(answer, "retrieval")
         elif unsaid:
             self.abstain(answer, "names", unsaid)

@@ -146,7 +146,7 @@ def test_a_comparison_finds_papers_by_the_names_answers_use_and_not_the_benchmar
     compare…" quoted three papers; "…compare on the LaSOT benchmark?" gave LaSOT a block."""
     import numpy as np
 
-    from rag.extractive import Composer, is_setting, named_sources
+    from rag.extractive import Composer, is_setting, named_sources, recased
     from rag.records import Hit, Paper
     from rag.relevance import Judged
 
@@ -173,6 +173,12 @@ def test_a_comparison_finds_papers_by_the_names_answers_use_and_not_the_benchmar
     sources[3].hit.paper.abstract += " It is evaluated on ImageNet."
     answer = composer.comparison("Which reaches the higher ImageNet accuracy, Mamba or Swin Transformer?")
     assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Mamba", "Swin Transformer"]
+    # seen trying the CLI: "Swin" alone (one capital, no digit) was no name, and a question typed
+    # in lower case ("mamba vs jamba") found one paper to compare
+    answer = composer.comparison("Compare Swin and Jamba")
+    assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Swin Transformer", "Jamba"]
+    answer = composer.comparison(recased("mamba vs jamba", sources))
+    assert [line.split(":")[0] for line in answer.text.splitlines()] == ["Mamba", "Jamba"]
 
 
 def test_the_first_k_sources_do_not_depend_on_k(pipeline):
