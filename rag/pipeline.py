@@ -79,6 +79,7 @@ class Pipeline:
         self.settings = settings
         self._encoder = encoder
         self._index = index
+        self._speller = None
         self._backend = backend  # _UNSET: load from settings.llm when first needed
         self.progress = progress
         self.log = log
@@ -207,11 +208,39 @@ class Pipeline:
             current = next_working_set(self.ask(earlier, history[:turn], k, filters, working_set=current), current)
         return current
 
+    def spelled(self, text: str) -> str:
+        """The text with its typos corrected (rag.spelling; off with settings.correct_typos)."""
+        if not self.settings.correct_typos:
+            return text
+        if self._speller is None:
+            from rag.spelling import Speller
+
+            self._speller = Speller(self.index.bm25, self.index.catalog)
+        return self._speller.correct(text)[0]
+
     def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
                filters: Filters | None = None, working_set=REBUILD) -> Iterator[dict]:
         """Events: {"type": "sources", "hits"}, {"type": "sentence", "text", "end"}…, {"type": "answer", "answer"}.
         `working_set`: the paper ids earlier answers named (None: none); by default rebuilt from
-        `history` when the question refers to them ("of those, which…", rag.working_set)."""
+        `history` when the question refers to them ("of those, which…", rag.working_set).
+        A question is answered as spelled right ("wich papers quantize vison transformers"): the
+        answer keeps it as typed, and `retrieval_query` gives what was searched."""
+        started, load_before = time.perf_counter(), self.load_ms  # the spelling's index load counts as load
+        typed = clean_question(question, self.settings.max_question_chars)
+        history = [clean_question(h, self.settings.max_question_chars) for h in history]
+        if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
+            raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
+        self.backend  # a bad backend fails before the index is opened (or built) for the spelling
+        history = [self.spelled(h) for h in history]
+        spelled = self.spelled(typed)
+        for event in self.stream_spelled(spelled, history, k, filters, working_set, started, load_before):
+            if event["type"] == "answer" and spelled != typed:
+                event["answer"].question = typed
+                event["answer"].retrieval_query = event["answer"].retrieval_query or spelled
+            yield event
+
+    def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
+                       working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events
         from rag.extractive import compose, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
@@ -219,11 +248,6 @@ class Pipeline:
         from rag.set_answers import names_the_set
         from rag.working_set import MAX_WORKING_SET, points_back, refers_to_set, swapped
 
-        started, load_before = time.perf_counter(), self.load_ms
-        question = clean_question(question, self.settings.max_question_chars)
-        history = [clean_question(h, self.settings.max_question_chars) for h in history]
-        if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
-            raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
         self.check_filters(filters)
         if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
             raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "

@@ -205,6 +205,12 @@ class Settings(BaseModel):
         description="USER:PASSWORD that `rag ui` requires (--auth); guards the page and the API alike.",
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are refused.")
+    correct_typos: bool = Field(
+        default=True,
+        description="Answer a question as spelled right: a word the corpus never uses, that is no English word, "
+        "and is one slip from a word the corpus does use ('vison' -> 'vision', 'wich' -> 'which') is read as "
+        "that word (rag/spelling.py); `retrieval_query` shows what was searched.",
+    )
     snippet_chars: int = Field(default=320, ge=40, description="Length of a source's snippet.")
 
     @field_validator("chroma_url")
