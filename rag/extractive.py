@@ -96,10 +96,12 @@ class Composer:
 
     # -- choosing sentences ------------------------------------------------------------
     def pick(self, judged: Judged, quota: int, lead_with_number: bool = False, verdict: bool = False,
-             about_data: bool = True) -> list[int]:
+             about_data: bool = True, explain: bool = False, named: tuple[str, ...] = ()) -> list[int]:
         """Up to `quota` sentences: the best answer, the contribution, a result with numbers, the
         data it was trained or tested on (the dataset, the cohort, its size), then the next best —
         for a yes-or-no question about a finding (`verdict`), what the paper concludes comes second;
+        for "how does X work?" (`explain`), how it works (the sentence after "we propose X", then
+        the paper's other sentences that are neither setting nor result) before any result;
         background only when nothing else is usable. Returned in abstract order, except that
         a quantity answer leads with its number-bearing sentence."""
         ranked = judged.best_sentences(len(judged.sentences))
@@ -117,17 +119,22 @@ class Composer:
             # the number asked for, not the size of the cohort it was measured on ("in 7715 subjects
             # (40% men)") unless the question asks about the data
             findings = [i for i in numbered if about_data or not _DATA.search(judged.sentences[i])]
-            chosen.append((findings or numbered)[0])
+            # the number of the measure or dataset the question names ("what precision@10 … on
+            # MIMIC-III?"), in question order, before any other measured one ("relevancy of 97%")
+            asked = [i for i in ranked if i in numbered and any(n.lower() in judged.sentences[i].lower() for n in named)]
+            chosen.append((asked or findings or numbered)[0])
         data = [i for i in foreground if _DATA.search(judged.sentences[i])]
         concluded = [i for i in foreground if _CONCLUSION.search(judged.sentences[i])]
         # "Does X reduce Y?" is answered by what the paper concludes, then its result
         wants = ("any", "conclusion", "result", "contribution", "data", "any") if verdict else \
-            ("any", "contribution", "result", "data", "any")
+            ("any", "contribution", "how", "how", "any") if explain else ("any", "contribution", "result", "data", "any")
+        how = [i for i in self.mechanism(judged)[1:] if i in foreground] + \
+            [i for i in foreground if kinds[i] in ("other", "contribution") and not _MEASURE.search(judged.sentences[i])]
         for want in wants:
             if len(chosen) >= quota:
                 break
             pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
-                concluded if want == "conclusion" else \
+                concluded if want == "conclusion" else how if want == "how" else \
                 sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
                 if i not in chosen:
@@ -148,11 +155,12 @@ class Composer:
         return [top, *near][: self.max_papers]
 
     # -- shapes ------------------------------------------------------------------------
-    def single(self, lead_with_number: bool = False, verdict: bool = False, about_data: bool = True) -> ExtractiveAnswer:
+    def single(self, lead_with_number: bool = False, verdict: bool = False, about_data: bool = True,
+               explain: bool = False, named: tuple[str, ...] = ()) -> ExtractiveAnswer:
         lines = []
         for position, judged in enumerate(self.companions()):
             quota = self.sentences_per_paper if position == 0 else 1
-            picked = self.pick(judged, quota, lead_with_number, verdict, about_data)
+            picked = self.pick(judged, quota, lead_with_number, verdict, about_data, explain, named)
             if picked:
                 lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
@@ -319,6 +327,14 @@ def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
             or id(j) in named]
 
 
+def measure_names(question: str) -> tuple[str, ...]:
+    """What a quantity question names its number by: a word with a digit, a capital inside or an
+    "@" ("precision@10", "MIMIC-III", "ImageNet-1K", "mIoU"), not a bare number."""
+    return tuple(dict.fromkeys(w.strip(".,;:?!()") for w in question.split()[1:]
+                               if re.search(r"\d|@|[a-z][A-Z]|[A-Z]{2}", w) and re.search(r"[A-Za-z]", w)
+                               and len(w.strip(".,;:?!()")) > 2))  # a year ("between 1990 and 2015") names no measure
+
+
 def recased(question: str, sources: list[Judged]) -> str:
     """A question typed all in lower case ("compare swin and cswin") with the words of the sources'
     names written as the papers write them ("Swin", "CSWin"), so that names are found as names."""
@@ -341,6 +357,7 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
         plan = composer.comparison(recased(question, sources))
     else:
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
-                               about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)))
+                               about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)),
+                               explain=form == "explanation", named=measure_names(question))
     plan.form = form
     return plan

@@ -242,7 +242,7 @@ class Pipeline:
     def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events
-        from rag.extractive import compose, papers_by_name, recased
+        from rag.extractive import compose, named_sources, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
@@ -288,6 +288,8 @@ class Pipeline:
         weak = ranking.strength is None or ranking.strength < self.settings.abstain_threshold
         if weak and ranking.strength is not None and ranking.strength >= IDENTIFIER_FLOOR:
             weak = not said_identifiers(question, ranking.sources)  # "…on the ADE20K benchmark"
+        if weak and form != "list":  # "How does PiToMe decide…": a paper the corpus holds, asked about by its own name
+            weak = not named_sources(question, ranking.sources[:3])  # (what it never says is still refused: unsaid)
         if weak and not (form == "comparison" and len(papers_by_name(recased(question, ranking.sources), ranking.sources)) >= 2):
             self.abstain(answer, "retrieval")
         elif unsaid:

@@ -66,7 +66,9 @@ _QUANTITY = re.compile(
     r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well|common|often|frequent(?:ly)?|prevalent)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:score|accuracy|speed-?up|latency|throughput|number|percentage|f1|bleu|miou|map|auc|error|"
     r"perplexity|fid|sizes?|counts?|lengths?|improvement|reduction|gain|top-1|flops|parameters|amota|mota|wer|psnr|ssim|recall|precision)\b"
-    r"|what\s+[\w-]+\s+(?:does|do|did)\s+.+\b(?:achieve|reach|get|score|obtain|report)\b)", re.I)
+    # "What accuracy does X get on ImageNet?"; not "What rule does X use to decide which tokens get combined?"
+    r"|what\s+[\w-]+\s+(?:does|do|did)\s+.+\b(?:achieve|reach|get|score|obtain|report)\b"
+    r"(?=\s*(?:on|in|at|for|with|when|across|over|under|after|compared|relative|versus|vs\.?|and|,|[?.!]|$)))", re.I)
 _COMPARE = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|differ(?:ence|s)?|contrast|better than|"
                       r"how does .+ (?:differ|compare)|what distinguishes)\b"
                       r"|^\s*(?:which|who)\b.*\b(?:higher|lower|better|worse|faster|slower|more|fewer)\b.*\bor\b"

@@ -596,3 +596,50 @@ def test_a_comparison_of_two_papers_named_by_their_short_names_is_answered_howev
     answer = pipeline.ask("PruneFree and MergeShelf both skip retraining. How do their approaches differ?")
     assert not answer.abstained and {c.title.split(":")[0] for c in answer.citations} == {"PruneFree", "MergeShelf"}
     assert pipeline.ask("PruneFree and FooBar both skip retraining. How do their approaches differ?").abstained
+
+
+def test_an_explanation_quotes_how_the_method_works_before_its_results():
+    """Seen trying the CLI: "How does Zero-TPrune decide which tokens to prune?" quoted the
+    contribution and two accuracy results, not the Weighted Page Rank step that decides."""
+    from rag.extractive import Composer
+
+    judged = judged_paper([
+        "Recently, KV caches have grown large.",
+        "We propose ALISA, a co-design for sparse KV caching.",
+        "It keeps only the cached keys and values of the tokens that attention weighs most.",
+        "ALISA improves throughput by up to 3X.",
+        "ALISA reaches 75.2% accuracy on the benchmark.",
+    ], [0.10, 0.50, 0.30, 0.45, 0.40])
+    composer = Composer([judged], single_margin=0.05, max_papers=4, sentences_per_paper=3)
+    explained = composer.single(explain=True).text
+    assert "that attention weighs most" in explained and "We propose ALISA" in explained
+    assert "that attention weighs most" not in composer.single().text  # a look-up quotes the result instead
+
+
+def test_a_quantity_leads_with_the_number_of_the_measure_the_question_names():
+    """Seen trying the CLI: "what precision@10 did Foresight reach on MIMIC-III…?" led with
+    "relevancy of 97%" (a measured share) over "precision@10 0.88" (no unit)."""
+    from rag.extractive import compose, measure_names
+
+    judged = judged_paper([
+        "We present Foresight, a transformer for patient timelines.",
+        "On MIMIC-III, precision@10 of 0.68 and 0.88 was achieved for the next disorder.",
+        "Clinicians rated its forecasts with a relevancy of 97%.",
+    ], [0.30, 0.45, 0.50])
+    question = "What precision@10 did Foresight reach on MIMIC-III for the next disorder?"
+    assert measure_names(question) == ("precision@10", "MIMIC-III")
+    assert measure_names("By how much did the burden grow between 1990 and 2015?") == ()  # years name no measure
+    answer = compose("quantity", question, [judged], [], 0, Settings.build()).text
+    assert answer.split(": ", 1)[1].startswith("On MIMIC-III, precision@10")
+
+
+def test_a_question_about_a_paper_by_its_own_name_is_not_refused_as_too_far(pipeline):
+    """Seen on the explanation set (evals/qa/explain.jsonl): "What is the key idea behind the
+    MixFormer tracker…?" was refused for weak evidence though MixFormer is in the corpus."""
+    pipeline.settings = pipeline.settings.model_copy(update={"abstain_threshold": 100.0})  # every question weak
+    answer = pipeline.ask("What is the key idea behind MergeShelf?")
+    assert not answer.abstained and {c.title.split(":")[0] for c in answer.citations} >= {"MergeShelf"}
+    assert pipeline.ask("What is the key idea behind token merging?").abstain_reason == "retrieval"
+    # what the named paper never says is still refused, by name
+    refused = pipeline.ask("What FID does MergeShelf get on Kinetics-600?")
+    assert refused.abstained and refused.abstain_reason == "names" and "Kinetics-600" in refused.answer

@@ -288,6 +288,10 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("which papers do token pruning?", "list", ("token pruning",)),
     ("Which papers do you recommend on token merging?", "list", ("token merging",)),
     ("Which methods does the survey cover?", "single", ("Which methods does the survey cover",)),
+    # "get" inside a clause is no score asked for ("…which tokens get combined")
+    ("What rule does PiToMe use to decide which tokens get combined?", "single",
+     ("What rule does PiToMe use to decide which tokens get combined",)),
+    ("What accuracy does EfficientFormer get on ImageNet?", "quantity", ("What accuracy does EfficientFormer get on ImageNet",)),
     # a bare noun phrase that ends in what the papers are asks for them; a bare topic stays a look-up
     ("speech synthesis papers", "list", ("speech synthesis",)),
     ("medical image segmentation methods", "list", ("medical image segmentation",)),
