@@ -131,7 +131,8 @@ def question_names(question: str) -> list[str]:
 def says_name(text: str, name: str) -> bool:
     """Does the text say the name — as written (plural or hyphenated spellings aside), or, for an
     acronym, spelled out ('NSCLC' = 'non-small cell lung cancer')?"""
-    if term_spelling(name).lower() in term_spelling(text).lower():
+    # as a word of its own: "LoRA" is not said by "exploration" or "LoRAT" (a plural still is)
+    if re.search(rf"(?<![a-z0-9]){re.escape(term_spelling(name).lower())}(?:e?s)?(?![a-z0-9])", term_spelling(text).lower()):
         return True
     if re.fullmatch(r"[A-Z]{2,6}", name):
         words = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SMALL_WORDS]

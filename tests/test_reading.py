@@ -400,6 +400,12 @@ def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
     assert missing_names("Which LLaMA-2 models run on FPGAs?", "We deploy LLaMA2 on one FPGA.") == []
     assert missing_names("Does adding aliskiren to an ACE2 inhibitor help?", "patients on ACE-2 inhibitors") == []
     assert missing_names("What ADE20K mIoU does it reach?", "It reaches 82.4 mIoU on Cityscapes.") == ["ADE20K"]
+    # a name is a word of its own: "exploration" does not say "LoRA", nor "LoRAT" (found trying
+    # "How many papers use LoRA?" as a new user: any abstract about exploration said it)
+    from rag.conditions import says_name
+
+    assert not says_name("Efficient exploration for agents.", "LoRA") and not says_name("We propose LoRAT.", "LoRA")
+    assert says_name("We fine-tune with LoRA adapters.", "LoRA") and says_name("Run on two FPGAs.", "FPGA")
 
 
 @pytest.mark.parametrize("question, kind", [
