@@ -246,21 +246,23 @@ class Pipeline:
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question
         from rag.set_answers import names_the_set
-        from rag.working_set import MAX_WORKING_SET, points_back, refers_to_set, swapped
+        from rag.working_set import ABOUT_MAX, MAX_WORKING_SET, asks_about_them, points_back, refers_to_set, swapped
 
         self.check_filters(filters)
         if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
             raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "
                              "send the ids of the papers the earlier answers named")
         refers, own_shape = refers_to_set(question), read_question(question).shape
-        if (history or working_set not in (None, REBUILD)) and (refers or own_shape == "comparison"):
+        about = bool(history) and not refers and own_shape not in ("list", "comparison") \
+            and not swapped(question, history[-1]) and asks_about_them(question)
+        if (history or working_set not in (None, REBUILD)) and (refers or own_shape == "comparison" or about):
             tw = time.perf_counter()
             in_set = self.working_set_from(history, k, filters) if working_set is REBUILD else working_set
             known = self.index.catalog.papers(in_set) if in_set else {}
             in_set = [pid for pid in in_set or () if pid in known]  # papers since removed are dropped
-            if in_set and (refers or names_the_set(question, known, in_set)):
+            if in_set and (refers or names_the_set(question, known, in_set) or (about and len(in_set) <= ABOUT_MAX)):
                 yield from self.stream_in_set(question, list(in_set), started, load_before,
-                                              (time.perf_counter() - tw) * 1000)
+                                              (time.perf_counter() - tw) * 1000, about=about and not refers)
                 return
         elif points_back(question):  # "Which of them link code?" with nothing named before it
             yield from self.no_earlier_papers(question, started, load_before)
@@ -318,15 +320,15 @@ class Pipeline:
         return answer
 
     def stream_in_set(self, question: str, set_ids: list[str], started: float, load_before: float,
-                      rebuild_ms: float) -> Iterator[dict]:
+                      rebuild_ms: float, about: bool = False) -> Iterator[dict]:
         """A follow-up over the working set: filtered by its condition with the same evidence
         scoring as a list question, counted, compared, or one paper picked (rag.working_set)."""
         from rag.answering import answer_events, extractive_events
         from rag.shapes import read_condition
         from rag.set_answers import compose_in_set, judge_set
-        from rag.working_set import read_request
+        from rag.working_set import SetRequest, read_request
 
-        request = read_request(question)
+        request = SetRequest("about", question, question) if about else read_request(question)
         query = request.condition or question
         backend = self.backend
         retriever = self.retriever()
@@ -341,7 +343,7 @@ class Pipeline:
                         llm=backend.name if backend else EXTRACTIVE, timings_ms={"working_set": rebuild_ms},
                         retrieval_query=query if query != question else None, shape="followup",
                         working_set=list(set_ids))
-        if request.kind not in ("compare", "pick"):
+        if request.kind not in ("compare", "pick", "about"):
             answer.matches = {"count": len(ranking.matches), "shown": len(ranking.matches),
                               "paper_ids": [j.paper.paper_id for j in ranking.matches]}
         plan = compose_in_set(request, size, ranking.sources, ranking.matches, self.settings, lacking)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.extractive import Composer, ExtractiveAnswer, paper_name
+from rag.extractive import Composer, ExtractiveAnswer, compose, paper_name
+from rag.shapes import shape_of
 from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches, paper_year
 
 
@@ -57,7 +58,7 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]
-    elif request.kind == "rank":  # every paper, the one whose sentences say most about the measure first
+    elif request.kind in ("rank", "about"):  # every paper, the one whose sentences say most first
         matches = sorted(in_set, key=lambda j: -j.match)
     else:
         matches = pick_papers(request, in_set, settings.answer_max_papers)
@@ -117,6 +118,8 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
     noun = "paper" if set_size == 1 else "papers"
+    if request.kind == "about":  # a look-up over the papers just answered, in the shape its words ask for
+        return compose(shape_of(request.question), request.question, matches, [], 0, settings)
     if request.kind in ("compare", "pick") and not matches:  # "the fifth one" of three
         return ExtractiveAnswer(text=f"There {'is' if set_size == 1 else 'are'} only {set_size} {noun} above.",
                                 markers=[], form="single")

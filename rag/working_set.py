@@ -113,6 +113,20 @@ def swapped(question: str, previous: str) -> str | None:
     return f"{before[:at] if at >= 0 else before} {part}?"
 
 
+# A follow-up about the paper just answered, by a pronoun ("Which benchmarks did they evaluate it
+# on?", "What accuracy does its largest model get?", "Above that threshold, …"): a look-up over the
+# papers in play (ABOUT_MAX at most), not a filter of them and not a new search.
+ABOUT_MAX = 3
+_ABOUT = re.compile(r"\b(?:they|them|their|it|its|(?:this|that|the) (?:paper|work|study|trial|method|model|approach|"
+                    r"architecture|layer|module|benchmark|dataset|tracker|framework|system|threshold|analysis|"
+                    r"meta-analysis|review|survey|authors))\b", re.IGNORECASE)
+
+
+def asks_about_them(question: str) -> bool:
+    """Whether a follow-up asks about the paper(s) just answered, by a pronoun or "the paper"."""
+    return bool(_ABOUT.search(_NOT_ANAPHORA.sub(" ", question))) and not stands_alone(question)
+
+
 def refers_to_set(question: str) -> bool:
     """Whether a follow-up asks about the papers already on the table."""
     return bool(_REFERS.search(question))
@@ -137,6 +151,7 @@ def points_back(question: str) -> str | None:
 @dataclass
 class SetRequest:
     kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position) | "rank"
+    # | "about" (a look-up about the papers just answered: asks_about_them)
     condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
     question: str = ""  # the follow-up as asked
     picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])

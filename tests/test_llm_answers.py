@@ -143,7 +143,7 @@ def test_answer_json_lists_only_sources_the_model_saw(make_pipeline):
 
 def test_follow_up_is_condensed_by_the_llm(make_pipeline):
     pipeline, backend = make_pipeline("How many videos does the long-term tracking benchmark include?", f"{TRACK_FACT} [1].")
-    answer = pipeline.ask("How many videos does it include?", history=["Which benchmark targets long-term object tracking?"])
+    answer = pipeline.ask("How many videos are included?", history=["Which benchmark targets long-term object tracking?"])
     assert "Earlier questions:" in backend.prompts[0][0]["content"]
     assert answer.retrieval_query == "How many videos does the long-term tracking benchmark include?"
     assert answer.sources[0].paper.title == PAPERS[1][0]

@@ -131,8 +131,11 @@ def test_follow_up_gets_the_earlier_questions_and_filters_apply(client):
     first, follow_up = RecordingPipeline.calls
     assert first["history"] == [] and follow_up["history"] == [PRUNE_Q]
     assert follow_up["k"] == 4 and follow_up["filters"].sources == ("b.txt",) and follow_up["filters"].has_code
+    result = client.predict("any training needed?", [PRUNE_Q], api_name="/ask")
+    assert result["retrieval_query"] == f"{PRUNE_Q} any training needed?"
+    # "does it…" asks about the paper just answered: answered over it, not searched again
     result = client.predict("does it need any training?", [PRUNE_Q], api_name="/ask")
-    assert result["retrieval_query"] == f"{PRUNE_Q} does it need any training?"
+    assert result["working_set"] and result.get("retrieval_query") is None
 
 
 def test_the_chat_asks_each_follow_up_over_its_working_set(served, client):

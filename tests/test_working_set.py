@@ -13,7 +13,7 @@ from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.pipeline import standalone_query
-from rag.working_set import named_papers, points_back, read_request, refers_to_set
+from rag.working_set import asks_about_them, named_papers, points_back, read_request, refers_to_set
 
 RECORDS = [
     {"id": "w1", "title": "PruneFree: Training-Free Token Pruning for Vision Transformers", "update_date": "2023-03-01",
@@ -238,6 +238,23 @@ def test_a_first_question_that_points_back_at_papers_says_there_are_none_yet(pip
     own = pipeline.ask("Which methods prune tokens, and how many of them need no training?")
     assert not own.abstained
     assert points_back("Compare the first two.") and not points_back("Which one of the papers merges tokens?")
+
+
+def test_a_follow_up_about_the_paper_just_answered_is_answered_from_it(pipeline):
+    """Seen trying the CLI: "What datasets did they evaluate on?" after "What is the key idea of
+    MixFormer?" was searched as both questions joined, and refused; the dev set's "And what
+    sequence lengths do its tasks span?" was answered from Mamba instead of the benchmark."""
+    earlier = "Which benchmark has long videos for object tracking?"
+    first = pipeline.ask(earlier)
+    assert {c.title.split(":")[0] for c in first.citations} == {"Large-Scale Benchmark for Long-Term Object Tracking"}
+    answer = pipeline.ask("How long does each of its videos last?", history=[earlier])
+    assert answer.working_set == named_papers(first)
+    assert {c.title for c in answer.citations} == {"Large-Scale Benchmark for Long-Term Object Tracking"}
+    assert "two minutes" in answer.answer and answer.matches is None
+    # after a list of four, "they" is too many papers to mean one: searched as before
+    assert pipeline.ask("What speedup do they report?", history=[FIRST]).working_set is None
+    assert asks_about_them("Which benchmarks did they evaluate it on?")
+    assert not asks_about_them("Now, which papers study speech synthesis?")
 
 
 def test_a_follow_up_that_leaves_the_set_searches_the_whole_corpus(pipeline):

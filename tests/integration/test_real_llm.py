@@ -52,8 +52,8 @@ def test_local_backend_on_the_real_model(shipped_index):
     assert out["llm"] == "local:SmolLM2-135M-Instruct"
     assert out["timings_ms"]["first_token"] > 0 and out["sources_seen"][0] == 1 and out["sentences"]
     assert_only_checked_claims(out, settings.support_threshold)
-    follow = pipeline.ask("How many videos does it include?", history=["Which benchmark targets long-term single object tracking?"])
-    assert follow.retrieval_query and follow.retrieval_query != "How many videos does it include?"
+    follow = pipeline.ask("How many videos are included?", history=["Which benchmark targets long-term single object tracking?"])
+    assert follow.retrieval_query and follow.retrieval_query != "How many videos are included?"
     assert_only_checked_claims(follow.to_json(), settings.support_threshold)
 
 

@@ -157,7 +157,7 @@ def test_ask_batch_with_a_reply_that_echoes_the_key(run_cli, hostile, caplog, tm
     url, handler = hostile
     batch = tmp_path / "questions.jsonl"
     batch.write_text(json.dumps({"question": QUESTION}) + "\n"
-                     + json.dumps({"question": "does it need training?", "history": [QUESTION]}) + "\n")
+                     + json.dumps({"question": "is training needed?", "history": [QUESTION]}) + "\n")
     result = run_cli(ask_command, "--llm", "openai:tiny", "--batch", str(batch), "--json", base_url=url)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
