@@ -75,6 +75,9 @@ _TURNING_RESULT = re.compile(r"^(?:however|in contrast|by contrast),?\s+(?!.*\b(
 # A structured abstract's section labels ("BACKGROUND Few studies…", "METHODS AND RESULTS We…"): the
 # setting is the background / introduction / context section, unless it also states the aims.
 _SECTION = re.compile(r"^(?P<label>[A-Z][A-Z /&]{3,}[A-Z])(?::|\s)\s*(?=[A-Z(\d])")
+_WORK_SECTION = re.compile(r"^(?:METHODS?|MATERIALS?|RESULTS?|FINDINGS?|CONCLUSIONS?|INTERPRETATION|DISCUSSION|OUTCOMES?|"
+                           r"MEASUREMENTS?|DESIGN|PARTICIPANTS|PATIENTS|INTERVENTIONS?|MAIN RESULTS?|PRINCIPAL FINDINGS|"
+                           r"METHODOLOGY|EXPOSURES?)\b")
 _SETTING_SECTION = re.compile(r"^(?:BACKGROUND|INTRODUCTION|CONTEXT|RATIONALE|MOTIVATION)(?!.*\b(?:AIMS?|OBJECTIVES?|PURPOSE)\b)")
 _RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
                      r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
@@ -107,15 +110,19 @@ def sentence_kinds(sentences: list[str]) -> list[str]:
     ("we…", "our…", "this paper…", "here…") is its setting — background, however it is worded —
     unless it already states a result with its numbers."""
     kinds = [sentence_kind(s) for s in sentences]
-    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
-    kinds = ["background" if i < first and not _STATED_RESULT.search(sentences[i]) else kind
-             for i, kind in enumerate(kinds)]
-    # A structured abstract says where its setting is: "BACKGROUND …" up to its next section
-    section = ""
-    for i, sentence in enumerate(sentences):
+    sections, section = [], ""
+    for sentence in sentences:
         label = _SECTION.match(sentence)
-        if label:
-            section = label.group("label").upper()
+        section = label.group("label").upper() if label else section
+        sections.append(section)
+    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
+    # before the paper speaks for itself, setting — but a structured abstract's METHODS, RESULTS
+    # and CONCLUSIONS are its own work however impersonally worded ("Individuals medicated for
+    # ADHD were not at higher risk of obesity.")
+    kinds = ["background" if i < first and not _STATED_RESULT.search(sentences[i]) and not _WORK_SECTION.match(sections[i])
+             else kind for i, kind in enumerate(kinds)]
+    # A structured abstract says where its setting is: "BACKGROUND …" up to its next section
+    for i, section in enumerate(sections):
         if _SETTING_SECTION.match(section) and kinds[i] != "contribution":
             kinds[i] = "background"
     return kinds

@@ -145,6 +145,20 @@ def test_a_structured_abstracts_background_section_is_its_setting():
     assert sentence_kinds(["BACKGROUND & AIMS We assessed graft patency.", "Patency was measured."]) == ["other", "other"]
 
 
+def test_a_structured_abstracts_results_are_its_own_work_however_impersonal():
+    """Seen trying the CLI on the second corpus: "Individuals medicated for ADHD were not at higher
+    risk of obesity." (RESULTS) counted as setting, because the abstract first says "this study"
+    in its CONCLUSIONS, and the answer to "Are individuals medicated for ADHD at higher risk of
+    obesity?" left it out."""
+    sentences = ["OBJECTIVE Inattention may increase the risk of obesity.",
+                 "However, findings on the association are mixed.",
+                 "METHOD Databases were searched.",
+                 "RESULTS Individuals medicated for ADHD were not at higher risk of obesity.",
+                 "CONCLUSIONS This study provides evidence for an association."]
+    kinds = sentence_kinds(sentences)
+    assert kinds[:2] == ["background", "background"] and "background" not in kinds[2:]
+
+
 def test_each_option_of_an_or_list_is_a_phrasing_of_its_own():
     """Seen on the dev chains: trackers that work on point clouds scored low against "tracking
     objects in camera video, point clouds or sensor measurements" (every option counted as required)."""
