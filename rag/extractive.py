@@ -243,7 +243,9 @@ class Composer:
         if len({id(f[2]) for f in compared}) < 2:
             compared = found
         blocks = list({id(j): j for _, _, j in sorted(compared, key=lambda f: f[0])}.values())
-        if not blocks:
+        if len(blocks) < 2 and not (blocks and blocks[0] is self.sources[0]):
+            # one paper found by a name some abstract says ("…in COPD?") is no comparison: a look-up
+            # from the best source (which may spell the name out: "chronic obstructive pulmonary disease")
             return self.single()
         return self.blocks(blocks, names + [paper_name(j.paper) for j in blocks])
 

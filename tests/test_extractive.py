@@ -643,3 +643,28 @@ def test_a_question_about_a_paper_by_its_own_name_is_not_refused_as_too_far(pipe
     # what the named paper never says is still refused, by name
     refused = pipeline.ask("What FID does MergeShelf get on Kinetics-600?")
     assert refused.abstained and refused.abstain_reason == "names" and "Kinetics-600" in refused.answer
+
+
+def test_a_comparison_that_finds_one_paper_only_by_a_name_some_abstract_says_is_a_look_up():
+    """Seen trying the second corpus: "What is the effect of NIV via helmet vs mask on inspiratory
+    effort in COPD?" quoted only an immunology paper that says "COPD", not the helmet-versus-mask
+    trial ranked first (its title spells COPD out)."""
+    import numpy as np
+
+    from rag.extractive import Composer
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+
+    def judged(i, title, abstract):
+        paper = Paper(paper_id=f"p{i}", title=title, abstract=abstract)
+        sentences = abstract.split(". ")
+        hit = Hit(paper=paper, rank=i + 1, score=1.0 - i / 2, dense_score=None, bm25_score=None, chunk_id=f"c{i}", snippet="")
+        return Judged(hit=hit, sentences=sentences, scores=np.linspace(0.6, 0.4, len(sentences)),
+                      usable=np.ones(len(sentences), bool), match=0.5 - i / 4, relevance=1.0 - i / 2)
+
+    trial = judged(0, "Non-invasive ventilation in chronic obstructive pulmonary disease patients: helmet versus facial mask",
+                   "We compared helmet and facial mask in 10 patients. The helmet was less efficient in reducing inspiratory effort")
+    other = judged(1, "IL-1 controls group 2 innate lymphoid cells", "ILC2s expand in COPD airways. IL-12 converts them")
+    answer = Composer([trial, other], single_margin=0.05, max_papers=4, sentences_per_paper=2).comparison(
+        "What is the effect of NIV via helmet vs mask on inspiratory effort in COPD?")
+    assert answer.text.startswith("Non-invasive ventilation") and "ILC2s" not in answer.text
