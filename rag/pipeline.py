@@ -69,6 +69,9 @@ def _as_searched(history: Sequence[str]) -> str:
     return history[-1]
 
 
+_EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
+
+
 def default_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -181,6 +184,9 @@ class Pipeline:
         # Transformer?" when Swin is 12th); a list answer's matches likewise.
         named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \
             if form == "comparison" else []
+        if form in ("quantity", "explanation"):  # "How fast does MixFormer run?": about that paper itself,
+            # not a name given as an example ("Why can't linear RNNs such as Mamba solve parity?")
+            named = [j for j, _ in named_sources(_EXAMPLES.sub(" ", query), judged)][:1]
         chosen = {id(j) for j in matches}
         first = matches + [j for j in named if id(j) not in chosen]
         chosen |= {id(j) for j in first}

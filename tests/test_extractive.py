@@ -668,3 +668,22 @@ def test_a_comparison_that_finds_one_paper_only_by_a_name_some_abstract_says_is_
     answer = Composer([trial, other], single_margin=0.05, max_papers=4, sentences_per_paper=2).comparison(
         "What is the effect of NIV via helmet vs mask on inspiratory effort in COPD?")
     assert answer.text.startswith("Non-invasive ventilation") and "ILC2s" not in answer.text
+
+
+def test_a_number_or_explanation_asked_of_a_paper_by_name_is_answered_from_that_paper(pipeline):
+    """Seen trying the CLI: "How fast does MixFormer run?" was answered from EfficientFormer, the
+    top source, and refused as "never mention MixFormer" though MixFormer was source [2]."""
+    from rag.shapes import read_question
+
+    question = "How much accuracy does MergeShelf keep when pruning tokens without fine-tuning on ImageNet?"
+    reading = read_question(question)
+    qvec = pipeline.retriever().embed_query(question)
+    unnamed = pipeline.judge(question, reading, qvec, 5, None, "single")
+    assert unnamed.sources[0].paper.title.startswith("PruneFree")  # the words alone lead elsewhere
+    ranking = pipeline.judge(question, reading, qvec, 5, None, reading.shape)
+    assert reading.shape == "quantity" and ranking.sources[0].paper.title.startswith("MergeShelf")
+    # a name given as an example is not what the question is about (the explanation set's
+    # "Why can't linear RNNs such as Mamba and DeltaNet solve parity…?" was refused from Mamba)
+    from rag.pipeline import _EXAMPLES
+
+    assert "Mamba" not in _EXAMPLES.sub(" ", "Why can't linear RNNs such as Mamba and DeltaNet solve parity?")
