@@ -69,6 +69,7 @@ def _as_searched(history: Sequence[str]) -> str:
     return history[-1]
 
 
+_EMPHASIS = re.compile(r"(?<![\w*`])(\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1(?![\w*`])")  # Markdown bold, italics, code: "**Which** studies…"
 _EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
 
 
@@ -215,7 +216,9 @@ class Pipeline:
         return current
 
     def spelled(self, text: str) -> str:
-        """The text with its typos corrected (rag.spelling; off with settings.correct_typos)."""
+        """The text without Markdown emphasis ("**Which** studies…") and with its typos corrected
+        (rag.spelling; off with settings.correct_typos)."""
+        text = _EMPHASIS.sub(r"\2", text)
         if not self.settings.correct_typos:
             return text
         if self._speller is None:

@@ -80,3 +80,12 @@ def test_correction_can_be_turned_off(tmp_path, fake_encoder, pipeline):
                               abstain_threshold=0.0, correct_typos=False)
     plain = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
     assert plain.ask("wich papers prune tokns?").retrieval_query is None
+
+
+def test_markdown_emphasis_is_read_as_the_words_it_wraps(pipeline):
+    """Seen trying the CLI: "**Which** studies used CRISPR/Cas9?" was read as a look-up of one
+    paper (the asterisks hid the list's asking word)."""
+    answer = pipeline.ask("**Which** papers prune *tokens*?")
+    assert answer.shape == "list" and answer.question == "**Which** papers prune *tokens*?"
+    assert answer.retrieval_query == "Which papers prune tokens?"
+    assert pipeline.spelled("What is 2*3*4?") == "What is 2*3*4?"  # arithmetic, not emphasis
