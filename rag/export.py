@@ -5,9 +5,10 @@
 - CSV: one row per paper of the answer's paper list (below), columns `CSV_COLUMNS`.
 - BibTeX: one entry per paper of that list, with a stable, unique citation key.
 
-The paper list: the answer's `working_set` when it has a non-empty one; else a list answer's
-`matches` (every matching paper, also those the text does not show); else the cited sources,
-in marker order. An abstaining answer has none: its Markdown is the refusal text, its CSV
+The paper list: for a chat follow-up (a non-empty `working_set`), the papers in play after it —
+those it named ("Of the 6 papers above, 4 link code": those 4), else the set it was asked over;
+else a list answer's `matches` (every matching paper, also those the text does not show); else
+the cited sources, in marker order. An abstaining answer has none: its Markdown is the refusal text, its CSV
 the header alone, its BibTeX empty.
 
 Only what a paper's record carries is written (authors, year, arXiv id, url: docs/corpora.md);
@@ -126,8 +127,10 @@ def exported_papers(answer: Answer, lookup: ExportLookup | None = None) -> list[
     if answer.abstained:
         return []
     working_set = getattr(answer, "working_set", None)  # chat follow-ups: the papers of earlier answers
-    if working_set:
-        return resolve(answer, list(working_set), lookup)
+    if working_set:  # the papers in play after it: those it named ("4 link code"), else the set it was asked over
+        from rag.working_set import next_working_set
+
+        return resolve(answer, next_working_set(answer, list(working_set)), lookup)
     if answer.matches and answer.matches.get("paper_ids"):
         return resolve(answer, list(answer.matches["paper_ids"]), lookup)
     return resolve(answer, [c.paper_id for c in sorted(answer.citations, key=lambda c: c.marker)], lookup)

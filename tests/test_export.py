@@ -120,12 +120,16 @@ def test_csv_quotes_commas_quotes_and_newlines_in_utf8():
     assert row["title"] == odd.title and row["authors"] == "O'Brien, Pat" and row["matching_sentence"] == "Line one,\nline two."
 
 
-def test_working_set_when_present_selects_the_papers():
-    answer = answer_citing(1, 2, 3)
-    answer.working_set = [DUMP.paper_id, ARXIV.paper_id]
-    assert [r["paper_id"] for r in read_csv(to_csv(answer))] == [DUMP.paper_id, ARXIV.paper_id]
+def test_a_follow_up_exports_the_papers_in_play_after_it():
+    """Seen trying the CLI: after "Which of them link code?" ("4 link code") the CSV held all 6
+    papers it was asked over, 2 of them without code; the chat's set after it is the 4."""
+    answer = answer_citing(1, 2)
+    answer.working_set = [DUMP.paper_id, ARXIV.paper_id, answer.citations[0].paper_id]
+    assert [r["paper_id"] for r in read_csv(to_csv(answer))] == [c.paper_id for c in answer.citations]
+    answer.citations = []  # it named none ("None of the 3 papers above link code."): the set it was asked over
+    assert [r["paper_id"] for r in read_csv(to_csv(answer))][:2] == [DUMP.paper_id, ARXIV.paper_id]
     answer.working_set = []  # empty: the usual rule
-    assert len(read_csv(to_csv(answer))) == 3
+    assert len(read_csv(to_csv(answer))) == 0
 
 
 def test_an_abstaining_answer_exports_an_empty_csv_and_bibtex():
