@@ -8,8 +8,8 @@
 The paper list: for a chat follow-up (a non-empty `working_set`), the papers in play after it —
 those it named ("Of the 6 papers above, 4 link code": those 4), else the set it was asked over;
 else a list answer's `matches` (every matching paper, also those the text does not show); else
-the cited sources, in marker order. An abstaining answer has none: its Markdown is the refusal text, its CSV
-the header alone, its BibTeX empty.
+the cited sources, in marker order. An abstaining answer has none: its Markdown is the refusal
+text (and the titles of the nearest papers it names), its CSV the header alone, its BibTeX empty.
 
 Only what a paper's record carries is written (authors, year, arXiv id, url: docs/corpora.md);
 a field the record lacks is left out, never filled in. Record text is plain Unicode text,
@@ -197,9 +197,13 @@ def reference_line(marker: int, paper: Paper) -> str:
 
 def to_markdown(answer: Answer, lookup: ExportLookup | None = None) -> str:
     """The answer, then one reference per cited source; a list answer's matches that the
-    text does not show follow, unnumbered. An abstaining answer is its refusal text."""
+    text does not show follow, unnumbered. An abstaining answer is its refusal text and the
+    nearest papers it names, unnumbered."""
     lines = [f"# {md_text(answer.question)}", "", answer.answer.strip()]
-    if answer.abstained:
+    if answer.abstained:  # the refusal says the nearest papers are listed: list them, uncited
+        if answer.sources:
+            lines += ["", "## Nearest papers (none answers the question)", ""]
+            lines += [f"- {md_text(hit.paper.title)}" for hit in answer.sources]
         return "\n".join(lines) + "\n"
     by_rank = {hit.rank: hit.paper for hit in answer.sources}
     cited = sorted(c.marker for c in answer.citations if c.marker in by_rank)

@@ -64,7 +64,7 @@ def paper_name(paper) -> str:
     if ":" in paper.title:
         return short_name(paper.title)
     match = _INTRODUCED.search(paper.abstract)
-    return next(g for g in match.groups() if g) if match else paper.title
+    return next(g for g in match.groups() if g) if match else paper.title.rstrip(" .")  # "….: " reads badly
 
 
 @dataclass

@@ -89,6 +89,9 @@ def test_markdown_of_a_list_names_the_matches_the_text_does_not_show():
 def test_markdown_of_an_abstaining_answer_is_its_refusal():
     text = to_markdown(abstaining())
     assert "The corpus does not cover this." in text and "References" not in text and "arxiv.org" not in text
+    # the refusal says the nearest papers are listed below: they are, by title, uncited (seen
+    # trying the CLI: "listed below" and nothing below)
+    assert text.endswith(f"## Nearest papers (none answers the question)\n\n- {ARXIV.title}\n")
 
 
 # -- CSV -----------------------------------------------------------------------------------------

@@ -687,3 +687,13 @@ def test_a_number_or_explanation_asked_of_a_paper_by_name_is_answered_from_that_
     from rag.pipeline import _EXAMPLES
 
     assert "Mamba" not in _EXAMPLES.sub(" ", "Why can't linear RNNs such as Mamba and DeltaNet solve parity?")
+
+
+def test_an_answer_names_a_paper_without_its_titles_full_stop():
+    """Seen trying the second corpus: "Duration of androgen suppression in the treatment of
+    prostate cancer.: …" (PubMed titles end with a full stop)."""
+    from rag.extractive import paper_name
+    from rag.records import Paper
+
+    assert paper_name(Paper(paper_id="p", title="Duration of androgen suppression in prostate cancer.",
+                            abstract="Men were randomly assigned.")) == "Duration of androgen suppression in prostate cancer"
