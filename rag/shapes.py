@@ -18,7 +18,8 @@ from rag.illustrations import illustrations
 
 # Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
 _GENERIC_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
-                  r"implementations?|surveys?|articles?|frameworks?|algorithms?|solutions|variants|strategies|publications")
+                  r"implementations?|surveys?|articles?|frameworks?|algorithms?|solutions|variants|strategies|publications|"
+                  r"trials|experiments|analyses|meta-analyses|reviews")
 # Plural nouns for what papers build that also say what the topic is: "Which *trackers* report
 # results on LaSOT?", "Which vision *transformers* use hierarchical designs?" ask for a list and
 # keep the noun in the topic.
@@ -61,7 +62,8 @@ LIST_LEAD = re.compile(
 _SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
 _PLURAL = re.compile(rf"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
                      rf"techniques|systems|implementations|surveys|articles|frameworks|algorithms|"
-                     rf"solutions|variants|strategies|publications|{_TOPICAL_NOUNS})\b", re.I)
+                     rf"solutions|variants|strategies|publications|trials|experiments|analyses|meta-analyses|reviews|"
+                     rf"{_TOPICAL_NOUNS})\b", re.I)
 _QUANTITY = re.compile(
     r"^\s*(?:how\s+(?:much|many|fast|large|big|small|long|accurate|well|common|often|frequent(?:ly)?|prevalent)\b|by how much\b|what(?:'s| is| was| are)?\s+(?:the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:score|accuracy|speed-?up|latency|throughput|number|percentage|f1|bleu|miou|map|auc|error|"
@@ -289,7 +291,10 @@ def _states_a_claim(q: str) -> bool:
 
 
 # "How many papers use LoRA?" counts papers: a list answer says how many match, and which.
-_HOW_MANY_PAPERS = re.compile(rf"^\s*how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?!\s+(?:does|do|did)\b)", re.I)
+# Not the studies inside one paper: "How many studies were included in the meta-analysis?" is a number.
+_HOW_MANY_PAPERS = re.compile(rf"^\s*how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?!\s+(?:does|do|did)\b)"
+                              r"(?!\s+(?:were|was|are|is)\s+(?:included|pooled|analy[sz]ed|reviewed|identified|screened|"
+                              r"selected|eligible|retained|used|compared|combined)\b)", re.I)
 
 
 # "Which networks does LoRAT build on?" asks about one paper's choices (a look-up); "which papers

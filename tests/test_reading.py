@@ -287,6 +287,11 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     # counting papers is a list: its answer says how many match, and which
     ("How many papers study token pruning?", "list", ("study token pruning",)),
     ("How many models did they train?", "quantity", ("How many models did they train",)),
+    # seen trying the second corpus: the studies inside one meta-analysis are a number, and
+    # "Which trials…" asks for papers as "Which studies…" does
+    ("How many studies were included in the meta-analysis?", "quantity",
+     ("How many studies were included in the meta-analysis",)),
+    ("Which trials tested aspirin?", "list", ("tested aspirin",)),
     # a list asked as a noun phrase, no question word
     ("Token pruning methods that work without retraining?", "list", ("Token pruning work", "without retraining")),
     # …but a claim to check stays one, whatever noun it opens with
