@@ -96,8 +96,14 @@ _LATEX_ESCAPED = re.compile(r"\\([%&_#$])")
 _LATEX_STYLED = re.compile(r"\\(?:textbf|textit|emph|texttt|textsc)\{([^{}]*)\}")
 
 
+_LATEX_ABBREVIATIONS = {"eg": "e.g.", "ie": "i.e.", "etal": "et al.", "etc": "etc.", "vs": "vs."}
+_LATEX_ABBREVIATION = re.compile(r"\\(eg|ie|etal|etc|vs)\b\.?(?:\\ |\{\})?")
+
+
 def plain_text(text: str) -> str:
-    r"""'reduces FLOPs by 40-60\%' -> 'reduces FLOPs by 40-60%'."""
+    r"""'reduces FLOPs by 40-60\%' -> 'reduces FLOPs by 40-60%'; the common abbreviation macros
+    ('\eg', '\ie', '\etal') as the words they print."""
+    text = _LATEX_ABBREVIATION.sub(lambda m: _LATEX_ABBREVIATIONS[m.group(1)], text)
     return _LATEX_ESCAPED.sub(r"\1", _LATEX_STYLED.sub(r"\1", text))
 
 

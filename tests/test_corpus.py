@@ -46,6 +46,8 @@ def test_latex_escapes_are_read_as_the_text_they_stand_for():
     assert "PiToMe saved from 40-60% FLOPs" in pitome.abstract and "\\%" not in pitome.abstract
     assert not any("\\%" in p.abstract or "\\&" in p.abstract for p in papers.values())
     assert plain_text(r"R\&D, \textbf{ours}, \emph{x} and \method") == r"R&D, ours, x and \method"  # macros stay
+    # …but the abbreviation macros print as words (seen quoted raw: "tasks, \eg video prediction")
+    assert plain_text(r"tasks, \eg video prediction; \ie ours; Smith \etal.") == "tasks, e.g. video prediction; i.e. ours; Smith et al."
 
 
 def test_duplicates_merge_keeping_every_source_file(small_corpus):
