@@ -140,6 +140,7 @@ class BM25Index:
         self.masks = masks
         self.n_docs = len(chunk_ids)
         self.tokenizer = Tokenizer()
+        self._spellings: dict[str, list[str]] = {}
 
     # -- building ---------------------------------------------------------------------------
     @classmethod
@@ -265,17 +266,24 @@ class BM25Index:
         ("recognise" finds "recognize", "tumours" "tumors", "modelling" "modeling", "fetal"
         "foetal"), so a question in one spelling finds papers written in the other. A word with no
         known spelling stays as written (its absence is what "not covered" means)."""
-        out = []
-        for word in WORD.findall(text.lower()):
+        return [terms[0] for terms in (self.spelling_terms(word) for word in WORD.findall(text.lower())) if terms]
+
+    def spelling_terms(self, word: str) -> list[str]:
+        """A word's terms in every spelling the corpus uses, the most used first, so that a
+        question and a paper in different spellings meet on one term ("tumour" and "tumor" both
+        read as the corpus's more common one); the word's own term when the corpus uses none; []
+        for a stopword."""
+        found = self._spellings.get(word)
+        if found is None:
             stem = self.tokenizer(word)
             if not stem:
-                continue  # a stopword
-            if self.term_id(stem[0]) is None:
-                known = next((t for v in spelling_variants(word) for t in self.tokenizer(v)
-                              if self.term_id(t) is not None), None)
-                stem = [known] if known else stem
-            out.append(stem[0])
-        return out
+                return []
+            terms = dict.fromkeys([stem[0], *(t for v in spelling_variants(word) for t in self.tokenizer(v))])
+            known = sorted((t for t in terms if self.term_id(t) is not None), key=lambda t: -self.df(self.term_id(t)))
+            found = known or [stem[0]]
+            if len(self._spellings) < 1_000_000:
+                self._spellings[word] = found
+        return found
 
     def df(self, term_id: int) -> int:
         return int(self.indptr[term_id + 1] - self.indptr[term_id])
@@ -305,7 +313,9 @@ class BM25Index:
                has_code: bool | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) for up to n chunks that share a term with the query, best
         first (ties: earlier chunk first). A repeated query term counts once per repeat."""
-        term_ids = [t for t in (self.term_id(tok) for tok in self.query_tokens(query)) if t is not None]
+        # every spelling the corpus uses of each word: papers in either are found
+        term_ids = [t for word in WORD.findall(query.lower()) for t in map(self.term_id, self.spelling_terms(word))
+                    if t is not None]
         if not term_ids or n <= 0:
             return []
         # Scores add up in one dense array over the chunks: each term's postings name a chunk

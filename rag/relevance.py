@@ -201,8 +201,10 @@ class EvidenceScorer:
         return None
 
     def paper_tokens(self, paper) -> set[str]:
-        """The stemmed words of a paper's title and abstract."""
-        return set(self.tokenize(paper_text(paper)))
+        """The stemmed words of a paper's title and abstract, each also in the spelling the
+        corpus uses most ("tumour" as "tumor" too: the question's terms are read so)."""
+        tokens = set(self.tokenize(paper_text(paper)))
+        return tokens | {terms[0] for t in tokens for terms in [self.bm25.spelling_terms(t)] if terms}
 
     @staticmethod
     def coverage(terms: dict[str, float], tokens: set[str]) -> float:

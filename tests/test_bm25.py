@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fakes import PROJECT, SHIPPED_CORPUS
-from rag.bm25 import BM25Index, _Segments
+from rag.bm25 import WORD, BM25Index, _Segments
 from rag.corpus import load_corpus
 
 
@@ -36,7 +36,8 @@ def test_scores_match_bm25s_on_the_shipped_corpus(shipped, tmp_path):
         # bm25s's tokens, each in the corpus's spelling where the question uses the other (query_tokens)
         assert len(ours.query_tokens(question)) == len(bm25s.tokenize([question], stopwords="en", stemmer=stemmer,
                                                                      return_ids=False, show_progress=False)[0])
-        tokens = [t for t in ours.query_tokens(question) if t in reference.vocab_dict]
+        # the search scores each word in every spelling the corpus uses (spelling_terms)
+        tokens = [t for word in WORD.findall(question.lower()) for t in ours.spelling_terms(word) if t in reference.vocab_dict]
         got = ours.search(question, 20)
         if not tokens:
             assert got == []
@@ -78,6 +79,18 @@ def test_a_question_in_british_spelling_finds_papers_written_in_american_and_bac
     assert index.search("centre", 5) == [] and "registr" not in BM25Index.build(iter(
         [("c:0", "registration", False, ["a.txt"])])).query_tokens("register")  # not a spelling
     assert index.query_tokens("recognise the zzzqqq") == ["recogn", "zzzqqq"]  # no known spelling: as written
+
+
+def test_a_corpus_in_both_spellings_is_searched_in_both_and_read_in_its_more_common_one():
+    """Seen trying the second corpus: "tumour metastasis" listed 5 papers (2 about metastasis),
+    "tumor metastasis" 8 — each spelling found mainly the papers written in it."""
+    rows = [("a:0", "tumor metastasis in mice", False, ["a.txt"]), ("b:0", "tumor growth", False, ["a.txt"]),
+            ("c:0", "tumour metastasis in rats", False, ["a.txt"])]
+    index = BM25Index.build(iter(rows))
+    assert index.spelling_terms("tumours") == ["tumor", "tumour"]  # the more used first
+    assert index.query_tokens("tumour metastasis") == index.query_tokens("tumor metastasis") == ["tumor", "metastasi"]
+    assert {c for c, _ in index.search("tumour metastasis", 5)} == {"a:0", "b:0", "c:0"}
+    assert index.search("tumour metastasis", 5) == index.search("tumor metastasis", 5)
 
 
 def test_ties_are_broken_by_chunk_order_and_results_are_capped():
