@@ -49,11 +49,12 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
             matches = kept  # the condition is the kind alone ("propose a new model rather than reviewing")
         else:
             matches = set_matches(judged, kept, settings.set_relative, settings.set_min_strength, 0.0)
-            # A condition that names one thing ("are built on a transformer", "aimed at robots") is
-            # also met by saying it: a word most of the index uses never stands out from the sample.
+            # A condition that names one thing ("are built on a transformer", "aimed at robots", "are
+            # about diabetes") is met by saying it, and only so: a word most of the index uses never
+            # stands out from the sample, and a paper near a one-word condition need not be about it.
             term = one_term(scorer, request.condition)
             if term:
-                chosen = {id(j) for j in matches} | {id(j) for j in kept if term in scorer.paper_tokens(j.paper)}
+                chosen = {id(j) for j in kept if term in scorer.paper_tokens(j.paper)}
                 matches = [j for j in kept if id(j) in chosen]
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
@@ -72,7 +73,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
 # Verbs that only link a follow-up's condition to its one thing ("are *built on* a transformer",
 # "*deal with* text", "*aimed at* robots").
 LINKING_WORDS = ("built build based base employ employs rely relies leverage leverages adopt adopts apply applies "
-                 "aimed aim deal deals")
+                 "aimed aim deal deals about focus focuses focused concern concerns concerned address addresses "
+                 "target targets involve involves involving mention mentions")
 # Words that judge rather than name: every abstract says it is new, recent work or the best.
 JUDGING_WORDS = ("recent recently latest newest newer new old older oldest best better good popular important "
                  "interesting notable promising simple strong")
