@@ -396,6 +396,10 @@ class Pipeline:
         answer.answer = render(self.settings.prompts_dir, "abstain_names.txt", paper_count=count,
                                names=" or ".join(names)) if names else \
             render(self.settings.prompts_dir, "abstain.txt", paper_count=count)
+        from rag.spelling import Speller, looks_foreign
+
+        if looks_foreign(answer.question, Speller(self.index.bm25, self.index.catalog).known):
+            answer.answer += " " + render(self.settings.prompts_dir, "abstain_language.txt")
 
     def stamp(self) -> dict:
         meta = self.index.catalog.all_meta()

@@ -145,3 +145,20 @@ class Speller:
             return fixed + possessive
 
         return _WORD.sub(replace, text), fixes
+
+
+# Scripts other than Latin (Greek excepted: "IL-1β", "TGF-β" are English biomedicine).
+_OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u0dff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_ACCENTED = re.compile(r"\b\w*[à-öø-ÿ]\w*\b", re.IGNORECASE)
+
+
+def looks_foreign(question: str, known) -> bool:
+    """A question not in English: another script, "¿…" / "¡…", two accented words, or fewer than
+    half of its words English or the corpus's own (`known(word)`)."""
+    if _OTHER_SCRIPT.search(question) or re.search(r"[¿¡]", question) or len(_ACCENTED.findall(question)) >= 2:
+        return True
+    words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", question)]
+    if len(words) < 3:
+        return False
+    ours = sum(1 for w in words if is_english(w) or known(w))
+    return ours < 0.5 * len(words)

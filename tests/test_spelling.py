@@ -89,3 +89,24 @@ def test_markdown_emphasis_is_read_as_the_words_it_wraps(pipeline):
     assert answer.shape == "list" and answer.question == "**Which** papers prune *tokens*?"
     assert answer.retrieval_query == "Which papers prune tokens?"
     assert pipeline.spelled("What is 2*3*4?") == "What is 2*3*4?"  # arithmetic, not emphasis
+
+
+@pytest.mark.parametrize("question, foreign", [
+    ("¿La vitamina D reduce el riesgo de cáncer colorrectal?", True),
+    ("Welche Arbeiten untersuchen die Beschneidung von Tokens?", True),
+    ("哪些论文研究了令牌剪枝？", True),
+    ("How does IL-1β control ILC2s in airway inflammation?", False),  # Greek letters are English biomedicine
+    ("Which papers prune tokns without fine-tuning?", False),
+])
+def test_a_question_not_in_english_is_told_so_when_refused(speller, question, foreign):
+    """Seen trying the CLI: Spanish, German and Chinese questions were refused as "not covered"
+    with no hint that the papers are searched in English."""
+    from rag.spelling import looks_foreign
+
+    assert looks_foreign(question, speller.known) is foreign
+
+
+def test_the_refusal_of_a_question_not_in_english_says_to_ask_in_english(pipeline):
+    pipeline.settings = pipeline.settings.model_copy(update={"abstain_threshold": 100.0})
+    assert pipeline.ask("Welche Arbeiten untersuchen die Beschneidung von Tokens?").answer.endswith("so ask in English.")
+    assert "English" not in pipeline.ask("Which papers study sourdough fermentation?").answer
