@@ -25,6 +25,8 @@ from rag.relevance import Judged, proposes
 from rag.shapes import asks_verdict
 
 _NUMBER = re.compile(r"\d")
+_NUMBER_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                          r"sixty|seventy|eighty|ninety|hundred|thousand|dozens?)\b", re.I)
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
 _MEASURE = re.compile(r"\d(?:\.\d+)?\s*(?:%|x\b|×|times\b|-?fold\b|fps\b|ms\b|db\b|points?\b|pp\b|"
                       r"bleu\b|ap\b|map\b|miou\b|fid\b|auc\b|f1\b|top-1\b|wer\b|psnr\b)|"
@@ -113,6 +115,9 @@ class Composer:
         # says ("we demonstrate that … improves throughput by 3X"); counts ("50 epochs") come after.
         measured = [i for i in foreground if _MEASURE.search(judged.sentences[i])]
         numbered = measured + [i for i in foreground if _NUMBER.search(judged.sentences[i]) and i not in measured]
+        if lead_with_number and named and named[0].islower():  # a count may be spelled out ("Forty-two
+            # studies", "eight relevant trials") when "how many" names what it counts (measure_names)
+            numbered += [i for i in foreground if i not in numbered and _NUMBER_WORD.search(judged.sentences[i])]
         results = measured or [i for i in foreground if kinds[i] == "result" and (i in numbered or not numbered)]
         chosen: list[int] = []
         if lead_with_number and numbered:
@@ -121,7 +126,9 @@ class Composer:
             findings = [i for i in numbered if about_data or not _DATA.search(judged.sentences[i])]
             # the number of the measure or dataset the question names ("what precision@10 … on
             # MIMIC-III?"), in question order, before any other measured one ("relevancy of 97%")
-            asked = [i for i in ranked if i in numbered and any(n.lower() in judged.sentences[i].lower() for n in named)]
+            # (the first name that some sentence says: what "how many" counts comes first)
+            asked = next(([i for i in numbered if says_measure(judged.sentences[i], n)] for n in named
+                          if any(says_measure(judged.sentences[i], n) for i in numbered)), [])
             chosen.append((asked or findings or numbered)[0])
         data = [i for i in foreground if _DATA.search(judged.sentences[i])]
         concluded = [i for i in foreground if _CONCLUSION.search(judged.sentences[i])]
@@ -331,10 +338,41 @@ def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
 
 def measure_names(question: str) -> tuple[str, ...]:
     """What a quantity question names its number by: a word with a digit, a capital inside or an
-    "@" ("precision@10", "MIMIC-III", "ImageNet-1K", "mIoU"), not a bare number."""
-    return tuple(dict.fromkeys(w.strip(".,;:?!()") for w in question.split()[1:]
-                               if re.search(r"\d|@|[a-z][A-Z]|[A-Z]{2}", w) and re.search(r"[A-Za-z]", w)
-                               and len(w.strip(".,;:?!()")) > 2))  # a year ("between 1990 and 2015") names no measure
+    "@" ("precision@10", "MIMIC-III", "ImageNet-1K", "mIoU"), not a bare number; what "how many"
+    counts ("How many trials…": "trial"); "how common / prevalent / often" asks for a prevalence."""
+    names = [w.strip(".,;:?!()") for w in question.split()[1:]
+             if re.search(r"\d|@|[a-z][A-Z]|[A-Z]{2}", w) and re.search(r"[A-Za-z]", w)
+             and len(w.strip(".,;:?!()")) > 2]  # a year ("between 1990 and 2015") names no measure
+    counted = re.match(r"\s*how\s+many\s+(?:\w+\s+)?([a-z]{3,}?)(?:e?s)?\b"  # "How many [relevant] trials [of X] were…"
+                       r"(?=(?:\s+of\s+[\w' -]+?)?\s+(?:were|was|are|did|do|does|had|have)\b)", question, re.I)
+    if counted:
+        names.insert(0, counted.group(1))
+    if re.match(r"\s*how\s+(?:common|prevalent|frequent)\b", question, re.I):
+        names.insert(0, "prevalen")
+    return tuple(dict.fromkeys(names))
+
+
+_PEOPLE = re.compile(r"\b(?:patients?|participants?|subjects?|individuals?|people|persons?|cases|women|men|children|adults)\b", re.I)
+
+
+def says_measure(sentence: str, name: str) -> bool:
+    """Whether a sentence gives a number for what a quantity question names (measure_names): a
+    name ("MIMIC-III", "precision@10") anywhere in it; a counted word or "prevalence" with a
+    number at most 4 words before it or 6 after ("eight relevant trials", "the prevalence of PAD
+    was 19.1%"); a count of people in any of the words for them, right after its number
+    ("728,136 individuals" for "How many patients…")."""
+    if _PEOPLE.fullmatch(name) or _PEOPLE.fullmatch(name + "s"):  # a head count: the number right before them
+        return bool(re.search(rf"(?:\b\d[\d,.]*|{_NUMBER_WORD.pattern})\s+(?:[a-z-]+\s+){{0,2}}{_PEOPLE.pattern}",
+                              sentence, re.I))
+    if not name.islower():  # a name ("MIMIC-III", "precision@10") anywhere in a sentence with numbers
+        return name.lower() in sentence.lower() and bool(_NUMBER.search(sentence))
+    words = sentence.split()
+    for at, word in enumerate(words):
+        if name.lower() in word.lower():
+            near = words[max(0, at - 4):at] + words[at + 1:at + 7]
+            if any(_NUMBER.search(w) or _NUMBER_WORD.fullmatch(w.strip(",.;:()").lower()) for w in near):
+                return True
+    return False
 
 
 def recased(question: str, sources: list[Judged]) -> str:

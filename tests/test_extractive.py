@@ -697,3 +697,25 @@ def test_an_answer_names_a_paper_without_its_titles_full_stop():
 
     assert paper_name(Paper(paper_id="p", title="Duration of androgen suppression in prostate cancer.",
                             abstract="Men were randomly assigned.")) == "Duration of androgen suppression in prostate cancer"
+
+
+@pytest.mark.parametrize("question, sentences, lead", [
+    # seen trying the second corpus: the count asked for came third, after risk ratios
+    ("How many trials were included in the dialysis meta-analysis?",
+     ["Lowering blood pressure lowered cardiovascular events (RR 0.71, 95% CI 0.55-0.92).",
+      "FINDINGS We identified eight relevant trials, which provided data for 1679 patients."], 1),
+    ("How many patients were included in the ADHD and obesity meta-analysis?",
+     ["Obesity was increased by about 70% in adults with ADHD.",
+      "RESULTS Forty-two studies that included a total of 728,136 individuals were retained."], 1),
+    ("How common is peripheral arterial disease among people aged 55 and over?",
+     ["To assess the age- and sex-specific prevalence of peripheral arterial disease (PAD) and intermittent "
+      "claudication in an elderly population, we studied 7715 subjects (40% men).",
+      "Symptoms were reported by 1.6% of the study population.",
+      "The prevalence of PAD was 19.1% (95% confidence interval, 18.1% to 20.0%)."], 2),
+])
+def test_a_quantity_leads_with_the_count_or_prevalence_it_asks_for(question, sentences, lead):
+    from rag.extractive import compose
+
+    judged = judged_paper(sentences, [0.6 - i / 20 for i in range(len(sentences))])
+    answer = compose("quantity", question, [judged], [], 0, Settings.build()).text
+    assert answer.split(": ", 1)[1].startswith(sentences[lead].split(" (")[0].split(",")[0])
