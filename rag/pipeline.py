@@ -253,7 +253,7 @@ class Pipeline:
         from rag.answering import answer_events
         from rag.extractive import compose, named_sources, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
-        from rag.shapes import read_question
+        from rag.shapes import read_question, without_preamble
         from rag.set_answers import names_the_set
         from rag.working_set import ABOUT_MAX, MAX_WORKING_SET, asks_about_them, points_back, refers_to_set, swapped
 
@@ -279,6 +279,8 @@ class Pipeline:
         backend = self.backend
         tc = time.perf_counter()
         query = self.condense(question, history)
+        if query == question:  # "Now, which papers…", "Switching topics: which…": the lead-in is not searched
+            query = without_preamble(question)
         condense_ms = (time.perf_counter() - tc) * 1000
         reading = read_question(query)  # a follow-up is scored on its condensed query…
         # …answered as its own words ask, or as the question it swaps a part of asked

@@ -719,3 +719,12 @@ def test_a_quantity_leads_with_the_count_or_prevalence_it_asks_for(question, sen
     judged = judged_paper(sentences, [0.6 - i / 20 for i in range(len(sentences))])
     answer = compose("quantity", question, [judged], [], 0, Settings.build()).text
     assert answer.split(": ", 1)[1].startswith(sentences[lead].split(" (")[0].split(",")[0])
+
+
+def test_a_lead_in_is_not_searched(pipeline):
+    """Seen trying the CLI: "Now, which papers generate speech from text?" named 4 papers and
+    "Which papers generate speech from text?" 3 — the lead-in was embedded with the question."""
+    plain, led = pipeline.ask("Which methods prune tokens?"), pipeline.ask("Now, which methods prune tokens?")
+    assert [h.paper.title for h in led.sources] == [h.paper.title for h in plain.sources]
+    assert [(h.score, h.dense_score) for h in led.sources] == [(h.score, h.dense_score) for h in plain.sources]
+    assert led.answer == plain.answer and led.retrieval_query == "which methods prune tokens?"
