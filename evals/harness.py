@@ -51,6 +51,14 @@ def evidence_titles(pipeline, item, query: str, depth: int) -> list[str]:
     return [j.paper.title for j in ranking.sources][:depth]
 
 
+def searched_query(answer, item) -> str:
+    """What `ask` searched (a condensed follow-up); a follow-up answered over the papers in play
+    searched nothing: it is ranked on its condensed form, as a search would have been."""
+    from rag.pipeline import standalone_query
+
+    return answer.retrieval_query or standalone_query(item.question, item.history)
+
+
 def question_row(item) -> dict:
     return {"id": item.id, "type": item.type, "line": item.line, "question": item.question,
             "history": list(item.history), "gold_titles": list(item.gold_titles),
@@ -86,7 +94,7 @@ def run_questions(pipeline, qa: QASet, modes: list[str], retrieval_only: bool, p
         else:
             answer = pipeline.ask(item.question, history=item.history)
             row.update(answer_fields(answer))
-            query = answer.retrieval_query or answer.question  # what `ask` searched (a condensed follow-up)
+            query = searched_query(answer, item)
         row["retrieved"], search_ms = rank_titles(pipeline.retriever(), query, modes, depth)
         if EVIDENCE in modes:  # the order `ask` shows its sources in: the pool judged on its sentences
             row["retrieved"][EVIDENCE] = evidence_titles(pipeline, item, query, depth)
