@@ -141,6 +141,9 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     if request.kind == "rank":
         head = (f"Their abstracts do not measure the {set_size} {noun} above on one scale; what each reports on "
                 f'"{request.condition}":')
+        if not any(reports_measure(j.paper.abstract, request.condition) for j in matches):
+            head = (f'None of the {set_size} {noun} above reports its {request.condition} in its abstract; what each '
+                    f"says nearest to it:")
         plan = composer.listing(matches, len(matches), head=head)
         plan.form = "list"
         return plan
@@ -150,6 +153,25 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     plan = composer.listing(matches, len(matches), head=head, extra=extra)
     plan.form = "list"
     return plan
+
+
+# The words an abstract reports a measure in ("which of them is the fastest?" asks for "speed").
+MEASURE_WORDS = {
+    "speed": r"speed|fast|faster|fps|frames per second|latency|throughput|runtime|inference time|ms\b|milliseconds?",
+    "cost": r"cost|flops|macs|compute|cheaper|energy|gpu hours|memory",
+    "size": r"size|parameters|params|memory|smaller|compact|mb\b|gb\b",
+    "performance": r"accuracy|performance|score|ap\b|map\b|miou|f1|bleu|top-1|outperform|state-of-the-art",
+}
+
+
+def reports_measure(abstract: str, measure: str) -> bool:
+    """Whether an abstract gives a number in the words of a measure ("speed": "108 FPS", "1.6 ms
+    latency"); a measure without a word list ("accurate") is taken as reported."""
+    words = MEASURE_WORDS.get(measure.lower())
+    if words is None:
+        return True
+    return any(re.search(rf"\b(?:{words})", sentence, re.I) and re.search(r"\d", sentence)
+               for sentence in re.split(r"(?<=[.!?])\s+", abstract))
 
 
 def pick_papers(request: SetRequest, members: list, most: int) -> list:

@@ -163,6 +163,11 @@ def test_a_superlative_over_the_set_shows_what_each_paper_reports_and_names_no_w
     assert names(answer) == PRUNERS and answer.working_set == named_papers(first)
     assert answer.matches["count"] == 4
     assert "2x faster" in answer.answer  # MergeShelf's own words on its speed
+    # seen trying the CLI: when no abstract gives the measure, each paper was still shown as if
+    # it reported one; the answer now says none does
+    smallest = pipeline.ask("Which of them is the smallest?", history=[FIRST])
+    assert smallest.answer.splitlines()[0] == \
+        "None of the 4 papers above reports its size in its abstract; what each says nearest to it:"
 
 
 def test_the_set_narrows_turn_by_turn_and_metadata_filters_it(pipeline):
