@@ -399,5 +399,36 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
                                about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)),
                                explain=form == "explanation", named=measure_names(question))
+    measure = asked_measure(question) if form in ("quantity", "single") else None
+    if measure and (form == "quantity" or _NUMERIC_HEAD.search(measure)) and not gives_measure(sources[0], measure):
+        plan.text = f"The abstract does not give the {measure}; what it reports:\n{plan.text}"
     plan.form = form
     return plan
+
+
+# "What was the median follow-up in…?", "What dose of X was given…?": the measure a quantity asks
+# for by its own words (a name, "precision@10", is measure_names' and the unsaid-name check's).
+_ASKED_MEASURE = re.compile(r"^\s*what\s+(?:was|were|is|are)\s+the\s+(?P<m>(?:[a-z][a-z-]*\s+){0,2}?[a-z][a-z-]*)"
+                            r"(?=\s+(?:of|in|for|among|at|after|with|on|used|given|reported)\b)"
+                            r"|^\s*what\s+(?P<d>dose|dosage|duration|sample size)\b", re.I)
+# What a look-up asks a number for by name, though no "how much" says so ("What was the median follow-up…?").
+_NUMERIC_HEAD = re.compile(r"\b(?:follow-up|dose|dosage|duration|ratio|rate|prevalence|incidence|heritability|risk|odds|"
+                           r"mortality|count|length|age|weight|height|concentration|percentage|proportion|speed-?up|"
+                           r"latency|throughput|sample size)$", re.I)
+_VAGUE = {"effect", "result", "results", "outcome", "finding", "findings", "difference", "impact", "role", "number",
+          "amount", "size", "value", "level", "rate", "score", "accuracy", "performance"}
+
+
+def asked_measure(question: str) -> str | None:
+    """The measure a quantity question asks for in its own words ("median follow-up", "dose"),
+    else None (a vague one, "the effect of…", says nothing to check)."""
+    found = _ASKED_MEASURE.match(question)
+    measure = found and (found.group("m") or found.group("d"))
+    return measure.lower() if measure and measure.split()[-1].lower() not in _VAGUE else None
+
+
+def gives_measure(judged: Judged, measure: str) -> bool:
+    """Whether the paper has a sentence with a number that says every word of the measure (stems:
+    "followed up for a median of 5 years" gives the "median follow-up")."""
+    stems = [w[:5] for w in re.findall(r"[a-z]+", measure.lower()) if len(w) > 2]
+    return any(_NUMBER.search(s) and all(st in s.lower() for st in stems) for s in judged.sentences)

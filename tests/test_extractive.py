@@ -728,3 +728,21 @@ def test_a_lead_in_is_not_searched(pipeline):
     assert [h.paper.title for h in led.sources] == [h.paper.title for h in plain.sources]
     assert [(h.score, h.dense_score) for h in led.sources] == [(h.score, h.dense_score) for h in plain.sources]
     assert led.answer == plain.answer and led.retrieval_query == "which methods prune tokens?"
+
+
+def test_a_look_up_for_a_value_the_abstract_does_not_give_says_so():
+    """Seen trying the second corpus: "What was the median follow-up in the dialysis blood
+    pressure meta-analysis?" quoted risk ratios as if one of them were the follow-up."""
+    from rag.extractive import asked_measure, compose
+
+    judged = judged_paper(["We pooled eight trials of 1679 patients.",
+                           "Lowering blood pressure lowered cardiovascular events (RR 0.71)."], [0.5, 0.4])
+    answer = compose("single", "What was the median follow-up in the dialysis meta-analysis?", [judged], [], 0,
+                     Settings.build()).text
+    assert answer.startswith("The abstract does not give the median follow-up; what it reports:\n")
+    judged.sentences.append("Patients were followed up for a median of 4.2 years.")
+    given = compose("single", "What was the median follow-up in the dialysis meta-analysis?", [judged], [], 0, Settings.build())
+    assert not given.text.startswith("The abstract does not give")
+    assert asked_measure("What was the effect of aliskiren on blood pressure?") is None  # nothing to check
+    assert asked_measure("What is the key idea of ALBEF?") == "key idea"  # …and no number is asked of it:
+    assert not compose("single", "What is the key idea of ALBEF?", [judged], [], 0, Settings.build()).text.startswith("The")
