@@ -271,7 +271,7 @@ class Pipeline:
             in_set = [pid for pid in in_set or () if pid in known]  # papers since removed are dropped
             if in_set and (refers or names_the_set(question, known, in_set) or (about and len(in_set) <= ABOUT_MAX)):
                 yield from self.stream_in_set(question, list(in_set), started, load_before,
-                                              (time.perf_counter() - tw) * 1000, about=about and not refers)
+                                              (time.perf_counter() - tw) * 1000, about=about)
                 return
         elif points_back(question):  # "Which of them link code?" with nothing named before it
             yield from self.no_earlier_papers(question, started, load_before)
