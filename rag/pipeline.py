@@ -219,13 +219,15 @@ class Pipeline:
         """The text without Markdown emphasis ("**Which** studies…") and with its typos corrected
         (rag.spelling; off with settings.correct_typos)."""
         text = _EMPHASIS.sub(r"\2", text)
-        if not self.settings.correct_typos:
-            return text
+        return self.speller.correct(text)[0] if self.settings.correct_typos else text
+
+    @property
+    def speller(self):
         if self._speller is None:
             from rag.spelling import Speller
 
             self._speller = Speller(self.index.bm25, self.index.catalog)
-        return self._speller.correct(text)[0]
+        return self._speller
 
     def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
                filters: Filters | None = None, working_set=REBUILD) -> Iterator[dict]:
@@ -398,9 +400,9 @@ class Pipeline:
         answer.answer = render(self.settings.prompts_dir, "abstain_names.txt", paper_count=count,
                                names=" or ".join(names)) if names else \
             render(self.settings.prompts_dir, "abstain.txt", paper_count=count)
-        from rag.spelling import Speller, looks_foreign
+        from rag.spelling import looks_foreign
 
-        if looks_foreign(answer.question, Speller(self.index.bm25, self.index.catalog).known):
+        if looks_foreign(answer.question, self.speller.known):
             answer.answer += " " + render(self.settings.prompts_dir, "abstain_language.txt")
 
     def stamp(self) -> dict:

@@ -141,7 +141,7 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     if request.kind == "rank":
         head = (f"Their abstracts do not measure the {set_size} {noun} above on one scale; what each reports on "
                 f'"{request.condition}":')
-        if not any(reports_measure(j.paper.abstract, request.condition) for j in matches):
+        if not any(reports_measure(j.sentences, request.condition) for j in matches):
             head = (f'None of the {set_size} {noun} above reports its {request.condition} in its abstract; what each '
                     f"says nearest to it:")
         plan = composer.listing(matches, len(matches), head=head)
@@ -164,14 +164,13 @@ MEASURE_WORDS = {
 }
 
 
-def reports_measure(abstract: str, measure: str) -> bool:
-    """Whether an abstract gives a number in the words of a measure ("speed": "108 FPS", "1.6 ms
-    latency"); a measure without a word list ("accurate") is taken as reported."""
+def reports_measure(sentences: list[str], measure: str) -> bool:
+    """Whether an abstract's sentences give a number in the words of a measure ("speed": "108 FPS",
+    "1.6 ms latency"); a measure without a word list ("accurate") is taken as reported."""
     words = MEASURE_WORDS.get(measure.lower())
     if words is None:
         return True
-    return any(re.search(rf"\b(?:{words})", sentence, re.I) and re.search(r"\d", sentence)
-               for sentence in re.split(r"(?<=[.!?])\s+", abstract))
+    return any(re.search(rf"\b(?:{words})", sentence, re.I) and re.search(r"\d", sentence) for sentence in sentences)
 
 
 def pick_papers(request: SetRequest, members: list, most: int) -> list:

@@ -16,7 +16,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from rag.bm25 import spelling_variants
 
 MIN_LENGTH = 5  # shorter words have too many neighbours ("mice" / "nice"); the asking words below excepted
 ASKING_WORDS = frozenset({"which", "what", "where", "papers", "paper", "works", "methods", "models", "studies"})
@@ -28,6 +27,7 @@ _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _VOWELS = set("aeiouy")
+_KEY_AT = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}  # letter -> (row, column)
 
 
 def _near(a: str, b: str) -> bool:
@@ -35,8 +35,7 @@ def _near(a: str, b: str) -> bool:
     "speach"); "parsing" is not a slip for "passing"."""
     if a in _VOWELS and b in _VOWELS:
         return True
-    where = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
-    (ra, ia), (rb, ib) = where.get(a, (9, 0)), where.get(b, (9, 0))
+    (ra, ia), (rb, ib) = _KEY_AT.get(a, (9, 0)), _KEY_AT.get(b, (9, 0))
     return abs(ra - rb) <= 1 and abs(ia - ib + (0.5 * (ra - rb))) <= 1
 
 
@@ -88,10 +87,8 @@ class Speller:
 
     def known(self, word: str) -> bool:
         """Whether the corpus uses the word (a stopword counts as known), in either spelling."""
-        terms = self.bm25.tokenizer(word)
-        if not terms or self.bm25.term_id(terms[0]) is not None:
-            return True
-        return any(self.bm25.term_id(t) is not None for v in spelling_variants(word) for t in self.bm25.tokenizer(v))
+        terms = self.bm25.spelling_terms(word)  # the known spellings first, else the word's own term
+        return not terms or self.bm25.term_id(terms[0]) is not None
 
     def written(self, word: str, term_id: int) -> bool:
         """Whether chunks that use the term write it as `word` (not only another word of its stem)."""
