@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from rag.citations import with_markers
 from rag.conditions import NAME
 from rag.relevance import Judged, proposes
+from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
 from rag.shapes import asks_verdict
 
 _NUMBER = re.compile(r"\d")
-_NUMBER_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-                          r"sixty|seventy|eighty|ninety|hundred|thousand|dozens?)\b", re.I)
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
 _MEASURE = re.compile(r"\d(?:\.\d+)?\s*(?:%|x\b|×|times\b|-?fold\b|fps\b|ms\b|db\b|points?\b|pp\b|"
                       r"bleu\b|ap\b|map\b|miou\b|fid\b|auc\b|f1\b|top-1\b|wer\b|psnr\b)|"
@@ -117,7 +116,7 @@ class Composer:
         numbered = measured + [i for i in foreground if _NUMBER.search(judged.sentences[i]) and i not in measured]
         if lead_with_number and named and named[0].islower():  # a count may be spelled out ("Forty-two
             # studies", "eight relevant trials") when "how many" names what it counts (measure_names)
-            numbered += [i for i in foreground if i not in numbered and _NUMBER_WORD.search(judged.sentences[i])]
+            numbered += [i for i in foreground if i not in numbered and NUMBER_WORD.search(judged.sentences[i])]
         results = measured or [i for i in foreground if kinds[i] == "result" and (i in numbered or not numbered)]
         chosen: list[int] = []
         if lead_with_number and numbered:
@@ -336,45 +335,6 @@ def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
             or id(j) in named]
 
 
-def measure_names(question: str) -> tuple[str, ...]:
-    """What a quantity question names its number by: a word with a digit, a capital inside or an
-    "@" ("precision@10", "MIMIC-III", "ImageNet-1K", "mIoU"), not a bare number; what "how many"
-    counts ("How many trials…": "trial"); "how common / prevalent / often" asks for a prevalence."""
-    names = [w.strip(".,;:?!()") for w in question.split()[1:]
-             if re.search(r"\d|@|[a-z][A-Z]|[A-Z]{2}", w) and re.search(r"[A-Za-z]", w)
-             and len(w.strip(".,;:?!()")) > 2]  # a year ("between 1990 and 2015") names no measure
-    counted = re.match(r"\s*how\s+many\s+(?:\w+\s+)?([a-z]{3,}?)(?:e?s)?\b"  # "How many [relevant] trials [of X] were…"
-                       r"(?=(?:\s+of\s+[\w' -]+?)?\s+(?:were|was|are|did|do|does|had|have)\b)", question, re.I)
-    if counted:
-        names.insert(0, counted.group(1))
-    if re.match(r"\s*how\s+(?:common|prevalent|frequent)\b", question, re.I):
-        names.insert(0, "prevalen")
-    return tuple(dict.fromkeys(names))
-
-
-_PEOPLE = re.compile(r"\b(?:patients?|participants?|subjects?|individuals?|people|persons?|cases|women|men|children|adults)\b", re.I)
-
-
-def says_measure(sentence: str, name: str) -> bool:
-    """Whether a sentence gives a number for what a quantity question names (measure_names): a
-    name ("MIMIC-III", "precision@10") anywhere in it; a counted word or "prevalence" with a
-    number at most 4 words before it or 6 after ("eight relevant trials", "the prevalence of PAD
-    was 19.1%"); a count of people in any of the words for them, right after its number
-    ("728,136 individuals" for "How many patients…")."""
-    if _PEOPLE.fullmatch(name) or _PEOPLE.fullmatch(name + "s"):  # a head count: the number right before them
-        return bool(re.search(rf"(?:\b\d[\d,.]*|{_NUMBER_WORD.pattern})\s+(?:[a-z-]+\s+){{0,2}}{_PEOPLE.pattern}",
-                              sentence, re.I))
-    if not name.islower():  # a name ("MIMIC-III", "precision@10") anywhere in a sentence with numbers
-        return name.lower() in sentence.lower() and bool(_NUMBER.search(sentence))
-    words = sentence.split()
-    for at, word in enumerate(words):
-        if name.lower() in word.lower():
-            near = words[max(0, at - 4):at] + words[at + 1:at + 7]
-            if any(_NUMBER.search(w) or _NUMBER_WORD.fullmatch(w.strip(",.;:()").lower()) for w in near):
-                return True
-    return False
-
-
 def recased(question: str, sources: list[Judged]) -> str:
     """A question typed all in lower case ("compare swin and cswin") with the words of the sources'
     names written as the papers write them ("Swin", "CSWin"), so that names are found as names."""
@@ -399,36 +359,8 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
                                about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)),
                                explain=form == "explanation", named=measure_names(question))
-    measure = asked_measure(question) if form in ("quantity", "single") else None
-    if measure and (form == "quantity" or _NUMERIC_HEAD.search(measure)) and not gives_measure(sources[0], measure):
-        plan.text = f"The abstract does not give the {measure}; what it reports:\n{plan.text}"
+    missing = missing_measure(form, question, sources[0].sentences)
+    if missing:
+        plan.text = f"The abstract does not give the {missing}; what it reports:\n{plan.text}"
     plan.form = form
     return plan
-
-
-# "What was the median follow-up in…?", "What dose of X was given…?": the measure a quantity asks
-# for by its own words (a name, "precision@10", is measure_names' and the unsaid-name check's).
-_ASKED_MEASURE = re.compile(r"^\s*what\s+(?:was|were|is|are)\s+the\s+(?P<m>(?:[a-z][a-z-]*\s+){0,2}?[a-z][a-z-]*)"
-                            r"(?=\s+(?:of|in|for|among|at|after|with|on|used|given|reported)\b)"
-                            r"|^\s*what\s+(?P<d>dose|dosage|duration|sample size)\b", re.I)
-# What a look-up asks a number for by name, though no "how much" says so ("What was the median follow-up…?").
-_NUMERIC_HEAD = re.compile(r"\b(?:follow-up|dose|dosage|duration|ratio|rate|prevalence|incidence|heritability|risk|odds|"
-                           r"mortality|count|length|age|weight|height|concentration|percentage|proportion|speed-?up|"
-                           r"latency|throughput|sample size)$", re.I)
-_VAGUE = {"effect", "result", "results", "outcome", "finding", "findings", "difference", "impact", "role", "number",
-          "amount", "size", "value", "level", "rate", "score", "accuracy", "performance"}
-
-
-def asked_measure(question: str) -> str | None:
-    """The measure a quantity question asks for in its own words ("median follow-up", "dose"),
-    else None (a vague one, "the effect of…", says nothing to check)."""
-    found = _ASKED_MEASURE.match(question)
-    measure = found and (found.group("m") or found.group("d"))
-    return measure.lower() if measure and measure.split()[-1].lower() not in _VAGUE else None
-
-
-def gives_measure(judged: Judged, measure: str) -> bool:
-    """Whether the paper has a sentence with a number that says every word of the measure (stems:
-    "followed up for a median of 5 years" gives the "median follow-up")."""
-    stems = [w[:5] for w in re.findall(r"[a-z]+", measure.lower()) if len(w) > 2]
-    return any(_NUMBER.search(s) and all(st in s.lower() for st in stems) for s in judged.sentences)

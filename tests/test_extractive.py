@@ -619,7 +619,8 @@ def test_an_explanation_quotes_how_the_method_works_before_its_results():
 def test_a_quantity_leads_with_the_number_of_the_measure_the_question_names():
     """Seen trying the CLI: "what precision@10 did Foresight reach on MIMIC-III…?" led with
     "relevancy of 97%" (a measured share) over "precision@10 0.88" (no unit)."""
-    from rag.extractive import compose, measure_names
+    from rag.extractive import compose
+    from rag.measures import measure_names
 
     judged = judged_paper([
         "We present Foresight, a transformer for patient timelines.",
@@ -733,7 +734,8 @@ def test_a_lead_in_is_not_searched(pipeline):
 def test_a_look_up_for_a_value_the_abstract_does_not_give_says_so():
     """Seen trying the second corpus: "What was the median follow-up in the dialysis blood
     pressure meta-analysis?" quoted risk ratios as if one of them were the follow-up."""
-    from rag.extractive import asked_measure, compose
+    from rag.extractive import compose
+    from rag.measures import asked_measure
 
     judged = judged_paper(["We pooled eight trials of 1679 patients.",
                            "Lowering blood pressure lowered cardiovascular events (RR 0.71)."], [0.5, 0.4])
