@@ -33,7 +33,7 @@ from rag.relevance import list_floor, list_members
 from rag.settings import Settings
 from rag.shapes import read_question
 
-THRESHOLDS = (0.4, 0.45, 0.5, 0.52, 0.53, 0.55, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65, 0.7)  # abstention (evidence strength)
+THRESHOLDS = (0.4, 0.45, 0.5, 0.52, 0.53, 0.54, 0.55, 0.56, 0.57, 0.58, 0.59, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65, 0.7)  # abstention (evidence strength)
 STRENGTHS = (0.0, 2.0, 3.0, 4.0)  # list answers: pool deviations
 RELATIVES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # list answers: share of the best paper's lead
 COVERAGES = (0.0, 0.4, 0.5, 0.6, 0.7)  # list answers: share of the best coverage of the question's terms

@@ -59,6 +59,16 @@ _INTRODUCED = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+([A-Z][\w+\
                          r"|\b[Ww]e (?:propose|present|introduce|develop)\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)\s*[,:(]")
 
 
+_INTRODUCED_PHRASE = re.compile(r"\b(?:[Ww]e (?:propose|present|introduce|develop)|called|named|dubbed|termed|coined)\s+"
+                                r"((?!(?:A|An|The|This|Our|These|In|To)\b)[A-Z][\w+\-^]*(?:\s+[A-Z][\w+\-^]*){1,2})\s*[,:(]")
+
+
+def introduced_names(paper) -> list[str]:
+    """The names of two or three capitalised words the abstract introduces ("We present Lightning
+    Attention, the first…"), which its title may not carry ("Various Lengths, Constant Speed: …")."""
+    return [m.group(1) for m in _INTRODUCED_PHRASE.finditer(paper.abstract)]
+
+
 def paper_name(paper) -> str:
     """How an answer names a paper: the title's head before a colon ('Zero-TPrune'), else the
     name the abstract introduces ('a novel paradigm called PiToMe'), else the whole title."""
@@ -314,11 +324,11 @@ def is_setting(question: str, name: str) -> bool:
 
 def named_sources(question: str, sources: list[Judged]) -> list[tuple[Judged, str]]:
     """(source, the name it goes by) for each source the question names by the name answers use
-    for it ("Mamba", "Swin Transformer", "ConvNeXt"), written as the paper writes it: a name of
-    up to three words, as a whole word."""
+    for it ("Mamba", "Swin Transformer", "ConvNeXt") or one its abstract introduces ("Lightning
+    Attention"), written as the paper writes it: a name of up to three words, as a whole word."""
     out = []
     for judged in sources:
-        for name in dict.fromkeys((paper_name(judged.paper), short_name(judged.paper.title))):
+        for name in dict.fromkeys((paper_name(judged.paper), short_name(judged.paper.title), *introduced_names(judged.paper))):
             if len(name) >= 3 and len(name.split()) <= 3 and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question):
                 out.append((judged, name))
                 break

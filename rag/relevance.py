@@ -20,10 +20,12 @@ Calibration: evals/calibrate_evidence.py, figures in evals/README.md.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.bm25 import WORD
 from rag.conditions import meets_number, negated_terms, number_condition, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
@@ -40,6 +42,9 @@ BACKGROUND_PENALTY = 0.08
 RETRIEVAL_WEIGHT = 0.5  # relevance = 0.5 * fused retrieval score + 0.5 * match / best match
 ILLUSTRATION_LIFT = 0.08  # the most an illustration's option raises a sentence's aspect score
 EVIDENCE_GAP_WEIGHT = 0.5  # abstention: coverage + 0.5 * (match - pool median); evals/calibrate_evidence.py
+CENTRAL_COSINE = 0.25  # coverage: a question word counts fully from this cosine to the question up…
+CENTRAL_FLOOR = 0.2  # …and at least this share of its idf (central_terms; evals/calibrate_evidence.py)
+_WORD_VECTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # encoder -> {word: vector}, across questions
 
 # Words that ask rather than describe: they must not count as the question's terms.
 ASKING_WORDS = ("which what who whom whose where when how why paper papers work works method methods approach "
@@ -193,6 +198,46 @@ class EvidenceScorer:
             out[term] = self.bm25.idf(term)
         return out
 
+    def central_terms(self, texts: list[str], vectors: dict[str, np.ndarray] | None = None) -> list[dict[str, float]]:
+        """For each text, `terms` with each idf scaled by how central the word is to the text's
+        meaning (its cosine to the whole text over CENTRAL_COSINE, between CENTRAL_FLOOR and 1): what
+        coverage is decided on. A question's rarest words are often its phrasing, not its topic
+        ("papers *devoted* to processing *recorded* speech", "let a transformer *decide* how many
+        layers to run"): by idf alone a paper that lacks them covered little of it, however much of
+        the speech or the layers it holds; a word far from the question's meaning counts for less.
+        `vectors`: texts already encoded; the rest, and words not seen before, in one batch."""
+        plans = [(text, self.terms(text), self.term_words(text)) for text in texts]
+        if self.encoder is None:
+            return [terms for _, terms, _ in plans]
+        known = _WORD_VECTORS.setdefault(self.encoder, {})
+        vectors = dict(vectors or {})
+        texts_needed = [t for t in dict.fromkeys(t for t, terms, _ in plans if len(terms) > 1) if t not in vectors]
+        words_needed = [w for w in dict.fromkeys(words.get(key, key.replace("+", " ")) for _, terms, words in plans
+                                                 if len(terms) > 1 for key in terms) if w not in known]
+        if texts_needed or words_needed:
+            encoded = self.encoder.encode(texts_needed + words_needed)
+            vectors.update(zip(texts_needed, encoded))
+            if len(known) > 100_000:
+                known.clear()
+            known.update(zip(words_needed, encoded[len(texts_needed):]))
+        out = []
+        for text, terms, words in plans:
+            if len(terms) > 1:
+                terms = {key: idf * min(1.0, max(CENTRAL_FLOOR, float(known[words.get(key, key.replace("+", " "))]
+                                                                      @ vectors[text]) / CENTRAL_COSINE))
+                         for key, idf in terms.items()}
+            out.append(terms)
+        return out
+
+    def term_words(self, text: str) -> dict[str, str]:
+        """Each term of the text with the word it was read from ("speech" for "speech")."""
+        words: dict[str, str] = {}
+        for word in WORD.findall(term_spelling(text).lower()):
+            found = self.bm25.spelling_terms(word)
+            if found:
+                words.setdefault(found[0], word)
+        return words
+
     def split_compound(self, term: str) -> tuple[str, str] | None:
         for cut in range(3, len(term) - 2):
             head, tail = self.tokenize(term[:cut]), self.tokenize(term[cut:])
@@ -253,6 +298,12 @@ class EvidenceScorer:
                 forms.append((self.terms(phrase), flat_vectors[at]))
                 at += 1
             aspect_variants.append(forms)
+        # What coverage weighs: the same terms weighed by meaning (central_terms), in one batch
+        covered_texts = [" ".join(positive)] + [t for text, phrases in zip(aspect_texts, variants) for t in (text, *phrases)]
+        encoded = dict(zip(texts, vectors)) | (dict(zip(flat, flat_vectors)) if flat else {})
+        covered = iter(self.central_terms(covered_texts, encoded))
+        covered_terms = next(covered)
+        covered_variants = [[(next(covered), None) for _ in (text, *phrases)] for text, phrases in zip(aspect_texts, variants)]
         for phrases in given:
             aspect_illustrations.append([(self.terms(phrase), flat_vectors[at + k]) for k, phrase in enumerate(phrases)])
             at += len(phrases)
@@ -306,8 +357,8 @@ class EvidenceScorer:
                 aspect_best.append(best)
             judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
                                  match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best, kinds=kinds,
-                                 coverage=max(self.coverage(topic_terms, paper_tokens),
-                                              self.variant_coverage(aspect_texts, aspect_variants, paper_tokens))))
+                                 coverage=max(self.coverage(covered_terms, paper_tokens),
+                                              self.variant_coverage(aspect_texts, covered_variants, paper_tokens))))
         top = max((j.match for j in judged), default=0.0)
         for j in judged:
             j.relevance = RETRIEVAL_WEIGHT * j.hit.score + (1 - RETRIEVAL_WEIGHT) * (j.match / top if top > 0 else 0.0)

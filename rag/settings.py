@@ -116,9 +116,10 @@ class Settings(BaseModel):
         "sources, list matches and abstention all come from this pool.",
     )
     abstain_threshold: float = Field(
-        default=0.52, ge=-100.0, le=100.0,
+        default=0.6, ge=-100.0, le=100.0,
         description="Abstain when the evidence strength (rag.relevance.evidence_strength: the share of "
-        "the question's terms the best of the top 3 papers contains, plus half its evidence's lead over "
+        "the question's terms — each weighed by its idf and its nearness to the question's meaning — "
+        "the best of the top 3 papers contains, plus half its evidence's lead over "
         "the candidate pool's median) is under this; calibrated on two corpora with "
         "evals/calibrate_evidence.py, see evals/README.md.",
     )

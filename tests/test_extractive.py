@@ -201,6 +201,27 @@ def test_a_compound_the_corpus_writes_apart_is_found_in_its_parts(pipeline):
     assert scorer.coverage({"page+rank": 1.0}, sentence) == 1.0 and scorer.coverage({"page+rank": 1.0}, {"page"}) == 0.0
 
 
+def test_a_questions_phrasing_words_weigh_less_in_its_coverage_than_its_topic(pipeline):
+    """Seen on the dev chains: "Which papers are devoted to processing recorded speech as input…?"
+    was refused: by idf alone "devoted" and "recorded" (rare in abstracts, no topic of anyone's)
+    were most of the question, so the speech-enhancement paper covered a quarter of it."""
+    import numpy as np
+
+    from rag.relevance import CENTRAL_FLOOR, EvidenceScorer
+
+    class Meaning:  # the question and its topic words share a direction; "devoted" is far from it
+        def encode(self, texts):
+            return np.array([[0.0, 1.0] if t == "devoted" else [1.0, 0.0] for t in texts])
+
+    scorer = EvidenceScorer(pipeline.index.bm25, Meaning())
+    question = "papers devoted to processing speech recordings"
+    plain, central = scorer.terms(question), scorer.central_terms([question])[0]
+    assert central["devot"] == pytest.approx(CENTRAL_FLOOR * plain["devot"])
+    assert all(central[t] == pytest.approx(plain[t]) for t in plain if t != "devot")
+    speech = set(scorer.tokenize("We process noisy multichannel speech recordings with transformer blocks."))
+    assert scorer.coverage(central, speech) > 0.8 > scorer.coverage(plain, speech)
+
+
 def test_citations_come_from_the_markers_the_answerer_produced(pipeline, monkeypatch):
     import rag.pipeline
 
@@ -644,6 +665,26 @@ def test_a_question_about_a_paper_by_its_own_name_is_not_refused_as_too_far(pipe
     # what the named paper never says is still refused, by name
     refused = pipeline.ask("What FID does MergeShelf get on Kinetics-600?")
     assert refused.abstained and refused.abstain_reason == "names" and "Kinetics-600" in refused.answer
+
+
+def test_a_paper_is_named_by_the_method_its_abstract_introduces_not_only_by_its_title():
+    """Seen on the explanation set: "Why does Lightning Attention's throughput not degrade…?" was
+    refused as too far from every paper: the paper's title ("Various Lengths, Constant Speed: …")
+    does not carry the name its abstract introduces ("We present Lightning Attention, the first…")."""
+    import numpy as np
+
+    from rag.extractive import introduced_names, named_sources
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+
+    paper = Paper(paper_id="p0", title="Various Lengths, Constant Speed: Efficient Language Modeling",
+                  abstract="We present Lightning Attention, the first linear attention with constant speed. "
+                           "We propose A simple trick, which helps.")
+    assert introduced_names(paper) == ["Lightning Attention"]  # not "A simple trick"
+    hit = Hit(paper=paper, rank=1, score=1.0, dense_score=None, bm25_score=None, chunk_id="c0", snippet="")
+    source = Judged(hit=hit, sentences=paper.abstract.split(". "), scores=np.array([0.5, 0.4]), usable=np.ones(2, bool), match=0.5)
+    assert [name for _, name in named_sources("Why is Lightning Attention fast?", [source])] == ["Lightning Attention"]
+    assert named_sources("Why is linear attention fast?", [source]) == []
 
 
 def test_a_comparison_that_finds_one_paper_only_by_a_name_some_abstract_says_is_a_look_up():

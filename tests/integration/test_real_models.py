@@ -62,7 +62,16 @@ def test_retrieval_contract_right_paper_in_top_5(pipeline, item):
     assert item["gold_titles"][0] in titles
 
 
-@pytest.mark.parametrize("item", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+# Refused since abstain_threshold moved from 0.52 to 0.6 (evals/README.md, "Abstention"): their
+# papers lead the pool but hold too few of their words — r02's "multi-microphone … denoising" is
+# "multichannel … enhancement" there (strength 0.53), r05's "shorten" is "compress" (0.57). The
+# refusal still lists the paper first among the nearest. Strict: answering them again shows here.
+REFUSED_SINCE_0_6 = {"r02", "r05"}
+
+
+@pytest.mark.parametrize("item", [pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="refused at 0.6"))
+                                  if q["id"] in REFUSED_SINCE_0_6 else q for q in QUESTIONS],
+                         ids=[q["id"] for q in QUESTIONS])
 def test_answers_cite_the_gold_paper_or_abstain(pipeline, item):
     answer = pipeline.ask(item["question"])
     if not item["gold_titles"]:
