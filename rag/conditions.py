@@ -57,13 +57,21 @@ _UNITS = {  # unit -> how sentences write numbers in it
     "fps": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
     "ms": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
 }
+# A benchmark metric (rag.shapes.METRIC): its number before it ("51.7% AP", "58.7 box AP") or
+# after it ("AP of 52.1", "mIoU: 53.5"), never a model's name ("ResNet-50", "AP50").
+_METRIC_UNITS = {"ap": r"m?AP", "miou": r"mIoU", "bleu": r"BLEU", "pq": r"PQ", "fid": r"FID"}
+for _unit, _name in _METRIC_UNITS.items():
+    _UNITS[_unit] = re.compile(rf"(?<![\w.-])(\d+(?:\.\d+)?)\s*%?\s*(?:box |mask )?{_name}\b(?!\d)"
+                               rf"|\b(?:box |mask )?{_name}(?:\s*[=:]\s*|\s+of\s+)(\d+(?:\.\d+)?)")
+_METRIC_NAMES = [(re.compile(rf"\b(?:box |mask )?{name}\b"), unit) for unit, name in _METRIC_UNITS.items()]
 _LOWER_IS_ASKED = re.compile(r"\b(?:fewer|less|lower|smaller|slower|below|under|at most|up to)\b", re.I)
 _HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceeding)\b", re.I)
 
 
 def number_condition(aspect: str) -> tuple[str, float, str] | None:
     """'of 85% or higher' -> ('>=', 85.0, '%'); '4 bits or fewer' -> ('<=', 4.0, 'bit');
-    'in frames per second' -> ('>=', 0.0, 'fps'): any number in the unit."""
+    'of at least 50 AP' -> ('>=', 50.0, 'ap'); 'in frames per second' -> ('>=', 0.0, 'fps'): any
+    number in the unit."""
     if UNIT_CONDITION.fullmatch(aspect.strip()):
         return ">=", 0.0, "fps" if re.search(r"fps|frames", aspect, re.I) else "ms"
     match = NUMBER_CONDITION.fullmatch(aspect.strip())
@@ -71,8 +79,9 @@ def number_condition(aspect: str) -> tuple[str, float, str] | None:
         return None
     value = float(re.search(r"\d+(?:\.\d+)?", aspect).group(0))
     text = aspect.lower()
-    unit = "%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else \
-        "fps" if ("fps" in text or "frames per second" in text) else "ms"
+    metric = next((unit for pattern, unit in _METRIC_NAMES if pattern.search(aspect)), None)
+    unit = metric or ("%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else
+                      "fps" if ("fps" in text or "frames per second" in text) else "ms")
     op = "<=" if _LOWER_IS_ASKED.search(text) else ">=" if _HIGHER_IS_ASKED.search(text) else "=="
     return op, value, unit
 

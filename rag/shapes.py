@@ -186,12 +186,19 @@ def strip_list_lead(question: str) -> str:
 
 
 # A condition on a number: "of 85% or higher", "to 4 bits or fewer", "faster than 100 frames per second".
+# A benchmark metric a number can be given in ("50 AP", "58.7 box AP", "an mIoU of at least 50"),
+# written as papers write it (case matters: "map" is no metric).
+METRIC = r"(?-i:(?:box |mask )?(?:mAP|AP|mIoU|BLEU|PQ|FID))"
+_COMPARATOR = (r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smaller|slower|better)\s+than\s+|"
+               r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+)")
+_OR_BEYOND = r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?"
 NUMBER_CONDITION = re.compile(
     r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
-    r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smaller|slower|better)\s+than\s+|"
-    r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+)?"
-    r"\d+(?:\.\d+)?\s*(?:%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b)"
-    r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?", re.I)
+    rf"{_COMPARATOR}?"
+    rf"\d+(?:\.\d+)?\s*(?:%?\s*{METRIC}\b|%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b)"
+    rf"{_OR_BEYOND}"
+    rf"|\b(?:(?:of|with|at|by|reaching)\s+)?(?:an?\s+)?{METRIC}\s+(?:score\s+)?(?:of\s+)?{_COMPARATOR}?\d+(?:\.\d+)?{_OR_BEYOND}",
+    re.I)
 
 
 # A unit the question asks for without a number ("report a speed in frames per second", "latency
