@@ -232,7 +232,14 @@ def phrased_aspects(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((a, tuple(p)) for a, p in zip(aspects, phrasings))
 
 
+# "…and need no fine-tuning", "…that do not require labels", "…which use no positional encoding":
+# the absence is the condition, read as "without …" (rag.conditions.negated_terms).
+_LACKING = re.compile(r"\s*,?\s*\b(?:(?:and|that|which|but)\s+)?(?:(?:(?:do|does|did)\s+not|don't|doesn't|never)\s+"
+                      r"(?:need|require|use)|(?:needs?|requires?|needing|requiring|uses?|using)\s+no)\s+(?:any\s+)?", re.I)
+
+
 def _split_aspects(topic: str) -> tuple[str, ...]:
+    topic = _LACKING.sub(" without ", topic).strip()
     number = NUMBER_CONDITION.search(topic) or UNIT_CONDITION.search(topic)
     if number and number.start() > 0:  # the number's condition is an aspect of its own
         head = _split_aspects(topic[:number.start()].strip(" ,;"))
@@ -368,9 +375,10 @@ def asks_verdict(question: str) -> bool:
 
 def read_condition(condition: str) -> Reading:
     """A chat filter's condition ("report a speed in frames per second"), read whole — its number
-    or unit, if it gives one, an aspect of its own, met only by a sentence that states it."""
+    or unit, if it gives one, an aspect of its own, met only by a sentence that states it; what it
+    says a paper does without ("need no fine-tuning") read as "without fine-tuning"."""
     reading = read_question(condition)
-    if NUMBER_CONDITION.search(reading.topic) or UNIT_CONDITION.search(reading.topic):
+    if NUMBER_CONDITION.search(reading.topic) or UNIT_CONDITION.search(reading.topic) or _LACKING.search(reading.topic):
         return Reading(shape=reading.shape, topic=reading.topic, aspects=_split_aspects(reading.topic), kind=reading.kind)
     return reading
 

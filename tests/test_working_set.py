@@ -141,6 +141,16 @@ def test_a_filter_is_answered_over_the_set_and_says_so(pipeline):
     assert out["working_set"] == named_papers(first) and out["shape"] == "followup"
 
 
+@pytest.mark.parametrize("follow_up", ["Of those, which need no fine-tuning or retraining?",
+                                       "Which of them do not require fine-tuning?"])
+def test_a_filter_on_what_a_paper_does_without_keeps_the_papers_that_say_so(pipeline, follow_up):
+    """Tried as a user: "Of those, which need no fine-tuning or retraining?" kept one training-free
+    pruner of four: "need no" was no exclusion, so the words "fine-tuning" and "retraining" were
+    sought, and the papers that say them are the ones that need it."""
+    answer = pipeline.ask(follow_up, history=[FIRST])
+    assert names(answer) == {"PruneFree", "MergeShelf"}, answer.answer
+
+
 def test_the_most_recent_or_oldest_of_the_set_is_read_off_the_records_dates(pipeline):
     """"Which of them is the most recent?" was a superlative judged on the abstracts' words."""
     answer = pipeline.ask("Which of them is the most recent?", history=[FIRST])
