@@ -64,7 +64,7 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
-                         "said": said, "listed": listed,
+                         "said": said, "listed": listed, "numbered": any(j.numbered for j in judged),
                          "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
                                    id(j) in members) for j in judged]})
     return rows
@@ -84,9 +84,9 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
         z = standings(row["pool"], dense_weight)
         # list_matches on the recorded pool: its last field says the paper is of the kind asked for
         # (and says the names the question gives)
-        lead = max(float(zz) for zz, p in zip(z, row["pool"]) if p[5])
+        lead = max((float(zz) for zz, p in zip(z, row["pool"]) if p[5]), default=0.0)
         covered = max(p[2] for p in row["pool"])
-        floor = list_floor(min_strength, row["kind"], row["listed"])
+        floor = list_floor(min_strength, row["kind"], row["listed"], row.get("numbered", False))
         named = [gold for zz, (_, gold, c, *_, member) in zip(z, row["pool"])
                  if member and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])

@@ -52,7 +52,8 @@ def says_without(sentence: str, excluded: list[str]) -> bool:
 
 _SERIES = r"(?:\d+(?:\.\d+)?\s*/\s*)*"  # "108 / 74 FPS": each number of the series is in the unit
 _UNITS = {  # unit -> how sentences write numbers in it
-    "%": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\?%|percent\b)", re.I),
+    # a top-1 / top-5 accuracy is a percentage however written ("87.3 top-1 accuracy")
+    "%": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\?%|percent\b)|(?<![\d.])(\d{1,2}(?:\.\d+)?)\s+(?=top-?[15]\b)", re.I),
     "bit": re.compile(r"(\d+)\s*-?\s*bits?\b|\bW(\d+)A\d+|\bINT(\d+)\b|\bFP(\d+)\b", re.I),
     "fps": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
     "ms": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
@@ -65,7 +66,8 @@ for _unit, _name in _METRIC_UNITS.items():
                                rf"|\b(?:box |mask )?{_name}(?:\s*[=:]\s*|\s+of\s+)(\d+(?:\.\d+)?)")
 _METRIC_NAMES = [(re.compile(rf"\b(?:box |mask )?{name}\b"), unit) for unit, name in _METRIC_UNITS.items()]
 _LOWER_IS_ASKED = re.compile(r"\b(?:fewer|less|lower|smaller|slower|below|under|at most|up to)\b", re.I)
-_HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceeding)\b", re.I)
+_HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceed\w*|surpass\w*|"
+                              r"beat\w*|tops?|topping)\b", re.I)
 
 
 def number_condition(aspect: str) -> tuple[str, float, str] | None:

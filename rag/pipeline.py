@@ -33,6 +33,7 @@ class Ranking:
     sources: list  # rag.relevance.Judged, in source order (hit.rank = position + 1)
     matches: list  # list questions: every matching paper of the pool, in order
     strength: float | None  # the abstention signal (rag.relevance.evidence_strength)
+    unmet: str | None = None  # list questions: a number condition no paper of the pool meets ("above 90%")
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -196,7 +197,10 @@ class Pipeline:
         sources = ordered[:max(k, min(len(matches), self.settings.list_max), len(named))]
         for rank, item in enumerate(sources, start=1):
             item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
-        return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None)
+        unmet = next((c for c in judged[0].unmet if all(c in j.unmet for j in judged)), None) \
+            if form == "list" and judged else None
+        return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None,
+                       unmet=unmet)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             filters: Filters | None = None, working_set=REBUILD) -> Answer:
@@ -309,6 +313,8 @@ class Pipeline:
             self.abstain(answer, "retrieval")
         elif unsaid:
             self.abstain(answer, "names", unsaid)
+        elif ranking.unmet:  # "Which papers report above 90% top-1 accuracy on ImageNet?"
+            self.abstain(answer, "number", condition=ranking.unmet)
         else:
             shown = [j for j in ranking.sources if any(j is m for m in ranking.matches)]
             if form == "list":
@@ -392,13 +398,14 @@ class Pipeline:
             choices = ", ".join(known[:10]) + (f" (and {len(known) - 10} more)" if len(known) > 10 else "")
             raise UsageError(f"no corpus file named {unknown[0]!r} in the index: choose from {choices}")
 
-    def abstain(self, answer: Answer, reason: str, names: Sequence[str] = ()) -> None:
+    def abstain(self, answer: Answer, reason: str, names: Sequence[str] = (), condition: str = "") -> None:
         from rag.prompts import render
 
         answer.abstained, answer.abstain_reason, answer.markers = True, reason, []
         count = self.index.catalog.count_papers()
         answer.answer = render(self.settings.prompts_dir, "abstain_names.txt", paper_count=count,
                                names=" or ".join(names)) if names else \
+            render(self.settings.prompts_dir, "abstain_number.txt", condition=condition) if condition else \
             render(self.settings.prompts_dir, "abstain.txt", paper_count=count)
         from rag.spelling import looks_foreign
 

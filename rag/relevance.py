@@ -147,6 +147,8 @@ class Judged:
     relevance: float = 0.0
     coverage: float = 0.0  # idf-weighted share of the topic's terms found anywhere in the paper
     kinds: list[str] = field(default_factory=list)  # per sentence: sentence_kinds
+    unmet: tuple[str, ...] = ()  # the number conditions ("of 85% or higher") no sentence of it meets
+    numbered: bool = False  # the question puts a number condition (met or not)
 
     def __post_init__(self):
         if len(self.kinds) != len(self.sentences):
@@ -324,16 +326,22 @@ class EvidenceScorer:
                 return (1 - LEXICAL_WEIGHT) * (vectors @ vector) + LEXICAL_WEIGHT * lexical - penalty
 
             scores = blend(vectors[0], np.array([self.coverage(topic_terms, t) for t in tokens]))
-            aspect_scores, aspect_best = [], []
+            aspect_scores, aspect_best, unmet = [], [], []
             for text, forms, illustrated in zip(aspect_texts, aspect_variants, aspect_illustrations):
                 excluded = negated_terms(text)
                 number = number_condition(text)
-                per, paper_hit = None, 0.0
+                per, paper_hit, stated = None, 0.0, False
                 for terms, vector in forms:
                     if number:  # met by a sentence whose numbers satisfy it, in a paper on the topic
                         on_topic = min(1.0, 2 * self.coverage(topic_terms, paper_tokens))
-                        lexical_hits = np.array([float(meets_number(s, number)) * on_topic for s in sentences])
+                        meets = np.array([float(meets_number(s, number)) for s in sentences])
+                        lexical_hits = meets * on_topic
                         hit_here = float(lexical_hits.max()) if len(lexical_hits) else 0.0
+                        # a percentage says what it measures: in a sentence with half the topic's words
+                        # ("87.3% top-1 accuracy on ImageNet"), not any "accuracy of 96%" or "95% fewer FLOPs"
+                        said = meets if number[2] != "%" else \
+                            meets * np.array([self.coverage(topic_terms, t) >= 0.5 for t in tokens])
+                        stated = stated or bool(said.any())
                         vector = vectors[0]  # the number alone has no meaning to compare: the topic's
                     elif excluded:
                         lexical_hits = np.array([float(says_without(s, excluded)) for s in sentences])
@@ -354,9 +362,12 @@ class EvidenceScorer:
                 best = int(np.argmax(per)) if len(per) else -1
                 best_score = float(per[best]) if best >= 0 else 0.0
                 aspect_scores.append((1 - PAPER_TERMS_WEIGHT) * best_score + PAPER_TERMS_WEIGHT * paper_hit)
+                if number and not stated:  # however far from the topic, a paper that states it is a candidate
+                    unmet.append(text)
                 aspect_best.append(best)
             judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
                                  match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best, kinds=kinds,
+                                 unmet=tuple(unmet), numbered=any(number_condition(a) for a in aspect_texts),
                                  coverage=max(self.coverage(covered_terms, paper_tokens),
                                               self.variant_coverage(aspect_texts, covered_variants, paper_tokens))))
         top = max((j.match for j in judged), default=0.0)
@@ -402,20 +413,22 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     A list about names the top papers say (`names`: listed_names, "…on ADE20K", "…a MindSpore
     implementation") names only papers that say one, likewise without the floor: saying "ADE20K"
     is a stronger sign than standing out, and a paper that reports on ADE20K among six other
-    benchmarks need not."""
-    return set_matches(judged, list_members(judged, kind, names), relative, list_floor(min_strength, kind, names),
-                       min_coverage, dense_weight)
+    benchmarks need not. So too a list with a number condition ("…faster than 100 frames per
+    second"): only papers stating such a number are members, and stating it is the sign."""
+    floor = list_floor(min_strength, kind, names, numbered=any(j.numbered for j in judged))
+    return set_matches(judged, list_members(judged, kind, names), relative, floor, min_coverage, dense_weight)
 
 
 def list_members(judged: list[Judged], kind: str | None, names: list[str] = ()) -> list[Judged]:
-    """The papers a list may name: of the kind it asks for, saying the names it gives."""
-    return of_kind(saying(judged, list(names)), kind)
+    """The papers a list may name: of the kind it asks for, saying the names it gives, stating a
+    number that meets each number condition ("more than 85% top-1": not 83.3%, not "ResNet-50")."""
+    return of_kind(saying([j for j in judged if not j.unmet], list(names)), kind)
 
 
-def list_floor(min_strength: float, kind: str | None, names: list[str] = ()) -> float:
-    """The pool floor a list's papers must clear: none for surveys (strength_floor) or for a list
-    about names (list_matches)."""
-    return strength_floor(min_strength, kind) if not names else min(min_strength, 0.0)
+def list_floor(min_strength: float, kind: str | None, names: list[str] = (), numbered: bool = False) -> float:
+    """The pool floor a list's papers must clear: none for surveys (strength_floor), for a list
+    about names or for one with a number condition (list_matches)."""
+    return min(min_strength, 0.0) if names or numbered else strength_floor(min_strength, kind)
 
 
 def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,

@@ -44,7 +44,7 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
         # Only papers of the kind the condition keeps ("propose a new model rather than reviewing
         # the field": no survey), as list answers (rag.kinds.of_kind).
         kind = condition_kind(request.condition)
-        kept = of_kind([j for j in judged if j.paper.paper_id in ids], kind, strict=True)
+        kept = of_kind([j for j in judged if j.paper.paper_id in ids and not j.unmet], kind, strict=True)
         if kind and not set(scorer.terms(" ".join(aspects_of(request.condition)))) - set(scorer.terms(KIND_WORDS[kind])):
             matches = kept  # the condition is the kind alone ("propose a new model rather than reviewing")
         else:

@@ -190,7 +190,8 @@ def strip_list_lead(question: str) -> str:
 # written as papers write it (case matters: "map" is no metric).
 METRIC = r"(?-i:(?:box |mask )?(?:mAP|AP|mIoU|BLEU|PQ|FID))"
 _COMPARATOR = (r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smaller|slower|better)\s+than\s+|"
-               r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+)")
+               r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+|"
+               r"(?:exceed|surpass|beat|top)(?:s|es|ing|ping)?\s+)")
 _OR_BEYOND = r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?"
 NUMBER_CONDITION = re.compile(
     r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
@@ -238,11 +239,17 @@ _LACKING = re.compile(r"\s*,?\s*\b(?:(?:and|that|which|but)\s+)?(?:(?:(?:do|does
                       r"(?:need|require|use)|(?:needs?|requires?|needing|requiring|uses?|using)\s+no)\s+(?:any\s+)?", re.I)
 
 
+_LEADS_TO_NUMBER = re.compile(r"(?:report|reports|reported|achieve|achieves|reach|reaches|get|gets|obtain|obtains|score|"
+                              r"scores|show|shows|have|has|with|a|an|the|\s)+", re.I)
+
+
 def _split_aspects(topic: str) -> tuple[str, ...]:
     topic = _LACKING.sub(" without ", topic).strip()
     number = NUMBER_CONDITION.search(topic) or UNIT_CONDITION.search(topic)
     if number and number.start() > 0:  # the number's condition is an aspect of its own
         head = _split_aspects(topic[:number.start()].strip(" ,;"))
+        # "report | more than 85% | top-1 accuracy on ImageNet": a verb that only leads to the number is no aspect
+        head = tuple(h for h in head if not _LEADS_TO_NUMBER.fullmatch(h))
         rest = topic[number.end():].strip(" ,;")
         tail = _split_aspects(rest) if len(re.findall(r"\w{3,}", rest)) >= 1 else ()
         return (*head, number.group(0).strip(), *tail)

@@ -223,6 +223,18 @@ def test_a_questions_phrasing_words_weigh_less_in_its_coverage_than_its_topic(pi
     assert scorer.coverage(central, speech) > 0.8 > scorer.coverage(plain, speech)
 
 
+def test_a_list_with_a_number_condition_names_only_papers_stating_such_a_number_or_says_none_does(pipeline):
+    """Tried as a user: "Which papers report above 90% top-1 accuracy on ImageNet?" listed papers at
+    83-87% (none is at 90%), and "more than 85% top-1" found none of the five that are: a paper
+    that meets no number condition was still named when it stood out, and "87.3 top-1 accuracy"
+    (no "%") or "exceed 50 mIoU" (read as "= 50") did not count."""
+    answer = pipeline.ask("Which token pruning methods report more than 75% top-1 accuracy on ImageNet?")
+    assert {c.title.split(":")[0] for c in answer.citations} == {"TunedPrune"}, answer.answer
+    refused = pipeline.ask("Which token pruning methods report above 90% top-1 accuracy on ImageNet?")
+    assert refused.abstained and refused.abstain_reason == "number" and '"above 90%"' in refused.answer
+    assert refused.citations == [] and refused.sources  # the nearest papers are still shown
+
+
 def test_citations_come_from_the_markers_the_answerer_produced(pipeline, monkeypatch):
     import rag.pipeline
 

@@ -245,12 +245,19 @@ def test_split_sentences(text, expected):
      "It reaches an AP50 of 70.1.", False),  # AP at IoU 0.5, another measure
     ("Which segmentation models reach an mIoU of at least 50 on ADE20K?", "an mIoU of at least 50",
      "It reaches mIoU: 53.5 on ADE20K val.", True),
+    # "exceed" asks for more, not for exactly 50; a top-1 accuracy is a percentage with or without "%"
+    ("Which backbones exceed 50 mIoU on ADE20K?", "exceed 50 mIoU", "It reaches 53.5 mIoU on ADE20K.", True),
+    ("Which papers report more than 85% top-1 accuracy on ImageNet?", "more than 85%",
+     "It reaches 87.3 top-1 accuracy on ImageNet-1K.", True),
+    ("Which papers report more than 85% top-1 accuracy on ImageNet?", "more than 85%",
+     "We train on 1024 top-1 images.", False),
 ])
 def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
     from rag.conditions import meets_number, number_condition
 
     reading = read_question(question)
     assert condition in reading.aspects and len(reading.aspects) in (2, 3)
+    assert "report" not in reading.aspects  # a verb that only leads to the number is no aspect
     assert meets_number(sentence, number_condition(condition)) is meets
     assert number_condition("use a map of the city") is None and read_question("Which papers map images to text?").aspects == ("map images to text",)
 
