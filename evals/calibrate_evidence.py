@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.conditions import number_condition
 from rag.names import IDENTIFIER_FLOOR, listed_names, said_identifiers, unsaid_names
 from rag.pipeline import Pipeline, standalone_query
 from rag.relevance import list_floor, list_members
@@ -64,7 +65,7 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
                          "unsaid": unsaid_names(reading.shape, item["question"], judged) if not item.get("history") else [],
-                         "said": said, "listed": listed, "numbered": any(j.numbered for j in judged),
+                         "said": said, "listed": listed, "numbered": any(number_condition(a) for a in reading.aspects),
                          "pool": [(j.match, j.paper.title in gold, j.coverage, j.paper_cosine, j.paper.title,
                                    id(j) in members) for j in judged]})
     return rows
@@ -86,7 +87,7 @@ def list_scores(rows: list[dict], relative: float, min_strength: float, min_cove
         # (and says the names the question gives)
         lead = max((float(zz) for zz, p in zip(z, row["pool"]) if p[5]), default=0.0)
         covered = max(p[2] for p in row["pool"])
-        floor = list_floor(min_strength, row["kind"], row["listed"], row.get("numbered", False))
+        floor = list_floor(min_strength, row["kind"], row["listed"], row["numbered"])
         named = [gold for zz, (_, gold, c, *_, member) in zip(z, row["pool"])
                  if member and zz >= max(floor, relative * lead) and c >= min_coverage * covered]
         recalls.append(sum(named) / row["n_gold"])

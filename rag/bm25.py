@@ -266,7 +266,11 @@ class BM25Index:
         ("recognise" finds "recognize", "tumours" "tumors", "modelling" "modeling", "fetal"
         "foetal"), so a question in one spelling finds papers written in the other. A word with no
         known spelling stays as written (its absence is what "not covered" means)."""
-        return [terms[0] for terms in (self.spelling_terms(word) for word in WORD.findall(text.lower())) if terms]
+        return [term for _, term in self.query_words(text)]
+
+    def query_words(self, text: str) -> list[tuple[str, str]]:
+        """(word, its term) for each word of a query that has one (query_tokens), stopwords left out."""
+        return [(word, terms[0]) for word in WORD.findall(text.lower()) for terms in [self.spelling_terms(word)] if terms]
 
     def spelling_terms(self, word: str) -> list[str]:
         """A word's terms in every spelling the corpus uses, the most used first, so that a

@@ -174,6 +174,7 @@ class Pipeline:
         from rag.evidence import EvidenceStore
         from rag.extractive import is_setting, named_sources
         from rag.names import listed_names
+        from rag.conditions import number_condition
         from rag.relevance import EvidenceScorer, evidence_strength, list_matches
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
@@ -181,7 +182,8 @@ class Pipeline:
         judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
         matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
                                self.settings.list_min_coverage, self.settings.list_dense_weight,
-                               kind=reading.kind, names=listed_names(query, judged)) if form == "list" else []
+                               kind=reading.kind, names=listed_names(query, judged),
+                               numbered=any(number_condition(a) for a in reading.aspects)) if form == "list" else []
         # A comparison's papers come first whatever their rank in the pool ("ConvNeXt or Swin
         # Transformer?" when Swin is 12th); a list answer's matches likewise.
         named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \

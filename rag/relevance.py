@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.bm25 import WORD
 from rag.conditions import meets_number, negated_terms, number_condition, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
@@ -148,7 +147,6 @@ class Judged:
     coverage: float = 0.0  # idf-weighted share of the topic's terms found anywhere in the paper
     kinds: list[str] = field(default_factory=list)  # per sentence: sentence_kinds
     unmet: tuple[str, ...] = ()  # the number conditions ("of 85% or higher") no sentence of it meets
-    numbered: bool = False  # the question puts a number condition (met or not)
 
     def __post_init__(self):
         if len(self.kinds) != len(self.sentences):
@@ -189,7 +187,7 @@ class EvidenceScorer:
         it is two words the corpus writes apart ("PageRank" / "Page Rank"): then it is those two
         words ("page+rank"), found where both are."""
         out: dict[str, float] = {}
-        for term in dict.fromkeys(self.bm25.query_tokens(term_spelling(text))):
+        for term in self.term_words(text):
             if term in self.asking:
                 continue
             if self.bm25.term_id(term) is None:
@@ -232,12 +230,11 @@ class EvidenceScorer:
         return out
 
     def term_words(self, text: str) -> dict[str, str]:
-        """Each term of the text with the word it was read from ("speech" for "speech")."""
+        """Each term of the text, in the corpus's spelling (BM25Index.query_tokens), with the word it
+        was read from ("tumor" for "tumours")."""
         words: dict[str, str] = {}
-        for word in WORD.findall(term_spelling(text).lower()):
-            found = self.bm25.spelling_terms(word)
-            if found:
-                words.setdefault(found[0], word)
+        for word, term in self.bm25.query_words(term_spelling(text)):
+            words.setdefault(term, word)
         return words
 
     def split_compound(self, term: str) -> tuple[str, str] | None:
@@ -367,7 +364,7 @@ class EvidenceScorer:
                 aspect_best.append(best)
             judged.append(Judged(hit=hit, sentences=sentences, scores=scores, usable=usable,
                                  match=min(aspect_scores), aspect_scores=aspect_scores, aspect_best=aspect_best, kinds=kinds,
-                                 unmet=tuple(unmet), numbered=any(number_condition(a) for a in aspect_texts),
+                                 unmet=tuple(unmet),
                                  coverage=max(self.coverage(covered_terms, paper_tokens),
                                               self.variant_coverage(aspect_texts, covered_variants, paper_tokens))))
         top = max((j.match for j in judged), default=0.0)
@@ -397,7 +394,8 @@ def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
 
 
 def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float,
-                 dense_weight: float = 0.0, kind: str | None = None, names: list[str] = ()) -> list[Judged]:
+                 dense_weight: float = 0.0, kind: str | None = None, names: list[str] = (),
+                 numbered: bool = False) -> list[Judged]:
     """The papers that meet the question, in relevance order: each stands out from the pool (its
     standing — the evidence match plus `dense_weight` x the paper's own cosine to the question, so
     that a paper whose whole abstract is about the question counts for more than one sentence
@@ -414,8 +412,8 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     implementation") names only papers that say one, likewise without the floor: saying "ADE20K"
     is a stronger sign than standing out, and a paper that reports on ADE20K among six other
     benchmarks need not. So too a list with a number condition ("…faster than 100 frames per
-    second"): only papers stating such a number are members, and stating it is the sign."""
-    floor = list_floor(min_strength, kind, names, numbered=any(j.numbered for j in judged))
+    second", `numbered`): only papers stating such a number are members, and stating it is the sign."""
+    floor = list_floor(min_strength, kind, names, numbered)
     return set_matches(judged, list_members(judged, kind, names), relative, floor, min_coverage, dense_weight)
 
 

@@ -435,13 +435,13 @@ def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_matc
     assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, dense_weight=0.75) == on_topic
 
 
-def judged_paper(sentences, scores):
+def judged_paper(sentences, scores, title="ALISA: Sparsity-Aware KV Caching"):
     import numpy as np
 
     from rag.records import Hit, Paper
     from rag.relevance import Judged
 
-    paper = Paper(paper_id="p1", title="ALISA: Sparsity-Aware KV Caching", abstract=" ".join(sentences))
+    paper = Paper(paper_id="p1", title=title, abstract=" ".join(sentences))
     hit = Hit(paper=paper, rank=1, score=1.0, dense_score=None, bm25_score=None, chunk_id="c1", snippet="")
     return Judged(hit=hit, sentences=sentences, scores=np.array(scores),
                   usable=np.ones(len(sentences), bool), match=1.0)
@@ -684,18 +684,12 @@ def test_a_paper_is_named_by_the_method_its_abstract_introduces_not_only_by_its_
     """Seen on the explanation set: "Why does Lightning Attention's throughput not degrade…?" was
     refused as too far from every paper: the paper's title ("Various Lengths, Constant Speed: …")
     does not carry the name its abstract introduces ("We present Lightning Attention, the first…")."""
-    import numpy as np
-
     from rag.extractive import introduced_names, named_sources
-    from rag.records import Hit, Paper
-    from rag.relevance import Judged
 
-    paper = Paper(paper_id="p0", title="Various Lengths, Constant Speed: Efficient Language Modeling",
-                  abstract="We present Lightning Attention, the first linear attention with constant speed. "
-                           "We propose A simple trick, which helps.")
-    assert introduced_names(paper) == ["Lightning Attention"]  # not "A simple trick"
-    hit = Hit(paper=paper, rank=1, score=1.0, dense_score=None, bm25_score=None, chunk_id="c0", snippet="")
-    source = Judged(hit=hit, sentences=paper.abstract.split(". "), scores=np.array([0.5, 0.4]), usable=np.ones(2, bool), match=0.5)
+    source = judged_paper(["We present Lightning Attention, the first linear attention with constant speed.",
+                           "We propose A simple trick, which helps."], [0.5, 0.4],
+                          title="Various Lengths, Constant Speed: Efficient Language Modeling")
+    assert introduced_names(source.paper) == ["Lightning Attention"]  # not "A simple trick"
     assert [name for _, name in named_sources("Why is Lightning Attention fast?", [source])] == ["Lightning Attention"]
     assert named_sources("Why is linear attention fast?", [source]) == []
 
