@@ -145,10 +145,37 @@ def says_name(text: str, name: str) -> bool:
     # as a word of its own: "LoRA" is not said by "exploration" or "LoRAT" (a plural still is)
     if re.search(rf"(?<![a-z0-9]){re.escape(term_spelling(name).lower())}(?:e?s)?(?![a-z0-9])", term_spelling(text).lower()):
         return True
+    if _said_in_pieces(text, name):
+        return True
     if re.fullmatch(r"[A-Z]{2,6}", name):
         words = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SMALL_WORDS]
         initials = "".join(w[0].upper() for w in words)
         return name in initials and _spelled_out(words, name)
+    return False
+
+
+_SHORT_TO = re.compile(r"([a-z]{3,})2([a-z]{3,})")  # "seq2seq": "sequence-to-sequence"
+
+
+def _said_in_pieces(text: str, name: str) -> bool:
+    """The name written in pieces or joined: "F1" as "F_1" or "F1-score", "CNN/DailyMail" as "CNN
+    Daily Mail", "seq2seq" as "sequence-to-sequence" — a run of the text's words (split at
+    anything but letters and digits) that spells the name's letters and digits, whole words only
+    ("GPT-4o" does not say "GPT-4")."""
+    compact = re.sub(r"[^a-z0-9]", "", name.lower())
+    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    short = _SHORT_TO.fullmatch(compact)
+    for i in range(len(words)):
+        if short and i + 2 < len(words) and words[i + 1] == "to" and words[i].startswith(short.group(1)) \
+                and words[i + 2].startswith(short.group(2)):
+            return True
+        joined = ""
+        for word in words[i:i + 5]:
+            joined += word
+            if joined == compact:
+                return True
+            if not compact.startswith(joined):
+                break
     return False
 
 

@@ -263,14 +263,18 @@ class Pipeline:
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question, without_preamble
         from rag.set_answers import names_the_set
-        from rag.working_set import ABOUT_MAX, MAX_WORKING_SET, asks_about_them, points_back, refers_to_set, swapped
+        from rag.working_set import (ABOUT_MAX, MAX_WORKING_SET, asks_about_them, names_outside, points_back, refers_to_set,
+                                      swapped)
 
         self.check_filters(filters)
         if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
             raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "
                              "send the ids of the papers the earlier answers named")
         refers, own_shape = refers_to_set(question), read_question(question).shape
-        about = bool(history) and not refers and own_shape not in ("list", "comparison") \
+        # "How fast are they compared with transformers?": a comparison with something it names by
+        # no name is about the papers in play too ("…compared with Swin?" is searched)
+        about = bool(history) and not refers and (own_shape not in ("list", "comparison") or (
+            own_shape == "comparison" and not names_outside(question))) \
             and not swapped(question, history[-1]) and asks_about_them(question)
         if (history or working_set not in (None, REBUILD)) and (refers or own_shape == "comparison" or about):
             tw = time.perf_counter()

@@ -28,6 +28,9 @@ _NOUNS = rf"{_GENERIC_NOUNS}|{_TOPICAL_NOUNS}"
 # Words for papers a question may open with, no question word before them ("Papers about…",
 # "Research on…"): a request for papers, or a claim about what they found.
 _PAPER_WORDS = r"research|work|works|papers|studies|articles|publications"
+# The plural nouns that end a field's name in a list question ("state space model *papers*"); not
+# "works" ("Which architecture works best…" asks for one).
+_HEAD_NOUNS = r"papers|studies|articles|publications|methods|approaches|models|techniques"
 # How people ask for papers in a chat box before they name the topic: "Can you list…", "I'm
 # looking for work on…", "Do any papers…", "What has been done on…", "Papers about…".
 _ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?|"
@@ -48,6 +51,9 @@ LIST_LEAD = re.compile(
     rf"|how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?:\s+in\s+(?:the|this)\s+(?:corpus|collection))?"
     rf"|(?:in|from)\s+which\s+(?:{_NOUNS})\b"
     rf"|(?:which|what)\s+(?!about\b)(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b"
+    # a singular noun inside the field's name: "Which neural *architecture* search papers…",
+    # "Which state space *model* papers…" ask for papers, not for one architecture or model
+    rf"(?:(?<!s)\s+(?:[\w-]+\s+)?(?:{_HEAD_NOUNS})\b)?"
     rf"(?:\s+(?:or|and)\s+[\w-]+(?:\s+(?:{_NOUNS}))?)?"
     rf"|(?:are|were) there\s+(?:any\s+)?(?:other\s+)?(?:(?:{_NOUNS})\b)?"
     rf"|(?:do|does|did)\s+(?:any|some)\s+(?:of the\s+|other\s+)?(?:{_NOUNS})\b"
@@ -59,7 +65,8 @@ LIST_LEAD = re.compile(
     rf"(?:,?\s+if any,?)?(?:\s+(?:on|about|regarding|concerning)\b)?"
     rf"\s*(?:(?:that|which|who|in (?:the|this) (?:corpus|collection|index))\s+)*",
     re.IGNORECASE)
-_SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b", re.I)
+_SINGULAR_LEAD = re.compile(r"^(?:which|what)\s+(?:paper|method|work|model|architecture|approach|study|technique|system)\b"
+                            rf"(?!\s+(?:[\w-]+\s+)?(?:{_HEAD_NOUNS})\b)", re.I)
 _PLURAL = re.compile(rf"\b(?:all|every|any|several|multiple|other|papers|methods|works|approaches|models|architectures|studies|"
                      rf"techniques|systems|implementations|surveys|articles|frameworks|algorithms|"
                      rf"solutions|variants|strategies|publications|trials|experiments|analyses|meta-analyses|reviews|"
@@ -144,7 +151,9 @@ def asked_kind(question: str) -> str | None:
         return None
     if _SURVEY_NOUN.search(lead.group(0)) or _SURVEY_NOUN.match(q[lead.end():]):
         return "survey"
-    if _METHOD_NOUN.search(lead.group(0)) or _PROPOSES.match(q[lead.end():]):
+    # the lead's last noun is what it asks for: "Which neural architecture search *papers*…"
+    head = [w for w in re.findall(r"[\w-]+", lead.group(0)) if re.fullmatch(_NOUNS, w, re.I)][-1:]
+    if (head and _METHOD_NOUN.fullmatch(head[0])) or _PROPOSES.match(q[lead.end():]):
         # "…propose, modify, analyze or survey Mamba models": a survey is asked for too
         offers_survey = re.search(r"\b(?:surveys?|reviews?)\b", q[lead.end():], re.I) and not _NOT_A_SURVEY.search(q)
         return None if offers_survey else "method"
@@ -153,8 +162,20 @@ def asked_kind(question: str) -> str | None:
 
 _MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?!(?:work|research)\b)(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)",
                             re.I)
-_GENERIC_MODIFIERS = {"other", "existing", "recent", "published", "proposed", "different", "new", "of", "the", "are", "were",
+_GENERIC_MODIFIERS = {"other", "these", "those", "existing", "recent", "published", "proposed", "different", "new", "of", "the", "are", "were",
                       "some", "any", "all", "main", "key", "notable", "relevant", "do", "does"}
+
+
+def _inside_name(words: list[str], i: int, generic: str) -> bool:
+    """Whether the generic noun words[i] is part of the field's name in a list's lead ("Which
+    neural *architecture* search papers", "Which state space *model* papers"), not its head."""
+    if i < 2 or i + 1 >= len(words) or words[i - 1].lower() in _GENERIC_MODIFIERS \
+            or not re.fullmatch(_GENERIC_NOUNS, words[i], re.I):
+        return False
+    after = words[i + 1]
+    if not re.fullmatch(rf"{generic}|or|and", after, re.I):
+        return True  # "architecture | search"
+    return i + 2 == len(words) and bool(re.fullmatch(_HEAD_NOUNS, after, re.I))  # "model | papers"
 
 
 def strip_list_lead(question: str) -> str:
@@ -174,9 +195,10 @@ def strip_list_lead(question: str) -> str:
     if lead:
         words = [w.strip(",") for w in lead.group(0).split()]
         if re.match(r"(?:which|what)\b", q, re.I) and (_MODIFIED_LEAD.match(q) or re.search(_TOPICAL_NOUNS, lead.group(0), re.I)):
-            kept = [w for w in words[1:] if w.lower() not in _GENERIC_MODIFIERS and not re.fullmatch(
-                rf"(?:{_GENERIC_NOUNS}|that|which|who|in|this|corpus|collection|if|on|about|regarding|concerning|say|report|find|show)",
-                w, re.I)]
+            generic = rf"(?:{_GENERIC_NOUNS}|that|which|who|in|this|corpus|collection|if|on|about|regarding|concerning|say|report|find|show)"
+            # a generic noun inside the field's name stays: "neural *architecture* search papers"
+            kept = [w for i, w in enumerate(words[1:], 1) if w.lower() not in _GENERIC_MODIFIERS
+                    and not (re.fullmatch(generic, w, re.I) and not _inside_name(words, i, generic))]
         else:  # "Can you list papers on…": only a noun that says what the papers build
             kept = [w for w in words if re.fullmatch(_TOPICAL_NOUNS, w, re.I)]
         while kept and kept[-1].lower() in ("or", "and"):  # "Which audio or speech papers": no dangling "or"

@@ -127,6 +127,16 @@ def asks_about_them(question: str) -> bool:
     return bool(_ABOUT.search(_NOT_ANAPHORA.sub(" ", question))) and not stands_alone(question)
 
 
+_CAPITALISED = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-Z][\w-]*")
+
+
+def names_outside(question: str) -> bool:
+    """Whether a follow-up names something by a name ("…compared with Swin?", "…than ViT-B?") and
+    not only by its kind ("…compared with transformers?"): a capitalised word past its first."""
+    q = question.strip()
+    return bool(_CAPITALISED.search(q[1:] if q else q))
+
+
 def refers_to_set(question: str) -> bool:
     """Whether a follow-up asks about the papers already on the table."""
     return bool(_REFERS.search(question))

@@ -303,6 +303,13 @@ def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition,
     ("Which trackers report results on LaSOT?", "list", ("trackers report results on LaSOT",)),
     ("Which vision transformers use hierarchical designs?", "list", ("vision transformers use hierarchical designs",)),
     ("Which LLMs are evaluated on MMLU?", "list", ("LLMs are evaluated on MMLU",)),
+    # a field whose name holds a singular noun ("architecture", "model") asks for papers too (seen
+    # exploring: read as a look-up, one paper named of three); the name stays whole in the topic
+    ("Which neural architecture search papers are evaluated on machine translation?", "list",
+     ("neural architecture search are evaluated on machine translation",)),
+    ("Which state space model papers handle images?", "list", ("state space model handle images",)),
+    ("Which architecture works best for visual tracking?", "single", ("Which architecture works best for visual tracking",)),
+    ("Which of these papers link their code?", "list", ("link their code",)),
     # …unless the question is about one paper's choices
     # counting papers is a list: its answer says how many match, and which
     ("How many papers study token pruning?", "list", ("study token pruning",)),
@@ -447,6 +454,32 @@ def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
     assert says_name("We fine-tune with LoRA adapters.", "LoRA") and says_name("Run on two FPGAs.", "FPGA")
 
 
+@pytest.mark.parametrize("text, name", [
+    # seen exploring: each look-up was refused as naming what its paper never says
+    ("Cross-validation gives a mean F_1 score of 0.96.", "F1"),
+    ("It adds 9.2% absolute overall F_1-score.", "F1"),
+    ("We evaluate on CNN Daily Mail and XSum.", "CNN/DailyMail"),
+    ("the original Transformer model, a state-of-the-art architecture for sequence-to-sequence tasks", "seq2seq"),
+])
+def test_a_name_written_in_pieces_or_spelled_out_is_said(text, name):
+    from rag.conditions import missing_names, says_name
+
+    assert says_name(text, name)
+    assert missing_names(f"What does {name} show?", text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("We compare with GPT-4o.", "GPT-4"),  # another model: the pieces are whole words
+    ("We report top-1 and F2 scores.", "F1"),
+    ("a tool of 1 kind", "F1"),
+    ("sequence labelling to sequences", "seq2seq"),
+])
+def test_a_name_in_pieces_is_still_that_name(text, name):
+    from rag.conditions import says_name
+
+    assert not says_name(text, name)
+
+
 @pytest.mark.parametrize("question, kind", [
     ("Which methods prune tokens without fine-tuning?", "method"),
     ("Which papers propose new transformer models for time-series forecasting?", "method"),
@@ -459,6 +492,9 @@ def test_a_name_is_said_as_written_in_another_spelling_or_spelled_out():
     ("Which papers proposed a pruning method?", "method"),
     ("Which papers use yeasts as model organisms for cellular aging?", None),
     ("How does Mamba compare with Transformers?", None),  # not a list
+    # the lead's last noun is what it asks for: papers, in the field of architecture search
+    ("Which neural architecture search papers are evaluated on machine translation?", None),
+    ("Which object detection or visual tracking models use LoRA?", "method"),
 ])
 def test_a_list_question_says_which_kind_of_paper_it_asks_for(question, kind):
     assert read_question(question).kind == kind

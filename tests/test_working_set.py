@@ -285,6 +285,20 @@ def test_a_follow_up_about_the_paper_just_answered_is_answered_from_it(pipeline)
     assert not asks_about_them("Now, which papers study speech synthesis?")
 
 
+def test_a_comparison_of_the_papers_in_play_with_a_kind_of_thing_is_answered_from_them(pipeline):
+    """Seen exploring chats: after "Compare the first two.", "How fast are they compared with
+    transformers?" was searched afresh and answered from a benchmark paper outside the set,
+    though one of the two says "generating samples 400X faster than Transformers"."""
+    history = [FIRST, "Compare the first two."]
+    in_play = named_papers(pipeline.ask(history[1], history=history[:1]))
+    assert len(in_play) == 2
+    answer = pipeline.ask("How fast are they compared with learned pruning?", history=history)
+    assert answer.working_set == in_play
+    assert {c.paper_id for c in answer.citations} <= set(in_play) and answer.citations
+    # naming a paper by its name, it is a comparison with that paper: searched as before
+    assert pipeline.ask("How fast are they compared with TunedPrune?", history=history).working_set is None
+
+
 def test_a_follow_up_that_leaves_the_set_searches_the_whole_corpus(pipeline):
     answer = pipeline.ask("Which papers enhance speech recordings?", history=[FIRST])
     assert answer.working_set is None  # today's condensing and a fresh search: the speech paper is back in play
