@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.shapes import NUMBER_CONDITION, UNIT_CONDITION
+from rag.shapes import COUNT, NUMBER_CONDITION, PEOPLE, UNIT_CONDITION
 
 # A condition that excludes something ("without fine-tuning", "no labels"): a sentence meets it
 # only by saying so, never by mentioning the excluded thing — that is usually the opposite.
@@ -60,6 +60,9 @@ _UNITS = {  # unit -> how sentences write numbers in it
 }
 # A benchmark metric (rag.shapes.METRIC): its number before it ("51.7% AP", "58.7 box AP") or
 # after it ("AP of 52.1", "mIoU: 53.5"), never a model's name ("ResNet-50", "AP50").
+# people counted: the count, then up to two words about them ("671 945 women", "728,136 individuals",
+# "1.2 million pregnant women")
+_UNITS["people"] = re.compile(rf"(?<![\d.,])({COUNT})\s+(?:[\w-]+\s+){{0,2}}?{PEOPLE}", re.I)
 _METRIC_UNITS = {"ap": r"m?AP", "miou": r"mIoU", "bleu": r"BLEU", "pq": r"PQ", "fid": r"FID"}
 for _unit, _name in _METRIC_UNITS.items():
     _UNITS[_unit] = re.compile(rf"(?<![\w.-])(\d+(?:\.\d+)?)\s*%?\s*(?:box |mask )?{_name}\b(?!\d)"
@@ -82,17 +85,26 @@ def number_condition(aspect: str) -> tuple[str, float, str] | None:
     value = float(re.search(r"\d+(?:\.\d+)?", aspect).group(0))
     text = aspect.lower()
     metric = next((unit for pattern, unit in _METRIC_NAMES if pattern.search(aspect)), None)
+    counted = re.search(rf"({COUNT})\s+{PEOPLE}", aspect, re.I)
+    if counted and not metric:
+        metric, value = "people", count_value(counted.group(1))
     unit = metric or ("%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else
                       "fps" if ("fps" in text or "frames per second" in text) else "ms")
     op = "<=" if _LOWER_IS_ASKED.search(text) else ">=" if _HIGHER_IS_ASKED.search(text) else "=="
     return op, value, unit
 
 
+def count_value(count: str) -> float:
+    """'100,000' -> 100000; '671 945' -> 671945; '1.2 million' -> 1200000."""
+    scale = 1e6 if "million" in count.lower() else 1e3 if "thousand" in count.lower() else 1.0
+    return float(re.sub(r"[^\d.]", "", re.sub(r"(?i)million|thousand", "", count))) * scale
+
+
 def meets_number(sentence: str, condition: tuple[str, float, str]) -> bool:
     """Does the sentence state a number in the condition's unit that satisfies it?"""
     op, value, unit = condition
     for match in _UNITS[unit].finditer(sentence):
-        numbers = [float(next(g for g in match.groups() if g))]
+        numbers = [count_value(match.group(1)) if unit == "people" else float(next(g for g in match.groups() if g))]
         if unit in ("fps", "ms"):
             numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", match.group(0))]
         for number in numbers:

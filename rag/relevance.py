@@ -412,9 +412,13 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     implementation") names only papers that say one, likewise without the floor: saying "ADE20K"
     is a stronger sign than standing out, and a paper that reports on ADE20K among six other
     benchmarks need not. So too a list with a number condition ("…faster than 100 frames per
-    second", `numbered`): only papers stating such a number are members, and stating it is the sign."""
+    second", `numbered`): only papers stating such a number are members, and stating it is the sign;
+    when none of them holds enough of what the best-covering paper of the pool holds, their
+    coverage is measured against the best member's instead ("Which models *run* faster than 100
+    frames per second?": papers that say "run" but state no such speed named none of those that do)."""
     floor = list_floor(min_strength, kind, names, numbered)
-    return set_matches(judged, list_members(judged, kind, names), relative, floor, min_coverage, dense_weight)
+    return set_matches(judged, list_members(judged, kind, names), relative, floor, min_coverage, dense_weight,
+                       covered_by_members=numbered)
 
 
 def list_members(judged: list[Judged], kind: str | None, names: list[str] = ()) -> list[Judged]:
@@ -430,7 +434,7 @@ def list_floor(min_strength: float, kind: str | None, names: list[str] = (), num
 
 
 def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,
-                min_coverage: float, dense_weight: float = 0.0) -> list[Judged]:
+                min_coverage: float, dense_weight: float = 0.0, covered_by_members: bool = False) -> list[Judged]:
     """The members that meet the question by the list rule (list_matches), measured against the
     `pool`'s median, spread and best coverage: for a chat's working set the pool is a sample of
     the index (a set of four papers has no spread of its own) and the lead is the best member's."""
@@ -438,6 +442,11 @@ def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_
         return []
     median, spread = pool_spread(pool, dense_weight)
     lead = max((j.standing(dense_weight) - median) / spread for j in members)
+    bar = max(min_strength, relative * lead)
+    strong = [j for j in members if (j.standing(dense_weight) - median) / spread >= bar]
     covered = max(j.coverage for j in pool)
-    return [j for j in members if (j.standing(dense_weight) - median) / spread >= max(min_strength, relative * lead)
-            and j.coverage >= min_coverage * covered]
+    found = [j for j in strong if j.coverage >= min_coverage * covered]
+    if not found and covered_by_members:
+        covered = max(j.coverage for j in members)
+        found = [j for j in strong if j.coverage >= min_coverage * covered]
+    return found

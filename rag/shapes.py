@@ -215,12 +215,18 @@ _COMPARATOR = (r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smalle
                r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+|"
                r"(?:exceed|surpass|beat|top)(?:s|es|ing|ping)?\s+)")
 _OR_BEYOND = r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?"
+# A count ("100,000", "671 945", "1.2 million") and the people a study counts in it.
+COUNT = r"(?:\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:million|thousand))?"
+PEOPLE = (r"(?:people|persons|participants|patients|individuals|subjects|adults|children|women|men|mothers|infants|"
+          r"volunteers|cases|pregnancies|births)\b")
 NUMBER_CONDITION = re.compile(
     r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
     rf"{_COMPARATOR}?"
     rf"\d+(?:\.\d+)?\s*(?:%?\s*{METRIC}\b|%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b)"
     rf"{_OR_BEYOND}"
-    rf"|\b(?:(?:of|with|at|by|reaching)\s+)?(?:an?\s+)?{METRIC}\s+(?:score\s+)?(?:of\s+)?{_COMPARATOR}?\d+(?:\.\d+)?{_OR_BEYOND}",
+    rf"|\b(?:(?:of|with|at|by|reaching)\s+)?(?:an?\s+)?{METRIC}\s+(?:score\s+)?(?:of\s+)?{_COMPARATOR}?\d+(?:\.\d+)?{_OR_BEYOND}"
+    # how many people a study counts: "from more than 100,000 people", "of at least 1 million patients"
+    rf"|(?:\b(?:of|with|from|on|in|among|including|involving|covering)\s+)?{_COMPARATOR}?{COUNT}\s+{PEOPLE}{_OR_BEYOND}",
     re.I)
 
 

@@ -435,6 +435,31 @@ def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_matc
     assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, dense_weight=0.75) == on_topic
 
 
+def test_a_numbered_list_whose_topic_is_a_bare_verb_names_the_papers_that_state_the_number():
+    """Seen exploring: "Which models run faster than 100 frames per second?" named none — the
+    papers that say "run" (and no such speed) set the coverage bar, LoRAT (119 FPS) holds none of
+    the question's words — and the answer quoted a paper with no speed in frames per second. When
+    no paper stating the number clears the pool's bar, it is measured against theirs."""
+    import numpy as np
+
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged, list_matches
+
+    def paper(i, match, coverage, unmet=()):
+        hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract="."), score=0.5,
+                  dense_score=0.5, bm25_score=None, chunk_id=f"p{i}:0", snippet="")
+        return Judged(hit=hit, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match,
+                      coverage=coverage, unmet=unmet)
+
+    says_run = [paper(0, 0.127, 1.0, unmet=("faster than 100 fps",)), paper(1, 0.120, 1.0, unmet=("faster than 100 fps",))]
+    fast = paper(2, 0.078, 0.0)
+    pool = says_run + [fast] + [paper(3 + i, 0.040 + 0.0002 * i, 0.0, unmet=("faster than 100 fps",)) for i in range(40)]
+    assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5, numbered=True) == [fast]
+    # a member that clears the pool's bar keeps it: the rest are measured against the pool's best
+    covering = paper(43, 0.070, 0.9)
+    assert list_matches(pool + [covering], relative=0.5, min_strength=3, min_coverage=0.5, numbered=True) == [covering]
+
+
 def judged_paper(sentences, scores, title="ALISA: Sparsity-Aware KV Caching"):
     import numpy as np
 

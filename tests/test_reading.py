@@ -251,6 +251,16 @@ def test_split_sentences(text, expected):
      "It reaches 87.3 top-1 accuracy on ImageNet-1K.", True),
     ("Which papers report more than 85% top-1 accuracy on ImageNet?", "more than 85%",
      "We train on 1024 top-1 images.", False),
+    # seen exploring the second corpus: refused, the count read as no condition at all; counts are
+    # written with commas, spaces or "million", a word or two may stand before the people
+    ("Which systematic reviews pool data from more than 100,000 people?", "from more than 100,000 people",
+     "Forty-two studies that included a total of 728,136 individuals were retained.", True),
+    ("Which systematic reviews pool data from more than 100,000 people?", "from more than 100,000 people",
+     "70 studies (two unpublished) involving 671 945 women were included.", True),
+    ("Which trials enrolled at least 1 million patients?", "at least 1 million patients",
+     "The registry followed 1.2 million pregnant women.", True),
+    ("Which trials enrolled at least 1 million patients?", "at least 1 million patients",
+     "We enrolled 1,679 patients in 2014, 300 of them women.", False),
 ])
 def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
     from rag.conditions import meets_number, number_condition
