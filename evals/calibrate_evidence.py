@@ -8,7 +8,7 @@ gold. It then sweeps:
 - `abstain_threshold`: answerable kept vs unanswerable refused, per index (a threshold that
   only works on one corpus's scale shows up here);
 - `list_relative` x `list_min_coverage` (x `list_min_strength` x `list_dense_weight`): recall and
-  precision of the papers a list answer names (rag.relevance.list_matches).
+  precision of the papers a list answer names (rag.lists.list_matches).
 A look-up that names something its answering paper never says is refused whatever its strength
 (rag.names.unsaid_names), and a question that shares an identifier ("ADE20K") with a top paper
 is answered down to rag.names.IDENTIFIER_FLOOR; the abstention tables count both.
@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.conditions import number_condition
+from rag.lists import list_floor, list_members
 from rag.names import IDENTIFIER_FLOOR, listed_names, said_identifiers, unsaid_names
+from rag.numbers import number_condition
 from rag.pipeline import Pipeline, standalone_query
-from rag.relevance import list_floor, list_members
 from rag.settings import Settings
 from rag.shapes import read_question
 
@@ -60,7 +60,7 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
             judged = ranking.sources
             gold = set(item["gold_titles"])
             said, listed = said_identifiers(query, judged), listed_names(query, judged)
-            members = {id(j) for j in list_members(judged, reading.kind, listed)}  # rag.relevance.list_matches
+            members = {id(j) for j in list_members(judged, reading.kind, listed)}  # rag.lists.list_matches
             rows.append({"index": index_dir, "id": item["id"], "type": item["type"], "answerable": bool(gold),
                          "form": reading.shape, "kind": reading.kind,
                          "strength": ranking.strength, "n_gold": len(gold),
@@ -72,7 +72,7 @@ def collect(index_dir: str, paths: list[str], split: str | None) -> list[dict]:
 
 
 def standings(pool: list, dense_weight: float) -> np.ndarray:
-    """Each pool paper's deviations above the pool's median (rag.relevance.set_matches)."""
+    """Each pool paper's deviations above the pool's median (rag.lists.set_matches)."""
     scores = np.array([match + dense_weight * cosine for match, _, _, cosine, *_ in pool])
     median = float(np.median(scores))
     return (scores - median) / (float(np.median(np.abs(scores - median))) or 1e-6)

@@ -1,5 +1,5 @@
 """Calibrate the working-set filter: which papers of the set a follow-up such as "of those, which
-report ImageNet results?" keeps (rag.relevance.set_matches, settings set_relative / set_min_strength).
+report ImageNet results?" keeps (rag.lists.set_matches, settings set_relative / set_min_strength).
 
 Every filter or count turn of the chains in the given QA files is answered over the *gold* papers
 of the turn before it (so an earlier turn's mistakes do not blur this rule), for each setting of

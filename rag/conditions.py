@@ -1,16 +1,14 @@
-"""Conditions a question puts that similarity cannot judge: exclusions and numbers.
+"""Conditions a question puts that similarity cannot judge: exclusions and names.
 
 "Without fine-tuning" is met only by a sentence that says so ("without model re-training",
 "off-the-shelf", "training-free"), never by one that mentions fine-tuning — which usually says
-the opposite. "Of 85% or higher" is met only by a sentence whose numbers in that unit satisfy
-it. Pure functions on text; rag.relevance scores sentences with them.
+the opposite. A name ("ADE20K", "F1") is said only as written, in pieces or spelled out.
+Numbers are rag.numbers'. Pure functions on text; rag.relevance scores sentences with them.
 """
 
 from __future__ import annotations
 
 import re
-
-from rag.shapes import COUNT, NUMBER_CONDITION, PEOPLE, UNIT_CONDITION
 
 # A condition that excludes something ("without fine-tuning", "no labels"): a sentence meets it
 # only by saying so, never by mentioning the excluded thing — that is usually the opposite.
@@ -47,69 +45,6 @@ def says_without(sentence: str, excluded: list[str]) -> bool:
         stem = re.escape(word.lower()[: max(4, len(word) - 3)])
         if re.search(rf"(?<!with and )(?<!both )\b{_NEGATION_CUE}\s+(?:\w+[\s-]+){{0,3}}?{stem}|\b{stem}[\w-]*[- ]free\b", sentence, re.I):
             return True
-    return False
-
-
-_SERIES = r"(?:\d+(?:\.\d+)?\s*/\s*)*"  # "108 / 74 FPS": each number of the series is in the unit
-_UNITS = {  # unit -> how sentences write numbers in it
-    # a top-1 / top-5 accuracy is a percentage however written ("87.3 top-1 accuracy")
-    "%": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\?%|percent\b)|(?<![\d.])(\d{1,2}(?:\.\d+)?)\s+(?=top-?[15]\b)", re.I),
-    "bit": re.compile(r"(\d+)\s*-?\s*bits?\b|\bW(\d+)A\d+|\bINT(\d+)\b|\bFP(\d+)\b", re.I),
-    "fps": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
-    "ms": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
-}
-# A benchmark metric (rag.shapes.METRIC): its number before it ("51.7% AP", "58.7 box AP") or
-# after it ("AP of 52.1", "mIoU: 53.5"), never a model's name ("ResNet-50", "AP50").
-# people counted: the count, then up to two words about them ("671 945 women", "728,136 individuals",
-# "1.2 million pregnant women")
-_UNITS["people"] = re.compile(rf"(?<![\d.,])({COUNT})\s+(?:[\w-]+\s+){{0,2}}?{PEOPLE}", re.I)
-_METRIC_UNITS = {"ap": r"m?AP", "miou": r"mIoU", "bleu": r"BLEU", "pq": r"PQ", "fid": r"FID"}
-for _unit, _name in _METRIC_UNITS.items():
-    _UNITS[_unit] = re.compile(rf"(?<![\w.-])(\d+(?:\.\d+)?)\s*%?\s*(?:box |mask )?{_name}\b(?!\d)"
-                               rf"|\b(?:box |mask )?{_name}(?:\s*[=:]\s*|\s+of\s+)(\d+(?:\.\d+)?)")
-_METRIC_NAMES = [(re.compile(rf"\b(?:box |mask )?{name}\b"), unit) for unit, name in _METRIC_UNITS.items()]
-_LOWER_IS_ASKED = re.compile(r"\b(?:fewer|less|lower|smaller|slower|below|under|at most|up to)\b", re.I)
-_HIGHER_IS_ASKED = re.compile(r"\b(?:more|higher|greater|faster|larger|better|above|over|at least|exceed\w*|surpass\w*|"
-                              r"beat\w*|tops?|topping)\b", re.I)
-
-
-def number_condition(aspect: str) -> tuple[str, float, str] | None:
-    """'of 85% or higher' -> ('>=', 85.0, '%'); '4 bits or fewer' -> ('<=', 4.0, 'bit');
-    'of at least 50 AP' -> ('>=', 50.0, 'ap'); 'in frames per second' -> ('>=', 0.0, 'fps'): any
-    number in the unit."""
-    if UNIT_CONDITION.fullmatch(aspect.strip()):
-        return ">=", 0.0, "fps" if re.search(r"fps|frames", aspect, re.I) else "ms"
-    match = NUMBER_CONDITION.fullmatch(aspect.strip())
-    if not match:
-        return None
-    value = float(re.search(r"\d+(?:\.\d+)?", aspect).group(0))
-    text = aspect.lower()
-    metric = next((unit for pattern, unit in _METRIC_NAMES if pattern.search(aspect)), None)
-    counted = re.search(rf"({COUNT})\s+{PEOPLE}", aspect, re.I)
-    if counted and not metric:
-        metric, value = "people", count_value(counted.group(1))
-    unit = metric or ("%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else
-                      "fps" if ("fps" in text or "frames per second" in text) else "ms")
-    op = "<=" if _LOWER_IS_ASKED.search(text) else ">=" if _HIGHER_IS_ASKED.search(text) else "=="
-    return op, value, unit
-
-
-def count_value(count: str) -> float:
-    """'100,000' -> 100000; '671 945' -> 671945; '1.2 million' -> 1200000."""
-    scale = 1e6 if "million" in count.lower() else 1e3 if "thousand" in count.lower() else 1.0
-    return float(re.sub(r"[^\d.]", "", re.sub(r"(?i)million|thousand", "", count))) * scale
-
-
-def meets_number(sentence: str, condition: tuple[str, float, str]) -> bool:
-    """Does the sentence state a number in the condition's unit that satisfies it?"""
-    op, value, unit = condition
-    for match in _UNITS[unit].finditer(sentence):
-        numbers = [count_value(match.group(1)) if unit == "people" else float(next(g for g in match.groups() if g))]
-        if unit in ("fps", "ms"):
-            numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", match.group(0))]
-        for number in numbers:
-            if (op == ">=" and number >= value) or (op == "<=" and number <= value) or (op == "==" and number == value):
-                return True
     return False
 
 

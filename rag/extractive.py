@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from rag.citations import with_markers
 from rag.conditions import NAME
-from rag.relevance import Judged, proposes
 from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
+from rag.relevance import Judged
+from rag.sentences import proposes
 from rag.shapes import asks_verdict
 
 _NUMBER = re.compile(r"\d")

@@ -53,7 +53,7 @@ def said_identifiers(question: str, judged: list[Judged], depth: int = 3) -> lis
 
 def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
     """The names a list question is about ("ADE20K", "MindSpore", "FPGAs") that one of the top
-    `depth` papers says — a list names only papers that say one (rag.relevance.list_matches) —
+    `depth` papers says — a list names only papers that say one (rag.lists.list_matches) —
     except a name that is one option of an "A or B" ("on phones or with Apple's CoreML": a paper
     that measures on an iPhone answers it too)."""
     names = [n for n in question_names(question)

@@ -173,9 +173,10 @@ class Pipeline:
         """The candidate pool judged on its evidence, ordered as the sources are shown."""
         from rag.evidence import EvidenceStore
         from rag.extractive import is_setting, named_sources
+        from rag.lists import list_matches
         from rag.names import listed_names
-        from rag.conditions import number_condition
-        from rag.relevance import EvidenceScorer, evidence_strength, list_matches
+        from rag.numbers import number_condition
+        from rag.relevance import EvidenceScorer, evidence_strength
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])

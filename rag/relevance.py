@@ -8,31 +8,32 @@ and the words that only ask for a list ("which papers") do not. Background sente
 
 For each paper that gives:
 - `match`: how well it meets *every* aspect of the question (rag.shapes.aspects: the topic
-  and each condition), the weakest aspect counting — what list questions are decided on;
+  and each condition), the weakest aspect counting — what list questions are decided on
+  (rag.lists);
 - `relevance`: the retrieval score combined with the match — the order sources are shown in;
 - its sentences ranked for the answer.
-`evidence_strength` turns the pool into the abstention signal: the best paper's match
-compared with the pool's own spread (the same question over another corpus gives other raw
-similarities, but a paper that answers still stands out from the rest of the pool).
+`evidence_strength` turns the pool into the abstention signal: the share of the question the
+best papers hold and how far their match stands above the pool's median (the same question
+over another corpus gives other raw similarities, but a paper that answers still stands out
+from the rest of the pool).
 Calibration: evals/calibrate_evidence.py, figures in evals/README.md.
 """
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.conditions import meets_number, negated_terms, number_condition, says_without, term_spelling
+from rag.conditions import negated_terms, says_without, term_spelling
 from rag.evidence import PaperEvidence
 from rag.injection import is_instruction
-from rag.kinds import of_kind, strength_floor
 from rag.lexicon import alternatives, equivalents
-from rag.names import paper_text, saying
+from rag.names import paper_text
+from rag.numbers import meets_number, number_condition
 from rag.records import Hit
-from rag.sentences import is_boilerplate
+from rag.sentences import is_boilerplate, sentence_kinds
 from rag.shapes import Reading
 
 LEXICAL_WEIGHT = 0.4  # sentence score = 0.6 * cosine + 0.4 * term coverage
@@ -51,85 +52,6 @@ ASKING_WORDS = ("which what who whom whose where when how why paper papers work 
                 "reports reported use uses using used list name show find give any there exist exists existing "
                 "does do did can could should would corpus article articles research researchers authors "
                 "introduce introduces present presents describe describes")
-_BACKGROUND = re.compile(
-    r"^(?:recently|in recent years|over the (?:past|last)|nowadays|traditionally|historically|to date|"
-    r"however,? (?!we\b|our\b|this (?:paper|work)\b)|in contrast to (?:these|existing|prior|previous)|"
-    r"(?:current|existing|conventional|prior|previous|traditional) (?:\w+ ){0,2}(?:methods|approaches|works|models|systems|techniques)\b|"
-    r"(?:most|many|existing|current|prior|previous|conventional) (?:\w+ ){0,3}(?:methods|approaches|works|models|"
-    r"techniques|studies|systems) (?:\w+ )?(?:have|are|rely|require|suffer|fail|use|focus|still)|"
-    r"(?:\w+ ){0,6}(?:has|have) (?:recently )?(?:emerged|become|gained|shown|achieved|attracted|demonstrated|been widely)|"
-    r"despite (?:the|their|its)|although|while (?:\w+ ){0,4}(?:has|have|is|are)|"
-    r"(?:one|a|an|another) (?:recent |popular |common |promising |effective |widely used |prevalent |(?:\w+ )?and )*"
-    r"(?:strategy|approach|solution|remedy|way|line of work|direction|technique) (?:\w+ ){0,3}(?:is|involves|has been)\b|"
-    r"(?:[\w'-]+ ){0,12}(?:is|are) (?:often |still |severely |largely )?(?:hindered|hampered|bottlenecked|held back) by\b|"
-    r"(?:\w+ ){0,8}(?:remains?|is|are) (?:still )?(?:a )?(?:challenging|an open|largely unexplored|limited|"
-    r"unclear|costly|expensive|prohibitive|difficult))", re.IGNORECASE)
-_CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:method|approach|model|framework|work))\s+"
-                           r"(?:\w+ly\s+)?(?:propose|introduce|present|develop|design|describe|show|find|demonstrate|"
-                           r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
-_PROPOSAL = re.compile(r"\b(?:we|this (?:paper|work|study|article))\s+(?:\w+ly\s+|first\s+|also\s+|further\s+)?"
-                       r"(?:propose|introduce|present|develop|design|describe|build|release|devise|construct)", re.IGNORECASE)
-_OWN_VOICE = re.compile(r"\b(?:we|our|us|this (?:paper|work|study|article|research|thesis)|here)\b", re.IGNORECASE)
-_STATED_RESULT = re.compile(r"\d(?:\.\d+)?\s*%|\d\.\d")
-# "However, compliance in the trained men was 20% to 35% higher…": a finding the paper turns to,
-# not the setting — "however" with a measured result and no one else's work in it.
-_TURNING_RESULT = re.compile(r"^(?:however|in contrast|by contrast),?\s+(?!.*\b(?:existing|previous|prior|current|conventional|"
-                             r"traditional|most|many|these|such|other)\s+(?:\w+\s+)?(?:methods|approaches|works|models|studies|"
-                             r"systems|techniques)\b)(?=.*\d(?:\.\d+)?\s*%)", re.IGNORECASE)
-# A structured abstract's section labels ("BACKGROUND Few studies…", "METHODS AND RESULTS We…"): the
-# setting is the background / introduction / context section, unless it also states the aims.
-_SECTION = re.compile(r"^(?P<label>[A-Z][A-Z /&]{3,}[A-Z])(?::|\s)\s*(?=[A-Z(\d])")
-_WORK_SECTION = re.compile(r"^(?:METHODS?|MATERIALS?|RESULTS?|FINDINGS?|CONCLUSIONS?|INTERPRETATION|DISCUSSION|OUTCOMES?|"
-                           r"MEASUREMENTS?|DESIGN|PARTICIPANTS|PATIENTS|INTERVENTIONS?|MAIN RESULTS?|PRINCIPAL FINDINGS|"
-                           r"METHODOLOGY|EXPOSURES?)\b")
-_SETTING_SECTION = re.compile(r"^(?:BACKGROUND|INTRODUCTION|CONTEXT|RATIONALE|MOTIVATION)(?!.*\b(?:AIMS?|OBJECTIVES?|PURPOSE)\b)")
-_RESULT = re.compile(r"\d|\b(?:outperform|surpass|achiev|improv|reduc|speed|faster|state-of-the-art|sota|"
-                     r"accuracy|results? (?:show|indicate|demonstrate))", re.IGNORECASE)
-
-
-def is_background(sentence: str) -> bool:
-    return bool(_BACKGROUND.match(sentence.strip()))
-
-
-def proposes(sentence: str) -> bool:
-    """A contribution that puts something forward ("we propose / introduce / design …"), not a finding."""
-    return bool(_PROPOSAL.search(sentence))
-
-
-def sentence_kind(sentence: str) -> str:
-    """background | contribution | result | other — how an answer uses a sentence. A sentence that
-    says what the paper contributes is a contribution however it opens ("In contrast to these
-    approaches, we propose…")."""
-    if _CONTRIBUTION.search(sentence):
-        return "contribution"
-    if is_background(sentence) and not _TURNING_RESULT.match(sentence):
-        return "background"
-    if _RESULT.search(sentence):
-        return "result"
-    return "other"
-
-
-def sentence_kinds(sentences: list[str]) -> list[str]:
-    """Each sentence's kind in its abstract: what comes before the paper first speaks for itself
-    ("we…", "our…", "this paper…", "here…") is its setting — background, however it is worded —
-    unless it already states a result with its numbers."""
-    kinds = [sentence_kind(s) for s in sentences]
-    sections, section = [], ""
-    for sentence in sentences:
-        label = _SECTION.match(sentence)
-        section = label.group("label").upper() if label else section
-        sections.append(section)
-    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
-    # before the paper speaks for itself, setting — but a structured abstract's METHODS, RESULTS
-    # and CONCLUSIONS are its own work however impersonally worded ("Individuals medicated for
-    # ADHD were not at higher risk of obesity.")
-    kinds = ["background" if i < first and not _STATED_RESULT.search(sentences[i]) and not _WORK_SECTION.match(sections[i])
-             else kind for i, kind in enumerate(kinds)]
-    # A structured abstract says where its setting is: "BACKGROUND …" up to its next section
-    for i, section in enumerate(sections):
-        if _SETTING_SECTION.match(section) and kinds[i] != "contribution":
-            kinds[i] = "background"
-    return kinds
 
 
 @dataclass
@@ -374,15 +296,6 @@ class EvidenceScorer:
         return [judged[i] for i in order]
 
 
-def pool_spread(judged: list[Judged], dense_weight: float = 0.0) -> tuple[float, float]:
-    """Median and median absolute deviation of the pool's match scores (Judged.standing)."""
-    scores = np.array([j.standing(dense_weight) for j in judged], dtype=float)
-    if len(scores) == 0:
-        return 0.0, 1.0
-    median = float(np.median(scores))
-    return median, float(np.median(np.abs(scores - median))) or 1e-6
-
-
 def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
     """The abstention signal: for the best of the top papers, the share of the question's terms
     it contains (idf-weighted, a corpus-independent share) plus half of how far its evidence
@@ -391,62 +304,3 @@ def evidence_strength(judged: list[Judged], depth: int = 3) -> float:
         return 0.0
     median = float(np.median([j.match for j in judged]))
     return max(j.coverage + EVIDENCE_GAP_WEIGHT * (j.match - median) for j in judged[:depth])
-
-
-def list_matches(judged: list[Judged], relative: float, min_strength: float, min_coverage: float,
-                 dense_weight: float = 0.0, kind: str | None = None, names: list[str] = (),
-                 numbered: bool = False) -> list[Judged]:
-    """The papers that meet the question, in relevance order: each stands out from the pool (its
-    standing — the evidence match plus `dense_weight` x the paper's own cosine to the question, so
-    that a paper whose whole abstract is about the question counts for more than one sentence
-    near it — at least `min_strength` deviations above the median, and at least `relative` of the
-    best paper's lead — relative, so one paper that restates the question word for word does not
-    push the others out) and holds at least `min_coverage` of what the best-covering paper holds
-    of the question's terms (a paper near the topic but without its specific terms is not a match).
-    Only papers of the `kind` the question asks for are named (of_kind: no survey for "which
-    methods…"); the pool's median and spread are still the whole pool's. A list of surveys needs
-    no lead over the pool, only over its median: the kind already leaves a handful of candidates,
-    and a survey's sentences span its whole field, so on a broad topic ("surveys of efficient
-    transformers") none stands out from the method papers around it.
-    A list about names the top papers say (`names`: listed_names, "…on ADE20K", "…a MindSpore
-    implementation") names only papers that say one, likewise without the floor: saying "ADE20K"
-    is a stronger sign than standing out, and a paper that reports on ADE20K among six other
-    benchmarks need not. So too a list with a number condition ("…faster than 100 frames per
-    second", `numbered`): only papers stating such a number are members, and stating it is the sign;
-    when none of them holds enough of what the best-covering paper of the pool holds, their
-    coverage is measured against the best member's instead ("Which models *run* faster than 100
-    frames per second?": papers that say "run" but state no such speed named none of those that do)."""
-    floor = list_floor(min_strength, kind, names, numbered)
-    return set_matches(judged, list_members(judged, kind, names), relative, floor, min_coverage, dense_weight,
-                       covered_by_members=numbered)
-
-
-def list_members(judged: list[Judged], kind: str | None, names: list[str] = ()) -> list[Judged]:
-    """The papers a list may name: of the kind it asks for, saying the names it gives, stating a
-    number that meets each number condition ("more than 85% top-1": not 83.3%, not "ResNet-50")."""
-    return of_kind(saying([j for j in judged if not j.unmet], list(names)), kind)
-
-
-def list_floor(min_strength: float, kind: str | None, names: list[str] = (), numbered: bool = False) -> float:
-    """The pool floor a list's papers must clear: none for surveys (strength_floor), for a list
-    about names or for one with a number condition (list_matches)."""
-    return min(min_strength, 0.0) if names or numbered else strength_floor(min_strength, kind)
-
-
-def set_matches(pool: list[Judged], members: list[Judged], relative: float, min_strength: float,
-                min_coverage: float, dense_weight: float = 0.0, covered_by_members: bool = False) -> list[Judged]:
-    """The members that meet the question by the list rule (list_matches), measured against the
-    `pool`'s median, spread and best coverage: for a chat's working set the pool is a sample of
-    the index (a set of four papers has no spread of its own) and the lead is the best member's."""
-    if not members:
-        return []
-    median, spread = pool_spread(pool, dense_weight)
-    lead = max((j.standing(dense_weight) - median) / spread for j in members)
-    bar = max(min_strength, relative * lead)
-    strong = [j for j in members if (j.standing(dense_weight) - median) / spread >= bar]
-    covered = max(j.coverage for j in pool)
-    found = [j for j in strong if j.coverage >= min_coverage * covered]
-    if not found and covered_by_members:
-        covered = max(j.coverage for j in members)
-        found = [j for j in strong if j.coverage >= min_coverage * covered]
-    return found

@@ -25,7 +25,8 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     from rag.evidence import EvidenceStore
     from rag.pipeline import Ranking
     from rag.kinds import of_kind
-    from rag.relevance import EvidenceScorer, set_matches
+    from rag.lists import set_matches
+    from rag.relevance import EvidenceScorer
     from rag.shapes import aspects_of, condition_kind
 
     members = retriever.hits_for(set_ids, qvec)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rag.illustrations import illustrations
+from rag.numbers import NUMBER_CONDITION, UNIT_CONDITION
 
 # Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
 _GENERIC_NOUNS = (r"papers?|methods?|works?|approaches|approach|models?|architectures?|studies|study|techniques?|systems?|"
@@ -205,34 +206,6 @@ def strip_list_lead(question: str) -> str:
             kept.pop()
         body = " ".join([*kept, body]).strip()
     return body or q.strip(" ?.!")
-
-
-# A condition on a number: "of 85% or higher", "to 4 bits or fewer", "faster than 100 frames per second".
-# A benchmark metric a number can be given in ("50 AP", "58.7 box AP", "an mIoU of at least 50"),
-# written as papers write it (case matters: "map" is no metric).
-METRIC = r"(?-i:(?:box |mask )?(?:mAP|AP|mIoU|BLEU|PQ|FID))"
-_COMPARATOR = (r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smaller|slower|better)\s+than\s+|"
-               r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+|"
-               r"(?:exceed|surpass|beat|top)(?:s|es|ing|ping)?\s+)")
-_OR_BEYOND = r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?"
-# A count ("100,000", "671 945", "1.2 million") and the people a study counts in it.
-COUNT = r"(?:\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:million|thousand))?"
-PEOPLE = (r"(?:people|persons|participants|patients|individuals|subjects|adults|children|women|men|mothers|infants|"
-          r"volunteers|cases|pregnancies|births)\b")
-NUMBER_CONDITION = re.compile(
-    r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
-    rf"{_COMPARATOR}?"
-    rf"\d+(?:\.\d+)?\s*(?:%?\s*{METRIC}\b|%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b)"
-    rf"{_OR_BEYOND}"
-    rf"|\b(?:(?:of|with|at|by|reaching)\s+)?(?:an?\s+)?{METRIC}\s+(?:score\s+)?(?:of\s+)?{_COMPARATOR}?\d+(?:\.\d+)?{_OR_BEYOND}"
-    # how many people a study counts: "from more than 100,000 people", "of at least 1 million patients"
-    rf"|(?:\b(?:of|with|from|on|in|among|including|involving|covering)\s+)?{_COMPARATOR}?{COUNT}\s+{PEOPLE}{_OR_BEYOND}",
-    re.I)
-
-
-# A unit the question asks for without a number ("report a speed in frames per second", "latency
-# in milliseconds"): met by a sentence that states a number in it (rag.conditions.number_condition).
-UNIT_CONDITION = re.compile(r"\b(?:in|as)\s+(?:frames per second|fps|milliseconds|ms)\b", re.I)
 
 
 # A contrast ("instead of stacking layers", "rather than recognize speech") names what the

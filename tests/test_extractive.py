@@ -278,7 +278,8 @@ def test_one_paper_restating_the_question_does_not_push_the_other_matches_out():
     (its match far above the rest); matches are judged by their share of the best lead."""
     import numpy as np
 
-    from rag.relevance import Judged, list_matches
+    from rag.lists import list_matches
+    from rag.relevance import Judged
 
     def paper(match, coverage):
         return Judged(hit=None, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match, coverage=coverage)
@@ -295,7 +296,8 @@ def test_a_list_of_methods_names_no_survey_and_a_list_of_surveys_only_surveys():
     import numpy as np
 
     from rag.records import Hit, Paper
-    from rag.relevance import Judged, list_matches
+    from rag.lists import list_matches
+    from rag.relevance import Judged
 
     def paper(i, title, match):
         hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=title, abstract=""), score=0.5,
@@ -327,7 +329,8 @@ def test_a_list_about_an_identifier_names_only_the_papers_that_say_it():
 
     from rag.records import Hit, Paper
     from rag.names import said_identifiers
-    from rag.relevance import Judged, list_matches
+    from rag.lists import list_matches
+    from rag.relevance import Judged
 
     def paper(i, abstract, match):
         hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=abstract), score=0.5,
@@ -421,7 +424,8 @@ def test_list_dense_weight_lets_the_whole_abstract_count_and_zero_keeps_the_matc
     import numpy as np
 
     from rag.records import Hit, Paper
-    from rag.relevance import Judged, list_matches
+    from rag.lists import list_matches
+    from rag.relevance import Judged
 
     def paper(i, match, cosine):
         hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract=""), score=0.5,
@@ -443,7 +447,8 @@ def test_a_numbered_list_whose_topic_is_a_bare_verb_names_the_papers_that_state_
     import numpy as np
 
     from rag.records import Hit, Paper
-    from rag.relevance import Judged, list_matches
+    from rag.lists import list_matches
+    from rag.relevance import Judged
 
     def paper(i, match, coverage, unmet=()):
         hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract="."), score=0.5,

@@ -6,7 +6,7 @@ import pytest
 from rag.citations import with_markers
 from rag.conditions import negated_terms, says_without
 from rag.extractive import short_name
-from rag.relevance import is_background, sentence_kinds
+from rag.sentences import is_background, sentence_kinds
 from rag.sentences import is_boilerplate, split_sentences
 from rag.shapes import read_question, shape_of
 
@@ -128,7 +128,7 @@ def test_a_strategy_the_field_uses_or_a_problem_statement_is_background(sentence
     ("However, most methods are slow.", "background"),
 ])
 def test_a_finding_the_paper_turns_to_with_however_is_a_result(sentence, kind):
-    from rag.relevance import sentence_kind
+    from rag.sentences import sentence_kind
 
     assert sentence_kind(sentence) == kind
 
@@ -263,7 +263,7 @@ def test_split_sentences(text, expected):
      "We enrolled 1,679 patients in 2014, 300 of them women.", False),
 ])
 def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
-    from rag.conditions import meets_number, number_condition
+    from rag.numbers import meets_number, number_condition
 
     reading = read_question(question)
     assert condition in reading.aspects and len(reading.aspects) in (2, 3)
@@ -283,7 +283,7 @@ def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_sat
      "It runs in 1.6 ms on an iPhone 12.", True),
 ])
 def test_a_unit_asked_for_without_a_number_is_met_by_any_number_in_it(condition, aspects, sentence, meets):
-    from rag.conditions import meets_number, number_condition
+    from rag.numbers import meets_number, number_condition
     from rag.shapes import read_condition
 
     assert read_condition(condition).aspects == aspects

@@ -207,10 +207,10 @@ def test_a_condition_that_names_one_thing_is_met_by_saying_it(pipeline):
 def test_a_condition_that_names_one_thing_is_met_only_by_saying_it(pipeline, monkeypatch):
     """Seen trying the second corpus: "How many of them are about diabetes?" counted 4 of 5
     reviews, one of which says diabetes (the others' evidence stood out from the sample)."""
-    import rag.relevance
+    import rag.lists
 
     in_play = named_papers(pipeline.ask(FIRST))
-    monkeypatch.setattr(rag.relevance, "set_matches", lambda pool, members, *args: members)  # every paper "stands out"
+    monkeypatch.setattr(rag.lists, "set_matches", lambda pool, members, *args: members)  # every paper "stands out"
     about = pipeline.ask("Of those, which are about ImageNet?", history=[FIRST], working_set=in_play)
     assert names(about) == {"PruneFree", "TunedPrune"}
     assert names(pipeline.ask("How many of them are about teachers?", history=[FIRST], working_set=in_play)) == {"DistilTok"}
