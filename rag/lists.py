@@ -50,10 +50,17 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     second", `numbered`): only papers stating such a number are members, and stating it is the sign;
     when none of them holds enough of what the best-covering paper of the pool holds, their
     coverage is measured against the best member's instead ("Which models *run* faster than 100
-    frames per second?": papers that say "run" but state no such speed named none of those that do)."""
+    frames per second?": papers that say "run" but state no such speed named none of those that do).
+    When no paper clears the pool floor at all, the topic fills the pool ("Which papers study how
+    transformers learn in context?": 20 of its 100 papers do, so the median is theirs and the best
+    stands 2.7 deviations above it): the papers are measured by the relative rule alone, rather
+    than a list question being answered as a look-up of one paper."""
     floor = list_floor(min_strength, kind, names, numbered)
-    return set_matches(judged, list_members(judged, kind, names), relative, floor, min_coverage, dense_weight,
-                       covered_by_members=numbered)
+    members = list_members(judged, kind, names)
+    found = set_matches(judged, members, relative, floor, min_coverage, dense_weight, covered_by_members=numbered)
+    if not found and floor > 0:
+        found = set_matches(judged, members, relative, 0.0, min_coverage, dense_weight, covered_by_members=numbered)
+    return found
 
 
 def list_members(judged: list[Judged], kind: str | None, names: list[str] = ()) -> list[Judged]:

@@ -465,6 +465,30 @@ def test_a_numbered_list_whose_topic_is_a_bare_verb_names_the_papers_that_state_
     assert list_matches(pool + [covering], relative=0.5, min_strength=3, min_coverage=0.5, numbered=True) == [covering]
 
 
+def test_a_list_whose_topic_fills_the_pool_is_still_a_list():
+    """Seen exploring: "Which papers study how transformers learn in context?" named no paper and
+    was answered as a look-up of one — about 20 of its 100 candidates study in-context learning,
+    the pool's median and spread are theirs, and the best stood 2.7 deviations above it (the
+    floor is 3). With no paper over the floor, the relative rule alone decides."""
+    import numpy as np
+
+    from rag.lists import list_matches
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+
+    def paper(i, match):
+        hit = Hit(rank=i + 1, paper=Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract="."), score=0.5,
+                  dense_score=0.5, bm25_score=None, chunk_id=f"p{i}:0", snippet="")
+        return Judged(hit=hit, sentences=[], scores=np.zeros(0), usable=np.zeros(0, bool), match=match, coverage=1.0)
+
+    spread_out = [paper(i, 0.9 - 0.008 * i) for i in range(100)]  # median 0.5, the best 2 deviations above it
+    named = list_matches(spread_out, relative=0.5, min_strength=3, min_coverage=0.5)
+    assert named == spread_out[:len(named)] and 10 <= len(named) <= 30
+    # one paper over the floor: the floor holds, and the relative rule measures the rest against it
+    standing_out = [paper(0, 0.99)] + [paper(i, 0.30 - 0.002 * i) for i in range(1, 100)]
+    assert list_matches(standing_out, relative=0.5, min_strength=3, min_coverage=0.5) == standing_out[:1]
+
+
 def judged_paper(sentences, scores, title="ALISA: Sparsity-Aware KV Caching"):
     import numpy as np
 
