@@ -317,8 +317,9 @@ def test_a_list_of_methods_names_no_survey_and_a_list_of_surveys_only_surveys():
     broad = [paper(0, "Efficient Transformers: A Survey", 0.33), paper(1, "A Survey of Faster Transformers", 0.32),
              paper(2, "Transformers in Healthcare: A Survey", 0.10)]
     pool = broad + [paper(3 + i, f"Method {i}", 0.20 + 0.004 * i) for i in range(40)]
-    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5) == []
     assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5, kind="survey") == broad[:2]
+    # (any kind: none clears the floor either, so the relative rule alone names the top of the pool)
+    assert list_matches(pool, relative=0.6, min_strength=3, min_coverage=0.5) == [broad[0], *pool[3 + 32:]]
 
 
 def test_a_list_about_an_identifier_names_only_the_papers_that_say_it():
@@ -345,9 +346,10 @@ def test_a_list_about_an_identifier_names_only_the_papers_that_say_it():
     assert names == ["ADE20K"]
     assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5) == [not_saying, *saying]
     assert list_matches(pool, relative=0.5, min_strength=3, min_coverage=0.5, names=names) == saying
-    # no pool floor: saying the identifier is the stronger sign (the relative rule still holds)
-    assert list_matches(pool, relative=0.5, min_strength=100, min_coverage=0.5) == []
+    # no pool floor: saying the identifier is the stronger sign (the relative rule still holds;
+    # without the names, a floor no paper clears leaves the relative rule alone too)
     assert list_matches(pool, relative=0.5, min_strength=100, min_coverage=0.5, names=names) == saying
+    assert list_matches(pool, relative=0.5, min_strength=100, min_coverage=0.5) == [not_saying, *saying]
     assert said_identifiers("Which papers report top-1 accuracy on COCO?", pool) == []
     assert said_identifiers("Which papers report results on Cityscapes-2K?", pool) == []  # said by none
 
