@@ -9,6 +9,7 @@ Numbers are rag.numbers'. Pure functions on text; rag.relevance scores sentences
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A condition that excludes something ("without fine-tuning", "no labels"): a sentence meets it
 # only by saying so, never by mentioning the excluded thing — that is usually the opposite.
@@ -104,14 +105,25 @@ def says_name(text: str, name: str) -> bool:
 _SHORT_TO = re.compile(r"([a-z]{3,})2([a-z]{3,})")  # "seq2seq": "sequence-to-sequence"
 
 
+@lru_cache(maxsize=2048)
+def _pieces(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """The text lower-cased, its letters and digits alone, and its words (a paper's text is asked
+    about once per name, for every question)."""
+    lowered = text.lower()
+    return lowered, re.sub(r"[^a-z0-9]", "", lowered), tuple(w for w in re.split(r"[^a-z0-9]+", lowered) if w)
+
+
 def _said_in_pieces(text: str, name: str) -> bool:
     """The name written in pieces or joined: "F1" as "F_1" or "F1-score", "CNN/DailyMail" as "CNN
     Daily Mail", "seq2seq" as "sequence-to-sequence" — a run of the text's words (split at
     anything but letters and digits) that spells the name's letters and digits, whole words only
     ("GPT-4o" does not say "GPT-4")."""
     compact = re.sub(r"[^a-z0-9]", "", name.lower())
-    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
     short = _SHORT_TO.fullmatch(compact)
+    lowered, joined_text, words = _pieces(text)
+    # the run's letters and digits are the text's with the gaps taken out: absent there, absent
+    if compact not in joined_text and not (short and short.group(1) in lowered):
+        return False
     for i in range(len(words)):
         if short and i + 2 < len(words) and words[i + 1] == "to" and words[i].startswith(short.group(1)) \
                 and words[i + 2].startswith(short.group(2)):
