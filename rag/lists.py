@@ -58,8 +58,10 @@ def list_matches(judged: list[Judged], relative: float, min_strength: float, min
     floor = list_floor(min_strength, kind, names, numbered)
     members = list_members(judged, kind, names)
     found = set_matches(judged, members, relative, floor, min_coverage, dense_weight, covered_by_members=numbered)
-    if not found and floor > 0:
-        found = set_matches(judged, members, relative, 0.0, min_coverage, dense_weight, covered_by_members=numbered)
+    if not found and floor > 0 and members:
+        median, spread = pool_spread(judged, dense_weight)
+        if max(j.standing(dense_weight) for j in members) < median + floor * spread:  # none clears the floor
+            found = set_matches(judged, members, relative, 0.0, min_coverage, dense_weight, covered_by_members=numbered)
     return found
 
 

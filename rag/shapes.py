@@ -163,8 +163,8 @@ def asked_kind(question: str) -> str | None:
 
 _MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?!(?:work|research)\b)(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)",
                             re.I)
-_GENERIC_MODIFIERS = {"other", "these", "those", "existing", "recent", "published", "proposed", "different", "new", "of", "the", "are", "were",
-                      "some", "any", "all", "main", "key", "notable", "relevant", "do", "does"}
+_GENERIC_MODIFIERS = {"other", "these", "those", "existing", "recent", "published", "proposed", "different", "new", "of",
+                      "the", "are", "were", "some", "any", "all", "main", "key", "notable", "relevant", "do", "does"}
 
 
 def _inside_name(words: list[str], i: int, generic: str) -> bool:
@@ -196,7 +196,8 @@ def strip_list_lead(question: str) -> str:
     if lead:
         words = [w.strip(",") for w in lead.group(0).split()]
         if re.match(r"(?:which|what)\b", q, re.I) and (_MODIFIED_LEAD.match(q) or re.search(_TOPICAL_NOUNS, lead.group(0), re.I)):
-            generic = rf"(?:{_GENERIC_NOUNS}|that|which|who|in|this|corpus|collection|if|on|about|regarding|concerning|say|report|find|show)"
+            generic = (rf"(?:{_GENERIC_NOUNS}|that|which|who|in|this|corpus|collection|if|on|about|regarding|concerning|"
+                       r"say|report|find|show)")
             # a generic noun inside the field's name stays: "neural *architecture* search papers"
             kept = [w for i, w in enumerate(words[1:], 1) if w.lower() not in _GENERIC_MODIFIERS
                     and not (re.fullmatch(generic, w, re.I) and not _inside_name(words, i, generic))]

@@ -489,6 +489,9 @@ def test_a_list_whose_topic_fills_the_pool_is_still_a_list():
     # one paper over the floor: the floor holds, and the relative rule measures the rest against it
     standing_out = [paper(0, 0.99)] + [paper(i, 0.30 - 0.002 * i) for i in range(1, 100)]
     assert list_matches(standing_out, relative=0.5, min_strength=3, min_coverage=0.5) == standing_out[:1]
+    # …even when that paper lacks the question's words: the floor is cleared, nothing falls back
+    standing_out[0].coverage = 0.1
+    assert list_matches(standing_out, relative=0.1, min_strength=3, min_coverage=0.5) == []
 
 
 def judged_paper(sentences, scores, title="ALISA: Sparsity-Aware KV Caching"):
