@@ -56,11 +56,12 @@ def short_name(title: str) -> str:
     return head if ":" in title and len(head.split()) <= 6 else title
 
 
-_INTRODUCED = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)"
-                         r"|\b[Ww]e (?:propose|present|introduce|develop)\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)\s*[,:(]")
-
-
-_INTRODUCED_PHRASE = re.compile(r"\b(?:[Ww]e (?:propose|present|introduce|develop)|called|named|dubbed|termed|coined)\s+"
+# How an abstract introduces a name: "…called PiToMe", "We present Lightning Attention, …".
+_NAMING = r"(?:called|named|dubbed|termed|coined)"
+_WE_INTRODUCE = r"[Ww]e (?:propose|present|introduce|develop)"
+_INTRODUCED = re.compile(rf"\b{_NAMING}\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)"
+                         rf"|\b{_WE_INTRODUCE}\s+([A-Z][\w+\-^]*[A-Z0-9][\w+\-^]*)\s*[,:(]")
+_INTRODUCED_PHRASE = re.compile(rf"\b(?:{_WE_INTRODUCE}|{_NAMING})\s+"
                                 r"((?!(?:A|An|The|This|Our|These|In|To)\b)[A-Z][\w+\-^]*(?:\s+[A-Z][\w+\-^]*){1,2})\s*[,:(]")
 
 

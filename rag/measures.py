@@ -1,8 +1,10 @@
 """What a quantity question asks a number for, and whether a sentence gives it: the measure or
 dataset it names ("precision@10 … MIMIC-III"), what "how many" counts ("trials", people in any
 word for them), a prevalence ("how common"), a value asked for by its own words ("What was the
-median follow-up…?"). Pure text rules; rag.extractive leads an answer with the sentence that
-gives the number, or says that the abstract gives none."""
+median follow-up…?"), and whether an abstract reports a measure at all ("which of them is the
+fastest?": "speed"). Pure text rules; rag.extractive leads an answer with the sentence that
+gives the number, or says that the abstract gives none; rag.set_answers says when none of the
+papers in play reports the measure a superlative asks about."""
 
 from __future__ import annotations
 
@@ -29,7 +31,11 @@ def measure_names(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-_PEOPLE = re.compile(r"\b(?:patients?|participants?|subjects?|individuals?|people|persons?|cases|women|men|children|adults)\b", re.I)
+# The words a count of people is given in ("728,136 individuals", "671 945 women"): a head count for
+# "how many patients…" here, a number condition in rag.numbers ("from more than 100,000 people").
+PEOPLE = (r"\b(?:people|persons?|participants?|patients?|individuals?|subjects?|adults?|children|women|men|mothers?|"
+          r"infants?|volunteers?|cases?|pregnancies|births?)\b")
+_PEOPLE = re.compile(PEOPLE, re.I)
 
 
 def says_measure(sentence: str, name: str) -> bool:
@@ -87,3 +93,21 @@ def missing_measure(form: str, question: str, sentences: list[str]) -> str | Non
     if measure and (form == "quantity" or _NUMERIC_HEAD.search(measure)) and not gives_measure(sentences, measure):
         return measure
     return None
+
+
+# The words an abstract reports a measure in ("which of them is the fastest?" asks for "speed").
+MEASURE_WORDS = {
+    "speed": r"speed|fast|faster|fps|frames per second|latency|throughput|runtime|inference time|ms\b|milliseconds?",
+    "cost": r"cost|flops|macs|compute|cheaper|energy|gpu hours|memory",
+    "size": r"size|parameters|params|memory|smaller|compact|mb\b|gb\b",
+    "performance": r"accuracy|performance|score|ap\b|map\b|miou|f1|bleu|top-1|outperform|state-of-the-art",
+}
+
+
+def reports_measure(sentences: list[str], measure: str) -> bool:
+    """Whether an abstract's sentences give a number in the words of a measure ("speed": "108 FPS",
+    "1.6 ms latency"); a measure without a word list ("accurate") is taken as reported."""
+    words = MEASURE_WORDS.get(measure.lower())
+    if words is None:
+        return True
+    return any(re.search(rf"\b(?:{words})", sentence, re.I) and re.search(r"\d", sentence) for sentence in sentences)

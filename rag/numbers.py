@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from rag.measures import PEOPLE
+
 # A condition on a number: "of 85% or higher", "to 4 bits or fewer", "faster than 100 frames per second".
 # A benchmark metric a number can be given in ("50 AP", "58.7 box AP", "an mIoU of at least 50"),
 # written as papers write it (case matters: "map" is no metric).
@@ -20,10 +22,8 @@ _COMPARATOR = (r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smalle
                r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+|"
                r"(?:exceed|surpass|beat|top)(?:s|es|ing|ping)?\s+)")
 _OR_BEYOND = r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?"
-# A count ("100,000", "671 945", "1.2 million") and the people a study counts in it.
+# A count ("100,000", "671 945", "1.2 million") and the people a study counts in it (PEOPLE).
 COUNT = r"(?:\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:million|thousand))?"
-PEOPLE = (r"(?:people|persons|participants|patients|individuals|subjects|adults|children|women|men|mothers|infants|"
-          r"volunteers|cases|pregnancies|births)\b")
 NUMBER_CONDITION = re.compile(
     r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
     rf"{_COMPARATOR}?"

@@ -108,8 +108,12 @@ class EvidenceScorer:
         corpus never uses gets the highest idf: its absence is what "not covered" means — unless
         it is two words the corpus writes apart ("PageRank" / "Page Rank"): then it is those two
         words ("page+rank"), found where both are."""
+        return self._terms(self.term_words(text))
+
+    def _terms(self, words: dict[str, str]) -> dict[str, float]:
+        """`terms` of a text from its term_words."""
         out: dict[str, float] = {}
-        for term in self.term_words(text):
+        for term in words:
             if term in self.asking:
                 continue
             if self.bm25.term_id(term) is None:
@@ -128,7 +132,7 @@ class EvidenceScorer:
         layers to run"): by idf alone a paper that lacks them covered little of it, however much of
         the speech or the layers it holds; a word far from the question's meaning counts for less.
         `vectors`: texts already encoded; the rest, and words not seen before, in one batch."""
-        plans = [(text, self.terms(text), self.term_words(text)) for text in texts]
+        plans = [(text, self._terms(words), words) for text in texts for words in [self.term_words(text)]]
         if self.encoder is None:
             return [terms for _, terms, _ in plans]
         known = _WORD_VECTORS.setdefault(self.encoder, {})

@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 
 from rag.extractive import Composer, ExtractiveAnswer, compose, paper_name
+from rag.measures import reports_measure
 from rag.shapes import shape_of
 from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches, paper_year
 
@@ -154,24 +155,6 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     plan = composer.listing(matches, len(matches), head=head, extra=extra)
     plan.form = "list"
     return plan
-
-
-# The words an abstract reports a measure in ("which of them is the fastest?" asks for "speed").
-MEASURE_WORDS = {
-    "speed": r"speed|fast|faster|fps|frames per second|latency|throughput|runtime|inference time|ms\b|milliseconds?",
-    "cost": r"cost|flops|macs|compute|cheaper|energy|gpu hours|memory",
-    "size": r"size|parameters|params|memory|smaller|compact|mb\b|gb\b",
-    "performance": r"accuracy|performance|score|ap\b|map\b|miou|f1|bleu|top-1|outperform|state-of-the-art",
-}
-
-
-def reports_measure(sentences: list[str], measure: str) -> bool:
-    """Whether an abstract's sentences give a number in the words of a measure ("speed": "108 FPS",
-    "1.6 ms latency"); a measure without a word list ("accurate") is taken as reported."""
-    words = MEASURE_WORDS.get(measure.lower())
-    if words is None:
-        return True
-    return any(re.search(rf"\b(?:{words})", sentence, re.I) and re.search(r"\d", sentence) for sentence in sentences)
 
 
 def pick_papers(request: SetRequest, members: list, most: int) -> list:

@@ -127,14 +127,13 @@ def asks_about_them(question: str) -> bool:
     return bool(_ABOUT.search(_NOT_ANAPHORA.sub(" ", question))) and not stands_alone(question)
 
 
-_CAPITALISED = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-Z][\w-]*")
+_CAPITALISED = re.compile(r"(?<![.?!:]\s)\b[A-Z][\w-]*")  # not a sentence's first word
 
 
 def names_outside(question: str) -> bool:
     """Whether a follow-up names something by a name ("…compared with Swin?", "…than ViT-B?") and
     not only by its kind ("…compared with transformers?"): a capitalised word past its first."""
-    q = question.strip()
-    return bool(_CAPITALISED.search(q[1:] if q else q))
+    return bool(_CAPITALISED.search(question.strip(), 1))
 
 
 def refers_to_set(question: str) -> bool:
