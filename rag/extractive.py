@@ -66,9 +66,11 @@ _INTRODUCED_PHRASE = re.compile(rf"\b(?:{_WE_INTRODUCE}|{_NAMING})\s+"
 
 
 def introduced_names(paper) -> list[str]:
-    """The names of two or three capitalised words the abstract introduces ("We present Lightning
-    Attention, the first…"), which its title may not carry ("Various Lengths, Constant Speed: …")."""
-    return [m.group(1) for m in _INTRODUCED_PHRASE.finditer(paper.abstract)]
+    """The names the abstract introduces, which its title may not carry: one word ("we propose
+    LoRAT, a method…" under "Tracking Meets LoRA: …") or two or three capitalised words ("We
+    present Lightning Attention, the first…" under "Various Lengths, Constant Speed: …")."""
+    words = [next(g for g in m.groups() if g) for m in _INTRODUCED.finditer(paper.abstract)]
+    return list(dict.fromkeys(words + [m.group(1) for m in _INTRODUCED_PHRASE.finditer(paper.abstract)]))
 
 
 def paper_name(paper) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.extractive import Composer, ExtractiveAnswer, compose, paper_name
+from rag.extractive import Composer, ExtractiveAnswer, compose, introduced_names, paper_name
 from rag.measures import reports_measure
 from rag.shapes import shape_of
 from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches, paper_year
@@ -193,7 +193,8 @@ def named_members(question: str, papers: list) -> list:
     for paper in papers:
         title, short = paper.title.lower(), paper_name(paper).lower()
         at = [lowered.find(q) for q in quotes if q in title or title.startswith(q)]
-        at += [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?![\w-])", lowered)]
+        for name in {short, *(n.lower() for n in introduced_names(paper))}:  # "LoRAT" for "Tracking Meets LoRA: …"
+            at += [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered)]
         at += [lowered.find(t) for t in tokens if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", title)]
         words = _words(paper.title.split(":")[0] if ":" in paper.title and len(short.split()) > 1 else paper.title)
         if not at and len(words) >= 2 and len(words & asked) >= 0.6 * len(words):

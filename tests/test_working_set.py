@@ -404,6 +404,22 @@ def test_a_comparison_that_names_two_papers_of_the_set_is_answered_over_it(pipel
     assert outside.working_set is None  # one of them is not on the table: today's comparison
 
 
+def test_a_paper_of_the_set_is_named_by_the_method_its_abstract_introduces():
+    """Seen on dev chain ch04: "Compare LoRAT and BACTrack on speed and benchmarks." was searched
+    afresh, not answered over the two papers in play, because LoRAT's title ("Tracking Meets LoRA:
+    …") does not carry the name its abstract introduces ("we propose LoRAT, a method that…")."""
+    from rag.records import Paper
+    from rag.set_answers import named_members
+
+    lorat = Paper(paper_id="a", title="Tracking Meets LoRA: Faster Training, Larger Model",
+                  abstract="We propose LoRAT, a method that adapts LoRA to visual tracking. It runs at 119 FPS.")
+    bac = Paper(paper_id="b", title="BACTrack: Building Appearance Collection for Aerial Tracking",
+                abstract="This work presents BACTrack. It runs at 87 FPS.")
+    lora = Paper(paper_id="c", title="LoRA: Low-Rank Adaptation of Large Language Models",
+                 abstract="We propose Low-Rank Adaptation, or LoRA, which freezes the pretrained weights.")
+    assert named_members("Compare LoRAT and BACTrack on speed.", [bac, lorat, lora]) == [lorat, bac]  # not LoRA
+
+
 def test_a_working_set_of_unknown_or_too_many_ids_is_handled(pipeline):
     from rag.errors import UsageError
 
