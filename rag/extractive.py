@@ -168,17 +168,19 @@ class Composer:
         lead = chosen[:1] if lead_with_number and numbered else []
         return lead + sorted(i for i in chosen if i not in lead)
 
-    def companions(self) -> list[Judged]:
-        """The top source and any other within the margin of its match (single look-ups)."""
+    def companions(self, alone: bool = False) -> list[Judged]:
+        """The top source and any other within the margin of its match (single look-ups); the top
+        source `alone` when the question asks about it by name ("What is the main idea of Mamba?":
+        not the Mamba survey and Mamba-ND beside the Mamba paper)."""
         top = self.sources[0]
-        near = [j for j in self.sources[1:] if j.match >= top.match - self.single_margin]
+        near = [] if alone else [j for j in self.sources[1:] if j.match >= top.match - self.single_margin]
         return [top, *near][: self.max_papers]
 
     # -- shapes ------------------------------------------------------------------------
     def single(self, lead_with_number: bool = False, verdict: bool = False, about_data: bool = True,
-               explain: bool = False, named: tuple[str, ...] = ()) -> ExtractiveAnswer:
+               explain: bool = False, named: tuple[str, ...] = (), alone: bool = False) -> ExtractiveAnswer:
         lines = []
-        for position, judged in enumerate(self.companions()):
+        for position, judged in enumerate(self.companions(alone)):
             quota = self.sentences_per_paper if position == 0 else 1
             picked = self.pick(judged, quota, lead_with_number, verdict, about_data, explain, named)
             if picked:
@@ -339,6 +341,15 @@ def named_sources(question: str, sources: list[Judged]) -> list[tuple[Judged, st
     return out
 
 
+# A name given as an example is not what a question asks about: "Why can't linear RNNs such as Mamba solve parity?"
+_EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
+
+
+def asked_about(question: str, sources: list[Judged]) -> list[Judged]:
+    """The sources a question asks about by name ("How fast does MixFormer run?"), not as an example."""
+    return [j for j, _ in named_sources(_EXAMPLES.sub(" ", question), sources)]
+
+
 def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:
     """The sources a question names by their own short name ("DiC and PixelDiT … how do they
     differ?"): a comparison of two papers the corpus holds is answered however weak its overall
@@ -372,7 +383,8 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     else:
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
                                about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)),
-                               explain=form == "explanation", named=measure_names(question))
+                               explain=form == "explanation", named=measure_names(question),
+                               alone=form in ("quantity", "explanation") and bool(asked_about(question, sources[:1])))
     missing = missing_measure(form, question, sources[0].sentences)
     if missing:
         plan.text = f"The abstract does not give the {missing}; what it reports:\n{plan.text}"

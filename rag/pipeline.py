@@ -71,9 +71,6 @@ def _as_searched(history: Sequence[str]) -> str:
 
 
 _EMPHASIS = re.compile(r"(?<![\w*`])(\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1(?![\w*`])")  # Markdown bold, italics, code: "**Which** studies…"
-_EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
-
-
 def default_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -172,7 +169,7 @@ class Pipeline:
     def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str) -> Ranking:
         """The candidate pool judged on its evidence, ordered as the sources are shown."""
         from rag.evidence import EvidenceStore
-        from rag.extractive import is_setting, named_sources
+        from rag.extractive import asked_about, is_setting, named_sources
         from rag.lists import list_matches
         from rag.names import listed_names
         from rag.numbers import number_condition
@@ -189,9 +186,8 @@ class Pipeline:
         # Transformer?" when Swin is 12th); a list answer's matches likewise.
         named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \
             if form == "comparison" else []
-        if form in ("quantity", "explanation"):  # "How fast does MixFormer run?": about that paper itself,
-            # not a name given as an example ("Why can't linear RNNs such as Mamba solve parity?")
-            named = [j for j, _ in named_sources(_EXAMPLES.sub(" ", query), judged)][:1]
+        if form in ("quantity", "explanation"):  # "How fast does MixFormer run?": about that paper itself
+            named = asked_about(query, judged)[:1]
         chosen = {id(j) for j in matches}
         first = matches + [j for j in named if id(j) not in chosen]
         chosen |= {id(j) for j in first}

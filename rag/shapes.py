@@ -86,8 +86,9 @@ _COMPARE = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|differ(?:ence|
                       r"|^[^:?]*\bor\b[^:?]*[:,;]\s*(?:which|who)\b.*\b(?:higher|lower|better|worse|faster|slower|more|fewer|less|"
                       r"larger|smaller|cheaper)\b", re.I)
 _HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much|by what (?:percentage|factor|margin|fraction|amount))\b", re.I)
-_EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+(?:idea|mechanism|"
-                      r"key idea|intuition|reason|role)|explain|describe)", re.I)
+_EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+"
+                      r"(?:(?:key|main|core|central|basic|underlying)\s+)?(?:idea|mechanism|intuition|reason|role|insight)s?\b"
+                      r"|explain|describe)", re.I)
 # "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
 # "what works" does; "which work…" asks for one.
 _LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
@@ -291,7 +292,16 @@ def _compares_two(q: str) -> bool:
     lead = LIST_LEAD.match(q)
     plural_lead = lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0))
     clause = re.split(r"[,;:]", q[found.end():])[0]
-    return not (plural_lead and found.group(0).lower().startswith("compar") and not _TWO_THINGS.search(clause))
+    if plural_lead and found.group(0).lower().startswith(("compar", "contrast")):
+        # "Which papers compare ConvNeXt and Swin Transformer?" names the two to compare; "Which
+        # papers compare transformers with recurrent networks?" asks for the papers that do
+        return bool(_TWO_THINGS.search(clause)) and len(_NAMED.findall(clause)) >= 2
+    return True
+
+
+# A name in a comparison: capitalised words together ("Swin Transformer", "ConvNeXt", "BERT"), not
+# a kind of model written in the plural ("CNNs", "LLMs", "Transformers").
+_NAMED = re.compile(r"\b(?![A-Z][\w-]*[a-z]s\b|[A-Z]+s\b)[A-Z][\w.+-]*(?:\s+(?![A-Z][\w-]*[a-z]s\b|[A-Z]+s\b)[A-Z][\w.+-]*)*")
 
 
 # A list asked as a noun phrase, with no question word: "token pruning methods that need no

@@ -792,9 +792,41 @@ def test_a_number_or_explanation_asked_of_a_paper_by_name_is_answered_from_that_
     assert reading.shape == "quantity" and ranking.sources[0].paper.title.startswith("MergeShelf")
     # a name given as an example is not what the question is about (the explanation set's
     # "Why can't linear RNNs such as Mamba and DeltaNet solve parity…?" was refused from Mamba)
-    from rag.pipeline import _EXAMPLES
+    from rag.extractive import asked_about
 
-    assert "Mamba" not in _EXAMPLES.sub(" ", "Why can't linear RNNs such as Mamba and DeltaNet solve parity?")
+    mamba = judged_paper(["We propose Mamba, a selective state space model."], [0.5], title="Mamba: Linear-Time Sequence Modeling")
+    assert asked_about("Why is Mamba fast?", [mamba]) == [mamba]
+    assert asked_about("Why can't linear RNNs such as Mamba and DeltaNet solve parity?", [mamba]) == []
+
+
+def test_an_explanation_of_a_paper_asked_by_name_quotes_that_paper_alone():
+    """Seen trying the CLI: "What is the main idea of Mamba?" was read as a look-up (only "the key
+    idea" was an explanation) and answered from the Mamba survey; then, with the Mamba paper put
+    first, the survey, a medical SSM survey and Mamba-ND were quoted beside it (their evidence
+    was stronger than the Mamba paper's, so all were within the look-up margin)."""
+    import numpy as np
+
+    from rag.extractive import compose
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+    from rag.shapes import shape_of
+
+    assert shape_of("What is the main idea of Mamba?") == "explanation"
+
+    def judged(i, title, abstract, match):
+        paper = Paper(paper_id=f"p{i}", title=title, abstract=abstract)
+        sentences = abstract.split(". ")
+        hit = Hit(paper=paper, rank=i + 1, score=1.0, dense_score=None, bm25_score=None, chunk_id=f"c{i}", snippet="")
+        return Judged(hit=hit, sentences=sentences, scores=np.linspace(0.6, 0.4, len(sentences)),
+                      usable=np.ones(len(sentences), bool), match=match)
+
+    mamba = judged(0, "Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+                   "We let the SSM parameters be functions of the input. Mamba runs 5 times faster than Transformers", 0.4)
+    survey = judged(1, "A Survey of Mamba", "We survey Mamba models. We review the applications of Mamba", 0.6)
+    answer = compose("explanation", "What is the main idea of Mamba?", [mamba, survey], [], 0, Settings.build())
+    assert answer.markers == [1]
+    other = compose("explanation", "What is the main idea of selective state spaces?", [mamba, survey], [], 0, Settings.build())
+    assert other.markers == [1, 2]  # asked by no name: the look-up margin as before
 
 
 def test_an_answer_names_a_paper_without_its_titles_full_stop():

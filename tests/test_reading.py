@@ -36,6 +36,11 @@ from rag.shapes import read_question, shape_of
     # "compare" as what the listed papers do, not two things to compare (seen on the calibration chains)
     ("Which papers propose or compare self-supervised pretraining objectives for language models?", "list"),
     ("Which papers compare ConvNeXt and Swin Transformer?", "comparison"),
+    # …but kinds of model compared are what the listed papers do (seen trying the CLI: one paper was quoted)
+    ("Which papers compare transformers with recurrent networks?", "list"),
+    ("Which studies compare CNNs and vision transformers on medical images?", "list"),
+    ("Which studies compare BERT and RoBERTa on GLUE?", "comparison"),
+    ("What is the main idea of Mamba?", "explanation"),
     # the two names before the question itself, and "by what percentage"
     ("ConvNeXt or Swin: which is more accurate?", "comparison"),
     ("By what percentage does PiToMe reduce FLOPs?", "quantity"),
