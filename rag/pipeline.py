@@ -34,6 +34,7 @@ class Ranking:
     matches: list  # list questions: every matching paper of the pool, in order
     strength: float | None  # the abstention signal (rag.relevance.evidence_strength)
     unmet: str | None = None  # list questions: a number condition no paper of the pool meets ("above 90%")
+    dated: bool = False  # a year was asked for and the pool's records carry dates: only those dated so were judged
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -166,16 +167,23 @@ class Pipeline:
             return fallback
         return line
 
-    def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str) -> Ranking:
-        """The candidate pool judged on its evidence, ordered as the sources are shown."""
+    def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str,
+              year: tuple[str, int] | None = None) -> Ranking:
+        """The candidate pool judged on its evidence, ordered as the sources are shown; with a
+        `year` asked for ("…from 2023", rag.asked_metadata), only the pool's papers dated so, when
+        its records carry dates."""
         from rag.evidence import EvidenceStore
         from rag.extractive import asked_about, is_setting, named_sources
         from rag.lists import list_matches
         from rag.names import listed_names
         from rag.numbers import number_condition
         from rag.relevance import EvidenceScorer, evidence_strength
+        from rag.working_set import meets_year, paper_year
 
         pool = self.retriever().search(query, k=max(self.settings.evidence_pool, k), filters=filters, query_vector=qvec)
+        dated = year is not None and any(paper_year(h.paper) is not None for h in pool)
+        if dated:
+            pool = [h for h in pool if meets_year(paper_year(h.paper), year)]
         evidence = EvidenceStore(self.index.catalog, self.encoder).load([h.paper for h in pool])
         judged = EvidenceScorer(self.index.bm25, self.encoder).judge(reading, query, qvec, pool, evidence)
         matches = list_matches(judged, self.settings.list_relative, self.settings.list_min_strength,
@@ -199,7 +207,7 @@ class Pipeline:
         unmet = next((c for c in judged[0].unmet if all(c in j.unmet for j in judged)), None) \
             if form == "list" and judged else None
         return Ranking(sources=sources, matches=matches, strength=evidence_strength(judged) if judged else None,
-                       unmet=unmet)
+                       unmet=unmet, dated=dated)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             filters: Filters | None = None, working_set=REBUILD) -> Answer:
@@ -256,6 +264,7 @@ class Pipeline:
     def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events
+        from rag.asked_metadata import asked_metadata, note
         from rag.extractive import compose, named_sources, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
         from rag.shapes import read_question, without_preamble
@@ -287,9 +296,14 @@ class Pipeline:
             return
         backend = self.backend
         tc = time.perf_counter()
-        query = self.condense(question, history)
-        if query == question:  # "Now, which papers…", "Switching topics: which…": the lead-in is not searched
-            query = without_preamble(question)
+        # "…that link their code": met from the records, not searched for (an earlier turn's is not this one's)
+        asked = asked_metadata(without_preamble(question))
+        if asked and asked.code:
+            filters = Filters(sources=filters.sources if filters else (), has_code=True)
+        searched = asked.rest if asked else question
+        query = self.condense(searched, history)
+        if query == searched:  # "Now, which papers…", "Switching topics: which…": the lead-in is not searched
+            query = without_preamble(searched)
         condense_ms = (time.perf_counter() - tc) * 1000
         reading = read_question(query)  # a follow-up is scored on its condensed query…
         # …answered as its own words ask, or as the question it swaps a part of asked
@@ -297,7 +311,7 @@ class Pipeline:
         retriever = self.retriever()  # loads the index and the encoder (counted as load, not retrieval)
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
-        ranking = self.judge(query, reading, qvec, k or self.settings.k, filters, form)
+        ranking = self.judge(query, reading, qvec, k or self.settings.k, filters, form, asked.year if asked else None)
         hits = [j.hit for j in ranking.sources]
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}
@@ -324,8 +338,12 @@ class Pipeline:
                 answer.matches = {"count": len(ranking.matches), "shown": len(shown),
                                   "paper_ids": [j.paper.paper_id for j in ranking.matches]}
             plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings)
+            if asked:
+                plan.text = f"{note(asked, ranking.dated)}\n{plan.text}"
             yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
                                      decline=lambda a: self.abstain(a, "model"))
+        if asked and answer.abstained:  # what was searched: "Only papers that link their code were searched."
+            answer.answer += f" {note(asked, ranking.dated)}"
         if history:
             answer.timings_ms["condense"] = condense_ms
         yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}

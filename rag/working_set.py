@@ -184,10 +184,7 @@ def read_request(question: str) -> SetRequest:
         return SetRequest("code", condition, question, picks, count=count)
     year = _YEAR.search(question)
     if year:
-        op = year.group("op").lower().replace("published in", "in")
-        op = {"since": "after", "from": "in", "later than": "after", "newer than": "after",
-              "earlier than": "before", "older than": "before"}.get(op, op)
-        return SetRequest("year", condition, question, picks, year=(op, int(year.group("year"))), count=count)
+        return SetRequest("year", condition, question, picks, year=_year_wanted(year), count=count)
     category = _CATEGORY.search(question)
     if category:
         return SetRequest("category", condition, question, picks, category=category.group("cat"), count=count)
@@ -251,6 +248,24 @@ def next_working_set(answer, previous: list[str] | None) -> list[str] | None:
 
 
 # -- metadata ---------------------------------------------------------------------------------
+# The year condition with the words that make it one: "(that are) published in 2024", "…are from 2023".
+_YEAR_CLAUSE = re.compile(r"\s*(?:,\s*)?(?:(?:that|which)\s+)?(?:(?:are|were|was|is)\s+)?(?:(?:published|released|posted|"
+                          r"dated|written|appeared)\s+)?" + _YEAR.pattern, re.IGNORECASE)
+
+
+def _year_wanted(found: re.Match) -> tuple[str, int]:
+    op = found.group("op").lower().replace("published in", "in")
+    op = {"since": "after", "from": "in", "later than": "after", "newer than": "after",
+          "earlier than": "before", "older than": "before"}.get(op, op)
+    return op, int(found.group("year"))
+
+
+def year_condition(text: str) -> tuple[re.Match, tuple[str, int]] | None:
+    """Where the text asks for a year ("…are from 2023", "published after 2022") and what it asks."""
+    found = _YEAR_CLAUSE.search(text)
+    return (found, _year_wanted(found)) if found else None
+
+
 def paper_year(paper) -> int | None:
     from rag.corpus_filter import paper_date
 

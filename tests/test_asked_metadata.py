@@ -1,0 +1,81 @@
+"""A code or year condition in the question itself is met from the records, not searched for
+(seen trying the CLI: "Which papers on tracking link their code?" named a patient-timeline model
+and a BERT retrieval survey, whose sentences say "links" and "pipeline")."""
+
+import pytest
+
+from fakes import write_jsonl
+from rag.asked_metadata import asked_metadata, note
+from rag.corpus import CorpusReader
+from rag.ingest import ingest
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+
+RECORDS = [
+    {"id": "a1", "title": "PruneFree: Training-Free Token Pruning", "update_date": "2023-03-01",
+     "abstract": "We prune redundant tokens from a pretrained vision transformer without any fine-tuning. "
+                 "Code is available at https://github.com/example/prunefree."},
+    {"id": "a2", "title": "MergeShelf: Off-the-Shelf Token Merging", "update_date": "2022-06-01",
+     "abstract": "We merge and prune similar tokens in pretrained transformers with no training at all."},
+    {"id": "a3", "title": "TunedPrune: Learned Token Pruning", "update_date": "2021-05-01",
+     "abstract": "We learn which tokens to prune with a small predictor network. "
+                 "Code: https://github.com/example/tunedprune."},
+    {"id": "a4", "title": "Links Between Patient Timelines", "update_date": "2023-01-01",
+     "abstract": "We link patient records into timelines and release the pipeline."},
+    {"id": "a5", "title": "Graph Networks for Molecules", "update_date": "2023-02-01",
+     "abstract": "We predict molecule properties with message passing over atom graphs."},
+]
+
+
+@pytest.mark.parametrize("question, rest, code, year", [
+    ("Which papers on tracking link their code?", "Which papers on tracking?", True, None),
+    ("Which papers with public code quantize LLMs?", "Which papers quantize LLMs?", True, None),
+    ("Which papers have public code and study tracking?", "Which papers study tracking?", True, None),
+    ("Which token pruning papers are from 2023?", "Which token pruning papers?", False, ("in", 2023)),
+    ("Which papers published after 2022 study speech synthesis?", "Which papers study speech synthesis?", False, ("after", 2022)),
+])
+def test_a_code_or_year_condition_is_read_and_taken_out_of_what_is_searched(question, rest, code, year):
+    asked = asked_metadata(question)
+    assert (asked.rest, asked.code, asked.year) == (rest, code, year)
+
+
+@pytest.mark.parametrize("question", [
+    "Which papers use transformers for code generation?",  # code as the topic
+    "Which papers summarize source code?",
+    "Which papers with code generation benchmarks exist?",
+    "Which detectors report results on COCO 2017?",  # a dataset's year
+    "Which papers were published in 2024?",  # nothing left to search
+])
+def test_code_as_a_topic_or_a_datasets_year_is_no_condition(question):
+    assert asked_metadata(question) is None
+
+
+@pytest.fixture
+def pipeline(tmp_path, fake_encoder):
+    corpus = write_jsonl(tmp_path / "papers.jsonl", RECORDS)
+    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "index", abstain_threshold=0.0,
+                              list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    return Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+
+
+def names(answer) -> set[str]:
+    return {c.title.split(":")[0] for c in answer.citations}
+
+
+def test_a_list_that_asks_for_linked_code_names_only_papers_that_link_it(pipeline):
+    answer = pipeline.ask("Which methods prune tokens and link their code?")
+    assert answer.answer.startswith("Only papers that link their code were searched.")
+    assert names(answer) and names(answer) <= {"PruneFree", "TunedPrune"}
+    assert all(hit.paper.code_url for hit in answer.sources)
+
+
+def test_a_list_that_asks_for_a_year_names_only_papers_dated_so(pipeline):
+    answer = pipeline.ask("Which methods that prune tokens are from 2023?")
+    assert names(answer) == {"PruneFree"}  # MergeShelf (2022) and TunedPrune (2021) prune tokens too
+    assert answer.answer.startswith("Only papers whose records date them in 2023 were searched.")
+
+
+def test_records_without_dates_say_the_year_is_not_checked():
+    asked = asked_metadata("Which token pruning papers are from 2023?")
+    assert note(asked, dated=False) == 'The records carry no dates, so "are from 2023" is not checked.'
