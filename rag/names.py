@@ -51,6 +51,15 @@ def said_identifiers(question: str, judged: list[Judged], depth: int = 3) -> lis
     return said_by_top(names, judged, depth)
 
 
+def titled_identifiers(question: str, judged: list[Judged]) -> list[str]:
+    """The identifiers the question gives (said_identifiers) that the top paper's title carries:
+    the paper is about it, and a question about it is answered however weak the rest of its
+    evidence ("How does miR-375 affect liver cancer cells under low oxygen?" of "miR-375 inhibits
+    autophagy … of hepatocellular carcinoma cells under hypoxic conditions": 0.30, under the floor)."""
+    names = [n for n in question_names(question) if re.search(r"\d", n) and re.search(r"[A-Z]", n)]
+    return [n for n in names if judged and says_name(judged[0].paper.title, n)]
+
+
 def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:
     """The names a list question is about ("ADE20K", "MindSpore", "FPGAs") that one of the top
     `depth` papers says — a list names only papers that say one (rag.lists.list_matches) —

@@ -266,7 +266,7 @@ class Pipeline:
         from rag.answering import answer_events
         from rag.asked_metadata import asked_metadata, note
         from rag.extractive import compose, named_sources, papers_by_name, recased
-        from rag.names import IDENTIFIER_FLOOR, said_identifiers, unsaid_names
+        from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unsaid_names
         from rag.shapes import read_question, without_preamble
         from rag.set_answers import names_the_set
         from rag.working_set import (ABOUT_MAX, MAX_WORKING_SET, asks_about_them, names_outside, points_back, refers_to_set,
@@ -324,6 +324,8 @@ class Pipeline:
         weak = ranking.strength is None or ranking.strength < self.settings.abstain_threshold
         if weak and ranking.strength is not None and ranking.strength >= IDENTIFIER_FLOOR:
             weak = not said_identifiers(question, ranking.sources)  # "…on the ADE20K benchmark"
+        if weak and ranking.sources:  # "How does miR-375 affect…?" of the paper titled "miR-375 inhibits…"
+            weak = not titled_identifiers(question, ranking.sources)
         if weak and form != "list":  # "How does PiToMe decide…": a paper the corpus holds, asked about by its own name
             weak = not named_sources(question, ranking.sources[:3])  # (what it never says is still refused: unsaid)
         if weak and not (form == "comparison" and len(papers_by_name(recased(question, ranking.sources), ranking.sources)) >= 2):

@@ -89,6 +89,9 @@ _HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much|by what (?:perce
 _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+"
                       r"(?:(?:key|main|core|central|basic|underlying)\s+)?(?:idea|mechanism|intuition|reason|role|insight)s?\b"
                       r"|explain|describe)", re.I)
+# "How does miR-375 affect liver cancer cells?" asks for a finding (the result, the conclusion), not
+# for how a method works.
+_EFFECT = re.compile(r"^\s*how\s+(?:does|do|did|can|could|might|would)\b[^?]*?\b(?:affect|influence|impact|alter)\b", re.I)
 # "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
 # "what works" does; "which work…" asks for one.
 _LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
@@ -361,7 +364,7 @@ def shape_of(question: str) -> str:
     if lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0)) \
             and not _ASKS_ABOUT_ONE.match(q[lead.end():]) if lead else False:
         return "list"
-    if _EXPLAIN.match(q):
+    if _EXPLAIN.match(q) and not _EFFECT.match(q):
         return "explanation"
     if _NOUN_PHRASE_LIST.match(q) and not _VERBISH.search(q):
         return "list"

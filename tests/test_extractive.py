@@ -401,6 +401,36 @@ def test_a_weak_question_that_shares_an_identifier_with_its_paper_is_answered(tm
     assert pipeline.ask("Which backbones are evaluated on the ADE20K scene-parsing benchmark?").abstained
 
 
+def test_a_question_about_an_identifier_its_top_paper_is_titled_by_is_answered_below_the_floor(tmp_path, fake_encoder,
+                                                                                                 monkeypatch):
+    """Seen trying the second corpus: "How does miR-375 affect liver cancer cells under low oxygen?"
+    was refused (strength 0.30, under IDENTIFIER_FLOOR) though the top paper is titled "miR-375
+    inhibits autophagy … of hepatocellular carcinoma cells under hypoxic conditions": the rest of
+    the question was the asker's own words. "How does X affect Y?" asks for the finding, as a look-up."""
+    import rag.names
+    from fakes import daily_dump
+    from rag.shapes import shape_of
+
+    monkeypatch.setattr(rag.names, "IDENTIFIER_FLOOR", 10.0)  # every question under the floor
+    assert shape_of("How does miR-375 affect liver cancer cells under low oxygen?") == "single"
+    assert shape_of("How does PiToMe decide which tokens to merge?") == "explanation"
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text(daily_dump([
+        ("miR-375 inhibits autophagy of hepatocellular carcinoma cells under hypoxia",
+         "We studied microRNAs in carcinoma cells. miR-375 reduces viability of the cells under hypoxia."),
+        ("Autophagy in aging liver", "We restore autophagy in old mice. Liver function improves."),
+        ("Speech Enhancement Transformers", "We enhance noisy speech with a transformer. It mentions miR-21 once."),
+    ]))
+    settings = Settings.build(corpus=[folder], index_dir=tmp_path / "index", abstain_threshold=10.0)  # all weak
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    pipeline = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+    answer = pipeline.ask("How does miR-375 affect liver cancer cells under low oxygen?")
+    assert not answer.abstained and answer.citations[0].title.startswith("miR-375")
+    assert pipeline.ask("How does miR-21 affect speech?").abstained  # said in an abstract, not a title: refused
+    assert pipeline.ask("How does autophagy affect liver cancer cells?").abstained  # no identifier
+
+
 def test_an_illustration_nudges_the_papers_that_meet_one_of_its_options_and_no_more(pipeline):
     """"…, for example by merging tokens": a paper that merges tokens meets the aspect a little
     better than the bare question says, by at most ILLUSTRATION_LIFT, so an option alone never
