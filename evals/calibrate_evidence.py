@@ -27,10 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.chat_turns import standalone_query
 from rag.lists import list_floor, list_members
 from rag.names import IDENTIFIER_FLOOR, listed_names, said_identifiers, unsaid_names
 from rag.numbers import number_condition
-from rag.pipeline import Pipeline, standalone_query
+from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.shapes import read_question
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.chat_turns import standalone_query
 from rag.citations import CitationChecker
-from rag.pipeline import Pipeline, standalone_query
+from rag.pipeline import Pipeline
 from rag.sentences import split_sentences
 from rag.settings import Settings
 

@@ -54,7 +54,7 @@ def evidence_titles(pipeline, item, query: str, depth: int) -> list[str]:
 def searched_query(answer, item) -> str:
     """What `ask` searched (a condensed follow-up); a follow-up answered over the papers in play
     searched nothing: it is ranked on its condensed form, as a search would have been."""
-    from rag.pipeline import standalone_query
+    from rag.chat_turns import standalone_query
 
     return answer.retrieval_query or standalone_query(item.question, item.history)
 
@@ -83,7 +83,7 @@ def answer_fields(answer) -> dict:
 def run_questions(pipeline, qa: QASet, modes: list[str], retrieval_only: bool, progress: bool) -> list[dict]:
     from tqdm import tqdm
 
-    from rag.pipeline import standalone_query
+    from rag.chat_turns import standalone_query
 
     depth = max(pipeline.settings.k, RETRIEVAL_DEPTH)
     rows = []

@@ -5,7 +5,8 @@ sentence, then the final `Answer`), which the CLI prints as they come and a UI c
 `Pipeline.ask` returns just the final `Answer`. The pipeline takes a `Settings` plus
 injectable parts (encoder, index, backend), which is what lets tests run it with fakes. It
 builds the index on first use when none exists, so a fresh clone answers its first question
-without a separate step.
+without a separate step. A chat's follow-ups — condensed, or answered over the papers in
+play — are rag.chat_turns, which `Pipeline` takes as a mixin.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from rag.backends import EXTRACTIVE, load_backend, parse_spec
+from rag.chat_turns import REBUILD, ChatTurns
 from rag.errors import UsageError
 from rag.records import Answer, Citation
 from rag.retrieve import Filters, Retriever
 from rag.settings import K_MAX, Settings
 
 _UNSET = object()
-REBUILD = object()  # working_set: rebuild it from the history (the command line); the chat passes its own
 
 
 @dataclass
@@ -48,35 +49,14 @@ def clean_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
-def standalone_query(question: str, history: Sequence[str]) -> str:
-    """Deterministic follow-up condensing: the previous question gives the topic, unless the
-    follow-up is a list question of its own that leans on nothing before it. A follow-up that
-    swaps one part of the previous question ("What about for language models?", "And for
-    speech?") is that question with the part swapped (rag.working_set.swapped)."""
-    from rag.working_set import stands_alone, swapped
-
-    if not history:
-        return question
-    previous = _as_searched(history)
-    return swapped(question, previous) or (question if stands_alone(question) else f"{previous} {question}")
-
-
-def _as_searched(history: Sequence[str]) -> str:
-    """The chat's last question as it was searched: a swap of the one before it ("And for speech?"
-    after "What about for language models?") is that question with the part swapped in."""
-    from rag.working_set import swapped
-
-    if len(history) > 1:
-        return swapped(history[-1], _as_searched(history[:-1])) or history[-1]
-    return history[-1]
-
-
 _EMPHASIS = re.compile(r"(?<![\w*`])(\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1(?![\w*`])")  # Markdown bold, italics, code: "**Which** studies…"
+
+
 def default_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class Pipeline:
+class Pipeline(ChatTurns):
     def __init__(self, settings: Settings, *, encoder=None, index=None, backend=_UNSET, progress: bool = True,
                  log: Callable[[str], None] = default_log):
         self.settings = settings
@@ -148,25 +128,6 @@ class Pipeline:
         return Retriever(self.index, self.encoder, self.settings)
 
     # -- answering ------------------------------------------------------------------------
-    def condense(self, question: str, history: Sequence[str]) -> str:
-        """A follow-up as a standalone query: rewritten by the LLM when there is one, checked
-        for sanity (one line, mentions something from the chat), else the deterministic way."""
-        from rag.prompts import render
-
-        fallback = standalone_query(question, history)
-        if not history or self.backend is None or fallback == question:
-            return fallback
-        prompt = render(self.settings.prompts_dir, "condense.txt",
-                        history="\n".join(f"- {h}" for h in history), question=question)
-        reply = "".join(self.backend.stream([{"role": "user", "content": prompt}])).strip()
-        line = next((ln.strip(" \"'*`") for ln in reply.splitlines() if ln.strip()), "")
-        line = re.sub(r"^(?:standalone question|question)\s*:\s*", "", line, flags=re.I)
-        chat_words = {w.lower() for w in re.findall(r"[A-Za-z][\w-]{3,}", " ".join([*history, question]))}
-        line_words = {w.lower() for w in re.findall(r"[A-Za-z][\w-]{3,}", line)}
-        if not 8 <= len(line) <= 400 or not (chat_words & line_words):
-            return fallback
-        return line
-
     def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str,
               year: tuple[str, int] | None = None) -> Ranking:
         """The candidate pool judged on its evidence, ordered as the sources are shown; with a
@@ -216,16 +177,6 @@ class Pipeline:
             pass
         return event["answer"]
 
-    def working_set_from(self, history: Sequence[str], k: int | None, filters: Filters | None) -> list[str] | None:
-        """The chat's working set before the next question, rebuilt by answering the earlier
-        questions in turn (rag.working_set: what each answer named, carried forward)."""
-        from rag.working_set import next_working_set
-
-        current = None
-        for turn, earlier in enumerate(history):
-            current = next_working_set(self.ask(earlier, history[:turn], k, filters, working_set=current), current)
-        return current
-
     def spelled(self, text: str) -> str:
         """The text without Markdown emphasis ("**Which** studies…") and with its typos corrected
         (rag.spelling; off with settings.correct_typos)."""
@@ -268,32 +219,14 @@ class Pipeline:
         from rag.extractive import compose, named_sources, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unsaid_names
         from rag.shapes import read_question, without_preamble
-        from rag.set_answers import names_the_set
-        from rag.working_set import (ABOUT_MAX, MAX_WORKING_SET, asks_about_them, names_outside, points_back, refers_to_set,
-                                      swapped)
+        from rag.working_set import swapped
 
         self.check_filters(filters)
-        if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
-            raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "
-                             "send the ids of the papers the earlier answers named")
-        refers, own_shape = refers_to_set(question), read_question(question).shape
-        # "How fast are they compared with transformers?": a comparison with something it names by
-        # no name is about the papers in play too ("…compared with Swin?" is searched)
-        about = bool(history) and not refers and (own_shape not in ("list", "comparison") or (
-            own_shape == "comparison" and not names_outside(question))) \
-            and not swapped(question, history[-1]) and asks_about_them(question)
-        if (history or working_set not in (None, REBUILD)) and (refers or own_shape == "comparison" or about):
-            tw = time.perf_counter()
-            in_set = self.working_set_from(history, k, filters) if working_set is REBUILD else working_set
-            known = self.index.catalog.papers(in_set) if in_set else {}
-            in_set = [pid for pid in in_set or () if pid in known]  # papers since removed are dropped
-            if in_set and (refers or names_the_set(question, known, in_set) or (about and len(in_set) <= ABOUT_MAX)):
-                yield from self.stream_in_set(question, list(in_set), started, load_before,
-                                              (time.perf_counter() - tw) * 1000, about=about)
-                return
-        elif points_back(question):  # "Which of them link code?" with nothing named before it
-            yield from self.no_earlier_papers(question, started, load_before)
+        turn = self.in_chat(question, history, k, filters, working_set, started, load_before)
+        if turn is not None:  # about the papers in play, or pointing back at none
+            yield from turn
             return
+        own_shape = read_question(question).shape
         backend = self.backend
         tc = time.perf_counter()
         # "…that link their code": met from the records, not searched for (an earlier turn's is not this one's)
@@ -360,56 +293,6 @@ class Pipeline:
                                   "total": (t2 - started) * 1000, "load": self.load_ms - load_before})
         answer.stamp = self.stamp()
         return answer
-
-    def stream_in_set(self, question: str, set_ids: list[str], started: float, load_before: float,
-                      rebuild_ms: float, about: bool = False) -> Iterator[dict]:
-        """A follow-up over the working set: filtered by its condition with the same evidence
-        scoring as a list question, counted, compared, or one paper picked (rag.working_set)."""
-        from rag.answering import answer_events, extractive_events
-        from rag.shapes import read_condition
-        from rag.set_answers import compose_in_set, judge_set
-        from rag.working_set import SetRequest, read_request
-
-        request = SetRequest("about", question, question) if about else read_request(question)
-        query = request.condition or question
-        backend = self.backend
-        retriever = self.retriever()
-        t0 = time.perf_counter()
-        qvec = retriever.embed_query(query)
-        ranking, lacking, size = judge_set(retriever, self.index.catalog, self.index.bm25, self.encoder, self.settings,
-                                           query, read_condition(query), qvec, set_ids, request)
-        hits = [j.hit for j in ranking.sources]
-        t1 = time.perf_counter()
-        yield {"type": "sources", "hits": hits}
-        answer = Answer(question=question, answer="", abstained=False, citations=[], sources=hits,
-                        llm=backend.name if backend else EXTRACTIVE, timings_ms={"working_set": rebuild_ms},
-                        retrieval_query=query if query != question else None, shape="followup",
-                        working_set=list(set_ids))
-        if request.kind not in ("compare", "pick", "about"):
-            answer.matches = {"count": len(ranking.matches), "shown": len(ranking.matches),
-                              "paper_ids": [j.paper.paper_id for j in ranking.matches]}
-        plan = compose_in_set(request, size, ranking.sources, ranking.matches, self.settings, lacking)
-        if plan.markers:
-            yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
-                                     decline=lambda a: self.abstain(a, "model"))
-        else:  # "none of the 4 papers above …": nothing to cite, nothing for a model to add
-            yield from extractive_events(answer, plan)
-        yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}
-
-    def no_earlier_papers(self, question: str, started: float, load_before: float) -> Iterator[dict]:
-        """A chat's first question that points back at papers: nothing to search for, said so."""
-        from rag.prompts import render
-        from rag.shapes import shape_of
-        from rag.working_set import points_back
-
-        yield {"type": "sources", "hits": []}
-        t0 = time.perf_counter()
-        backend = self.backend
-        answer = Answer(question=question, answer="", abstained=True, citations=[], sources=[],
-                        llm=backend.name if backend else EXTRACTIVE, timings_ms={}, shape=shape_of(question),
-                        abstain_reason="reference")
-        answer.answer = render(self.settings.prompts_dir, "abstain_reference.txt", reference=points_back(question))
-        yield {"type": "answer", "answer": self.finish(answer, [], started, t0, t0, load_before)}
 
     def check_filters(self, filters: Filters | None) -> None:
         """A corpus-file filter naming no file of the index would silently match nothing."""

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from fakes import write_jsonl
+from rag.chat_turns import standalone_query
 from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.pipeline import standalone_query
 from rag.working_set import asks_about_them, named_papers, points_back, read_request, refers_to_set
 
 RECORDS = [

@@ -55,7 +55,7 @@ def test_answers_from_the_copy_and_from_chroma_are_the_same_unless_hnsw_missed_a
     """Where HNSW returned the true nearest chunks the two answers are the same; where it missed
     some (a few questions, and which ones changes from build to build) only the exact search
     has the true list, so the answers may differ there."""
-    from rag.pipeline import standalone_query
+    from rag.chat_turns import standalone_query
 
     exact, chroma = pipelines
     depth, missed = exact.settings.candidates, []
