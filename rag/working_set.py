@@ -31,6 +31,8 @@ _THEM = (rf"(?:(?:those|these|them|the above|the ones? above|the listed ones|tha
 # "Only the ones with code", "Filter to papers with code", "Show only those from 2024".
 _NARROW = (r"\b(?:narrow (?:it|them|this|that|these|those)? ?down(?: to)?|keep only|only keep|only (?:the ones|those)|"
            r"filter (?:it |them |those |these )?(?:to|for|by|down to)|show (?:me )?only|restrict (?:it |them )?to)\b")
+# What a follow-up may do to the papers as a whole: "compare them", "summarize them", "rank those".
+_ACT_ON = r"(?:compare|contrast|summari[sz]e|describe|rank|sort|order|tabulate)"
 _REFERS = re.compile(
     rf"\b(?:which|what|how many|any|all|each|none|both|either|neither|some|one|two|three|four|five|several|most|many)"
     rf"(?: \w+)? (?:of|among) {_THEM}\b"
@@ -38,7 +40,7 @@ _REFERS = re.compile(
     rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
     # "do any of them / do any use…", not "do any papers…" (a list question of its own)
     rf"|\bdo (?:any|all|both|none)\b(?! (?:other )?{_SET_NOUN}\b)"
-    r"|\bcompare (?:them|those|these|both)\b"
+    rf"|\b{_ACT_ON} (?:them|those|these|both)\b"
     r"|^\s*(?:and |so )?(?:which|what|how many) ones\b|^\s*(?:and |so )?(?:do|did|are|were|have|had) they\b"
     r"|^\s*(?:and |so )?(?:which|what) one\b(?! of)"  # "which one is the most recent?"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
@@ -147,7 +149,7 @@ def refers_to_set(question: str) -> bool:
 _POINTS_BACK = re.compile(
     rf"^\s*(?:(?:and|so|now|ok(?:ay)?|then)[\s,]+)?(?:(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? "
     rf"(?:of|among) {_THEM}\b|(?:out of|of|among|from) {_THEM}\b|(?:do|did|are|were|have|had) they\b|"
-    rf"compare (?:them|those|these|both|the (?:first|last|top) \w+)\b)", re.IGNORECASE)
+    rf"{_ACT_ON} (?:them|those|these|both)\b|compare the (?:first|last|top) \w+\b)", re.IGNORECASE)
 
 
 def points_back(question: str) -> str | None:
@@ -190,14 +192,20 @@ def read_request(question: str) -> SetRequest:
         return SetRequest("category", condition, question, picks, category=category.group("cat"), count=count)
     recency = _RECENCY.search(condition)
     if recency:  # "which of them is the most recent?": by the records' dates, not by what abstracts say
-        latest = not recency.group(0).lower().startswith(("old", "earli"))
+        said = recency.group(0).lower()
+        latest = not (said.startswith(("old", "earli")) or said.endswith("first"))
         return SetRequest("year", condition, question, picks, year=("latest" if latest else "earliest", 0), count=count)
+    ranked_by = _RANK_BY.search(question)
+    if ranked_by:  # "Rank them by speed.": what each reports on it, as a superlative gets
+        return SetRequest("rank", ranked_by.group("measure"), question, picks)
     if _SUPERLATIVE.search(condition) and not count:
         return SetRequest("rank", _measured(condition) or condition, question, picks)
     return SetRequest("filter", condition or question, question, picks, count=count)
 
 
-_RECENCY = re.compile(r"\b(?:newest|latest|most recent(?:ly published)?|oldest|earliest)\b", re.I)
+_RANK_BY = re.compile(r"\b(?:rank|sort|order)\b.*?\bby (?:their |its )?(?P<measure>[\w -]+?)\s*[?.!]*$", re.I)
+_RECENCY = re.compile(r"\b(?:newest|latest|most recent(?:ly(?: published| released| posted)?)?|"
+                      r"(?:published|released|posted|came out|appeared) (?:most recently|first|last)|oldest|earliest)\b", re.I)
 # A superlative over the set ("which of them is the fastest?", "…reports the highest speedup?"):
 # abstracts do not measure on one scale, so no paper "matches"; each is shown with what it reports
 # on that measure, which is what the superlative's words are turned into.

@@ -97,6 +97,10 @@ def test_a_follow_up_about_the_papers_on_the_table_refers_to_them(question):
     ("Which of them is the fastest?", "rank", "speed"),
     ("Which of them reports the highest speedup?", "rank", "speedup"),
     ("Which of them is the most accurate?", "rank", "accurate"),
+    # seen trying the CLI after the headline question: read as a search, a superlative, a filter
+    ("Summarize them in one sentence each.", "compare", "Summarize them in one sentence each"),
+    ("Rank them by speed.", "rank", "speed"),
+    ("Sort those by their accuracy on ImageNet?", "rank", "accuracy on ImageNet"),
 ])
 def test_a_set_is_pointed_at_in_many_ways_and_the_pointing_words_leave_the_condition(question, kind, condition):
     assert refers_to_set(question)
@@ -123,6 +127,8 @@ def test_what_a_follow_up_asks_of_the_set():
     assert read_request("Among them, which are in cs.CL?").category == "cs.CL"
     assert read_request("Which of them report results on COCO 2017?").kind == "filter"  # a dataset, not a date
     assert read_request("What do these papers have in common?").kind == "compare"  # the set as a whole: a block each
+    assert read_request("Which of them were published most recently?").year == ("latest", 0)  # not a superlative
+    assert read_request("Which of them was published first?").year == ("earliest", 0)
     assert (read_request("compare the first two").kind, read_request("compare the first two").picks) == ("compare", [0, 1])
     assert (read_request("tell me more about the last one").kind, read_request("tell me more about the last one").picks) == ("pick", [-1])
 
