@@ -371,13 +371,28 @@ def recased(question: str, sources: list[Judged]) -> str:
     return re.sub(r"[\w.+-]+", lambda m: cased.get(m.group(0).lower(), m.group(0)), question)
 
 
-def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings) -> ExtractiveAnswer:
+def more_head(shown: int, count: int, beyond: int) -> str:
+    """"3 more papers match, beyond the 10 above:" (and "showing 10 of 14 (…)" when not all are shown)."""
+    noun = "paper matches" if count == 1 else "papers match"
+    more = "" if shown == count else f", showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count + beyond)})"
+    return f"{count} more {noun}, beyond the {beyond} above{more}:"
+
+
+def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings,
+            beyond: int = 0) -> ExtractiveAnswer:
+    """`beyond`: the papers in play a follow-up asks for more than ("Any more like these?"), not
+    among `sources`: the list says how many more match, or that none does."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
+    if beyond and not matches:  # the nearest papers not in play, said to be no match
+        nearest = sources[:settings.k]
+        head = f"No other paper matches beyond the {beyond} above" + ("; the nearest others:" if nearest else ".")
+        return composer.listing(nearest, len(nearest), head=head) if nearest else \
+            ExtractiveAnswer(text=head, markers=[], form=form)
     if not sources:
         return ExtractiveAnswer(text="", markers=[], form=form)
     if form == "list" and matches:
-        plan = composer.listing(matches, match_count)
+        plan = composer.listing(matches, match_count, head=more_head(len(matches), match_count, beyond) if beyond else None)
     elif form == "comparison":
         plan = composer.comparison(recased(question, sources))
     else:

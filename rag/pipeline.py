@@ -129,10 +129,11 @@ class Pipeline(ChatTurns):
 
     # -- answering ------------------------------------------------------------------------
     def judge(self, query: str, reading, qvec, k: int, filters: Filters | None, form: str,
-              year: tuple[str, int] | None = None) -> Ranking:
+              year: tuple[str, int] | None = None, beyond: frozenset[str] = frozenset()) -> Ranking:
         """The candidate pool judged on its evidence, ordered as the sources are shown; with a
         `year` asked for ("…from 2023", rag.asked_metadata), only the pool's papers dated so, when
-        its records carry dates."""
+        its records carry dates; papers `beyond` ("Any more like these?": those in play) are judged
+        with the pool but neither matched nor shown."""
         from rag.evidence import EvidenceStore
         from rag.extractive import asked_about, is_setting, named_sources
         from rag.lists import list_matches
@@ -157,10 +158,12 @@ class Pipeline(ChatTurns):
             if form == "comparison" else []
         if form in ("quantity", "explanation"):  # "How fast does MixFormer run?": about that paper itself
             named = asked_about(query, judged)[:1]
+        if beyond:
+            matches = [j for j in matches if j.paper.paper_id not in beyond]
         chosen = {id(j) for j in matches}
         first = matches + [j for j in named if id(j) not in chosen]
         chosen |= {id(j) for j in first}
-        ordered = first + [j for j in judged if id(j) not in chosen]
+        ordered = [j for j in first + [j for j in judged if id(j) not in chosen] if j.paper.paper_id not in beyond]
         # A list answer names every match up to list_max, even past k (sources are "at least k").
         sources = ordered[:max(k, min(len(matches), self.settings.list_max), len(named))]
         for rank, item in enumerate(sources, start=1):
@@ -214,12 +217,12 @@ class Pipeline(ChatTurns):
 
     def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
                        working_set, started: float, load_before: float) -> Iterator[dict]:
-        from rag.answering import answer_events
+        from rag.answering import answer_events, extractive_events
         from rag.asked_metadata import asked_metadata, note
         from rag.extractive import compose, named_sources, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unsaid_names
         from rag.shapes import read_question, without_preamble
-        from rag.working_set import swapped
+        from rag.working_set import asks_for_more, swapped
 
         self.check_filters(filters)
         turn = self.in_chat(question, history, k, filters, working_set, started, load_before)
@@ -227,6 +230,9 @@ class Pipeline(ChatTurns):
             yield from turn
             return
         own_shape = read_question(question).shape
+        # "Any more like these?": the earlier list again, naming only papers not in play yet
+        beyond = frozenset(self.working_set_from(history, k, filters) if working_set is REBUILD else working_set or ()) \
+            if history and asks_for_more(question) else frozenset()
         backend = self.backend
         tc = time.perf_counter()
         # "…that link their code": met from the records, not searched for (an earlier turn's is not this one's)
@@ -234,17 +240,19 @@ class Pipeline(ChatTurns):
         if asked and asked.code:
             filters = Filters(sources=filters.sources if filters else (), has_code=True)
         searched = asked.rest if asked else question
-        query = self.condense(searched, history)
+        # more like the papers in play: the question that found them, as it was searched
+        query = self.condense(history[-1], history[:-1]) if beyond else self.condense(searched, history)
         if query == searched:  # "Now, which papers…", "Switching topics: which…": the lead-in is not searched
             query = without_preamble(searched)
         condense_ms = (time.perf_counter() - tc) * 1000
         reading = read_question(query)  # a follow-up is scored on its condensed query…
         # …answered as its own words ask, or as the question it swaps a part of asked
-        form = reading.shape if not history or swapped(question, history[-1]) else own_shape
+        form = "list" if beyond else reading.shape if not history or swapped(question, history[-1]) else own_shape
         retriever = self.retriever()  # loads the index and the encoder (counted as load, not retrieval)
         t0 = time.perf_counter()
         qvec = retriever.embed_query(query)
-        ranking = self.judge(query, reading, qvec, k or self.settings.k, filters, form, asked.year if asked else None)
+        ranking = self.judge(query, reading, qvec, k or self.settings.k, filters, form, asked.year if asked else None,
+                             beyond)
         hits = [j.hit for j in ranking.sources]
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}
@@ -272,11 +280,15 @@ class Pipeline(ChatTurns):
             if form == "list":
                 answer.matches = {"count": len(ranking.matches), "shown": len(shown),
                                   "paper_ids": [j.paper.paper_id for j in ranking.matches]}
-            plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings)
+            plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings,
+                           beyond=len(beyond))
             if asked:
                 plan.text = f"{note(asked, ranking.dated)}\n{plan.text}"
-            yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
-                                     decline=lambda a: self.abstain(a, "model"))
+            if plan.markers:
+                yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
+                                         decline=lambda a: self.abstain(a, "model"))
+            else:  # "No paper beyond the 10 above matches.": nothing to cite, nothing for a model to add
+                yield from extractive_events(answer, plan)
         if asked and answer.abstained:  # what was searched: "Only papers that link their code were searched."
             answer.answer += f" {note(asked, ranking.dated)}"
         if history:

@@ -90,6 +90,21 @@ def stands_alone(question: str) -> bool:
     return shape_of(question) == "list" and not _ANAPHORA.search(_NOT_ANAPHORA.sub(" ", question))
 
 
+# A follow-up that asks for papers beyond those in play: "Any more like these?", "Are there other
+# papers such as these?", "Show me similar papers to those", "What else?".
+_MORE = re.compile(
+    r"\b(?:more|other|others|further|additional)\b[^?.!]*?\b(?:like|such as|similar to|besides|beyond|apart from|"
+    r"than)\s+(?:these|those|them|the above|the ones above)\b"
+    r"|\b(?:similar|related)\s+(?:papers?|works?|studies|methods)?\s*(?:to|as)\s+(?:these|those|them|the above)\b"
+    r"|^\s*(?:and\s+)?(?:any|are there any)\s+(?:more|others|other ones)\s*[?.!]*$|^\s*(?:and\s+)?what else\b", re.IGNORECASE)
+
+
+def asks_for_more(question: str) -> bool:
+    """Whether a follow-up asks for more papers like those in play (answered as the earlier list,
+    naming only papers not named yet)."""
+    return bool(_MORE.search(question))
+
+
 # A follow-up that asks the previous question again with one part swapped: "What about for
 # language models?", "How about without fine-tuning?", "And for speech?", "Same for video?".
 _SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|(?:and\s+)?(?:the\s+)?same)\s+"

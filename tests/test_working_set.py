@@ -426,6 +426,31 @@ def test_a_paper_of_the_set_is_named_by_the_method_its_abstract_introduces():
     assert named_members("Compare LoRAT and BACTrack on speed.", [bac, lorat, lora]) == [lorat, bac]  # not LoRA
 
 
+@pytest.mark.parametrize("question, more", [
+    ("Any more like these?", True), ("Are there other papers such as these?", True), ("What else?", True),
+    ("Find similar papers to those.", True), ("Which other methods merge tokens?", False),
+    ("Which of them use more memory than the others?", False), ("Are there more recent ones?", False),
+])
+def test_asking_for_more_papers_like_those_in_play_is_read(question, more):
+    from rag.working_set import asks_for_more
+
+    assert asks_for_more(question) is more
+
+
+def test_more_like_these_names_only_papers_not_in_play_and_says_when_there_are_none(pipeline):
+    """Seen trying the CLI: "Any more like these?" after a list was answered as a look-up of one
+    paper already in play."""
+    first = pipeline.ask(FIRST)
+    by_name = {c.title.split(":")[0]: c.paper_id for c in first.citations}
+    shown = [by_name["PruneFree"], by_name["MergeShelf"]]
+    more = pipeline.ask("Any more like these?", history=[FIRST], working_set=shown)
+    assert more.answer.startswith("2 more papers match, beyond the 2 above:")
+    assert names(more) == {"TunedPrune", "DistilTok"}
+    none = pipeline.ask("Any more like these?", history=[FIRST])  # all four in play
+    assert none.answer.startswith("No other paper matches beyond the 4 above; the nearest others:")
+    assert not names(none) & PRUNERS
+
+
 def test_a_working_set_of_unknown_or_too_many_ids_is_handled(pipeline):
     from rag.errors import UsageError
 
