@@ -24,7 +24,7 @@ from rag.conditions import NAME
 from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
 from rag.relevance import Judged
 from rag.sentences import proposes
-from rag.shapes import asks_verdict
+from rag.shapes import asks_problem, asks_verdict
 
 _NUMBER = re.compile(r"\d")
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
@@ -111,13 +111,15 @@ class Composer:
 
     # -- choosing sentences ------------------------------------------------------------
     def pick(self, judged: Judged, quota: int, lead_with_number: bool = False, verdict: bool = False,
-             about_data: bool = True, explain: bool = False, named: tuple[str, ...] = ()) -> list[int]:
+             about_data: bool = True, explain: bool = False, named: tuple[str, ...] = (),
+             problem: bool = False) -> list[int]:
         """Up to `quota` sentences: the best answer, the contribution, a result with numbers, the
         data it was trained or tested on (the dataset, the cohort, its size), then the next best —
         for a yes-or-no question about a finding (`verdict`), what the paper concludes comes second;
         for "how does X work?" (`explain`), how it works (the sentence after "we propose X", then
         the paper's other sentences that are neither setting nor result) before any result;
-        background only when nothing else is usable. Returned in abstract order, except that
+        for "what problem does X solve?" (`problem`), its problem statement, then what it proposes;
+        otherwise background only when nothing else is usable. Returned in abstract order, except that
         a quantity answer leads with its number-bearing sentence."""
         ranked = judged.best_sentences(len(judged.sentences))
         if not ranked:
@@ -146,14 +148,17 @@ class Composer:
         data = [i for i in foreground if _DATA.search(judged.sentences[i])]
         concluded = [i for i in foreground if _CONCLUSION.search(judged.sentences[i])]
         # "Does X reduce Y?" is answered by what the paper concludes, then its result
-        wants = ("any", "conclusion", "result", "contribution", "data", "any") if verdict else \
+        wants = ("background", "background", "contribution", "any") if problem else \
+            ("any", "conclusion", "result", "contribution", "data", "any") if verdict else \
             ("any", "contribution", "how", "how", "any") if explain else ("any", "contribution", "result", "data", "any")
+        setting = [i for i in ranked if kinds[i] == "background"]
         how = [i for i in self.mechanism(judged)[1:] if i in foreground] + \
             [i for i in foreground if kinds[i] in ("other", "contribution") and not _MEASURE.search(judged.sentences[i])]
         for want in wants:
             if len(chosen) >= quota:
                 break
             pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
+                setting if want == "background" else \
                 concluded if want == "conclusion" else how if want == "how" else \
                 sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
@@ -178,11 +183,12 @@ class Composer:
 
     # -- shapes ------------------------------------------------------------------------
     def single(self, lead_with_number: bool = False, verdict: bool = False, about_data: bool = True,
-               explain: bool = False, named: tuple[str, ...] = (), alone: bool = False) -> ExtractiveAnswer:
+               explain: bool = False, named: tuple[str, ...] = (), alone: bool = False,
+               problem: bool = False) -> ExtractiveAnswer:
         lines = []
         for position, judged in enumerate(self.companions(alone)):
             quota = self.sentences_per_paper if position == 0 else 1
-            picked = self.pick(judged, quota, lead_with_number, verdict, about_data, explain, named)
+            picked = self.pick(judged, quota, lead_with_number, verdict, about_data, explain, named, problem)
             if picked:
                 lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
         return self.result(lines)
@@ -399,7 +405,8 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
                                about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)),
                                explain=form == "explanation", named=measure_names(question),
-                               alone=form in ("quantity", "explanation") and bool(asked_about(question, sources[:1])))
+                               alone=form in ("quantity", "explanation") and bool(asked_about(question, sources[:1])),
+                               problem=asks_problem(question))
     missing = missing_measure(form, question, sources[0].sentences)
     if missing:
         plan.text = f"The abstract does not give the {missing}; what it reports:\n{plan.text}"

@@ -395,6 +395,21 @@ def asks_verdict(question: str) -> bool:
     return bool(stated) and not q.endswith("?") and not _ASKING_START.match(q) and len(q.split()) >= 4
 
 
+# The problem a paper takes on: "What problem does BACTrack solve?", "What limitations of earlier
+# trackers does it address?", "What is the motivation for PiToMe?", "What motivated LoRAT?"
+_PROBLEM = re.compile(
+    r"\bwhat\s+(?:\w+\s+){0,2}(?:problems?|issues?|challenges?|limitations?|gaps?|shortcomings?|weakness(?:es)?|"
+    r"difficult(?:y|ies)|bottlenecks?|drawbacks?)\b[^?]*?\b(?:solve[sd]?|address(?:es|ed)?|tackle[sd]?|fix(?:es|ed)?|"
+    r"overcome[s]?|fill[sd]?|target(?:s|ed)?|remed(?:y|ies|ied)|aim(?:s|ed)?|attempt(?:s|ed)?)\b"
+    r"|\bwhat\s+(?:motivates|motivated|is the motivation|was the motivation|is the problem|was the problem)\b", re.I)
+
+
+def asks_problem(question: str) -> bool:
+    """Whether a question asks what problem a paper takes on: answered by its problem statement
+    (the background sentences every other answer puts last), then what it proposes."""
+    return bool(_PROBLEM.search(question))
+
+
 def read_condition(condition: str) -> Reading:
     """A chat filter's condition ("report a speed in frames per second"), read whole — its number
     or unit, if it gives one, an aspect of its own, met only by a sentence that states it; what it

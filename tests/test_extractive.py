@@ -917,3 +917,32 @@ def test_a_look_up_for_a_value_the_abstract_does_not_give_says_so():
     assert asked_measure("What was the effect of aliskiren on blood pressure?") is None  # nothing to check
     assert asked_measure("What is the key idea of ALBEF?") == "key idea"  # …and no number is asked of it:
     assert not compose("single", "What is the key idea of ALBEF?", [judged], [], 0, Settings.build()).text.startswith("The")
+
+
+def test_what_problem_a_paper_solves_is_answered_by_its_problem_statement():
+    """Seen trying the CLI: "What problem does BACTrack solve?" quoted "As a remedy, this work
+    presents BACTrack…" and its parts, never the problem it remedies (the background sentences
+    every other answer rightly puts last)."""
+    import numpy as np
+
+    from rag.extractive import compose
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+    from rag.shapes import asks_problem
+
+    sentences = ["Siamese trackers have shown remarkable success in aerial tracking.",
+                 "Most previous works, however, match only the initial template and thus fail on rapidly changing targets.",
+                 "As a remedy, this work presents BACTrack.",
+                 "BACTrack comprises a mixed-temporal transformer and an appearance discriminator.",
+                 "Our BACTrack achieves top performance on four aerial tracking benchmarks at 87 FPS."]
+    paper = Paper(paper_id="p1", title="BACTrack: Building Appearance Collection for Aerial Tracking", abstract=" ".join(sentences))
+    hit = Hit(paper=paper, rank=1, score=1.0, dense_score=None, bm25_score=None, chunk_id="c1", snippet="")
+    judged = Judged(hit=hit, sentences=sentences, scores=np.array([0.3, 0.35, 0.5, 0.45, 0.6]),
+                    usable=np.ones(len(sentences), bool), match=0.6)
+    assert judged.kinds[1] == "background"
+    assert asks_problem("What problem does BACTrack solve?") and asks_problem("What motivated LoRAT?")
+    assert not asks_problem("Which papers address the problem of catastrophic forgetting?")  # a list of its own
+    answer = compose("single", "What problem does BACTrack solve?", [judged], [], 0, Settings.build()).text
+    assert answer.index("fail on rapidly changing targets") < answer.index("As a remedy")  # then what it proposes
+    plain = compose("single", "How fast is BACTrack?", [judged], [], 0, Settings.build()).text
+    assert "fail on rapidly changing targets" not in plain  # background only when asked for
