@@ -39,6 +39,13 @@ _ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will)
            r"(?:help me|i want to) find\s+|do you know\s+)?"
            # "(Can you) tell me which papers…", "show me what work…": the question itself follows
            r"(?:(?:tell|show) me\s+(?=(?:which|what)\b))?")
+# An overview of a field asks for its papers ("Give me an overview of token pruning", "What is the
+# state of the art in speech separation?"); an overview of one paper ("…of the Mamba paper", "…of
+# LoRAT") does not.
+_OVERVIEW = (r"(?:(?:give|provide|write)(?:\s+me)?\s+)?(?:an?\s+)?(?:overview|survey|review)\s+of"
+             r"(?:\s+(?:the\s+)?(?:work|research|literature|papers)\s+(?:on|about|in))?"
+             r"(?!\s+the\s+(?:[\w-]+\s+){0,2}(?:paper|work|study|method|model)\b)(?!\s+(?-i:[A-Z]))"
+             r"|what(?:'s|\s+is)\s+the\s+state\s+of\s+the\s+art\s+(?:in|on|for)\b")
 # The words that ask for a list and say nothing about the topic: "Which papers", "Are there works that".
 LIST_LEAD = re.compile(
     # "What work / research [has been done | exists] [in the collection] [on]…" first: its next
@@ -49,6 +56,7 @@ LIST_LEAD = re.compile(
     rf"|who\s+(?:has|have)\s+(?:worked|written|published)\s+(?:on|about)\b"
     rf"|what\s+do(?:es)?\s+(?:the\s+)?(?:{_NOUNS})\s+(?:say|report|find|show)\s+(?:about|on)\b"
     rf"|anything\s+(?:on|about)\b"
+    rf"|{_OVERVIEW}"
     rf"|how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?:\s+in\s+(?:the|this)\s+(?:corpus|collection))?"
     rf"|(?:in|from)\s+which\s+(?:{_NOUNS})\b"
     rf"|(?:which|what)\s+(?!about\b)(?:(?:other|existing|recent|[\w-]+)\s+){{0,5}}?(?:{_NOUNS})\b"
@@ -94,7 +102,7 @@ _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what
 _EFFECT = re.compile(r"^\s*how\s+(?:does|do|did|can|could|might|would)\b[^?]*?\b(?:affect|influence|impact|alter)\b", re.I)
 # "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
 # "what works" does; "which work…" asks for one.
-_LIST_START = re.compile(rf"^\s*{_ASKING}(?:(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
+_LIST_START = re.compile(rf"^\s*{_ASKING}(?:{_OVERVIEW}|(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
                          r"what research\b|what (?:has|have) been\b|who (?:has|have)\b|anything (?:on|about)\b|"
                          rf"(?:{_PAPER_WORDS}) (?:that|which|on|about|regarding|using|"
                          r"proposing|applying)\b|(?:find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|"
@@ -153,6 +161,8 @@ def asked_kind(question: str) -> str | None:
     q = without_preamble(question)
     lead = LIST_LEAD.match(q)
     if not lead or not lead.group(0).strip():
+        return None
+    if re.search(_OVERVIEW, lead.group(0), re.I):  # an overview of a field: its papers of any kind
         return None
     if _SURVEY_NOUN.search(lead.group(0)) or _SURVEY_NOUN.match(q[lead.end():]):
         return "survey"

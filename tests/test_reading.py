@@ -72,6 +72,23 @@ def test_what_work_asks_for_a_list_and_leaves_the_topic_whole(question, topic):
     assert reading.shape == "list" and reading.topic == topic
 
 
+@pytest.mark.parametrize("question, topic", [
+    # seen trying the CLI: "Give me an overview of token pruning." quoted one paper as a look-up
+    ("Give me an overview of token pruning.", "token pruning"),
+    ("Can you give me an overview of the research on speech separation?", "speech separation"),
+    ("What is the state of the art in speech separation?", "speech separation"),
+    ("Provide an overview of work on in-context learning.", "in-context learning"),
+])
+def test_an_overview_of_a_field_asks_for_its_papers_of_any_kind(question, topic):
+    reading = read_question(question)
+    assert (reading.shape, reading.topic, reading.kind) == ("list", topic, None)
+
+
+@pytest.mark.parametrize("question", ["Give me an overview of the Mamba paper.", "Give me an overview of LoRAT."])
+def test_an_overview_of_one_paper_is_a_look_up(question):
+    assert read_question(question).shape == "single"
+
+
 def test_a_thing_a_paper_uses_none_of_is_a_negated_condition():
     """Seen on the dev set: "…transformers that use no positional encoding at all" was one aspect,
     met by any paper about positional encodings."""
