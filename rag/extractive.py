@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from rag.citations import with_markers
 from rag.conditions import NAME
 from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
+from rag.names import EXAMPLES
 from rag.relevance import Judged
 from rag.sentences import proposes
 from rag.shapes import asks_problem, asks_verdict
@@ -347,13 +348,10 @@ def named_sources(question: str, sources: list[Judged]) -> list[tuple[Judged, st
     return out
 
 
-# A name given as an example is not what a question asks about: "Why can't linear RNNs such as Mamba solve parity?"
-_EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
-
-
 def asked_about(question: str, sources: list[Judged]) -> list[Judged]:
-    """The sources a question asks about by name ("How fast does MixFormer run?"), not as an example."""
-    return [j for j, _ in named_sources(_EXAMPLES.sub(" ", question), sources)]
+    """The sources a question asks about by name ("How fast does MixFormer run?"), not as an example
+    ("Why can't linear RNNs such as Mamba solve parity?")."""
+    return [j for j, _ in named_sources(EXAMPLES.sub(" ", question), sources)]
 
 
 def papers_by_name(question: str, sources: list[Judged]) -> list[Judged]:

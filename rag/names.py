@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 from rag.conditions import missing_names, question_names, says_name
 
+# A name given as an example is not what a question asks about: "…antidepressants such as ketamine"
+EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
+
 if TYPE_CHECKING:
     from rag.records import Paper
     from rag.relevance import Judged
@@ -58,6 +61,53 @@ def titled_identifiers(question: str, judged: list[Judged]) -> list[str]:
     autophagy … of hepatocellular carcinoma cells under hypoxic conditions": 0.30, under the floor)."""
     names = [n for n in question_names(question) if re.search(r"\d", n) and re.search(r"[A-Z]", n)]
     return [n for n in names if judged and says_name(judged[0].paper.title, n)]
+
+
+# A rare term: a word that is not English and that tiktoken's vocabulary, built from web text, splits
+# into at least this many pieces ("metformin", "pembrolizumab"; not "watermark", "commas").
+RARE_PIECES = 3
+RARE_SHARE = 0.01  # a word the corpus uses in at most this share of its chunks says what its papers are about
+_WORD = re.compile(r"(?<![\w-])[A-Za-z][a-z]{4,}(?![\w-])")
+
+
+def unknown_terms(question: str, bm25, judged: list[Judged]) -> list[str]:
+    """The rare terms of a look-up that no paper of the corpus uses ("Is metformin associated with
+    lower cancer risk?" in a corpus without metformin was answered from a vitamin D study): what
+    it asks about is not in the corpus, however near its other words come. Not a word given as an
+    example or one option of an "A or B", nor a typo (_a_typo), nor any when the question also
+    gives a word the corpus rarely uses that the top paper says (its subject is there: "the oral
+    immunomodulator fingolimod")."""
+    from rag.spelling import is_english
+    from rag.tokens import count_tokens
+
+    asked = EXAMPLES.sub(" ", question)
+    words = [m.group(0).lower() for m in _WORD.finditer(asked)
+             if not re.search(r"\bor\s*$", asked[:m.start()]) and not re.match(r"\s*,?\s*or\b", asked[m.end():])]
+    words = [w for w in dict.fromkeys(words) if not is_english(w)]
+    unknown = [w for w in words if not _known(bm25, w) and not _a_typo(bm25, w)]
+    if not unknown:
+        return []
+    top = paper_text(judged[0].paper).lower() if judged else ""
+    if any(w in top and _rarely_used(bm25, w) for w in words if w not in unknown):
+        return []
+    return [w for w in unknown if count_tokens(f" {w}") >= RARE_PIECES]
+
+
+def _known(bm25, word: str) -> bool:
+    return any(bm25.term_id(t) is not None for t in bm25.spelling_terms(word))
+
+
+def _rarely_used(bm25, word: str) -> bool:
+    ids = [bm25.term_id(t) for t in bm25.spelling_terms(word)]
+    return any(i is not None and bm25.df(i) <= RARE_SHARE * bm25.n_docs for i in ids)
+
+
+def _a_typo(bm25, word: str) -> bool:
+    """One edit from an English word or one the corpus uses ("conventoinally", "claudiaction"): a
+    typo the speller left (it corrects only to the corpus's words), not a term the corpus lacks."""
+    from rag.spelling import is_english, one_edit
+
+    return any(is_english(c) or _known(bm25, c) for c in one_edit(word))
 
 
 def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:

@@ -220,7 +220,7 @@ class Pipeline(ChatTurns):
         from rag.answering import answer_events, extractive_events
         from rag.asked_metadata import asked_metadata, note
         from rag.extractive import compose, named_sources, papers_by_name, recased
-        from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unsaid_names
+        from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
         from rag.shapes import read_question, without_preamble
         from rag.working_set import asks_for_more, swapped
 
@@ -262,6 +262,8 @@ class Pipeline(ChatTurns):
                         shape="followup" if history else form)
         unsaid = unsaid_names(form, question, ranking.sources) \
             if self.settings.abstain_on_unsaid_names and not history else []
+        if not unsaid and self.settings.abstain_on_unsaid_names and not history and form != "list":
+            unsaid = unknown_terms(question, self.index.bm25, ranking.sources)  # "Is metformin associated…?"
         weak = ranking.strength is None or ranking.strength < self.settings.abstain_threshold
         if weak and ranking.strength is not None and ranking.strength >= IDENTIFIER_FLOOR:
             weak = not said_identifiers(question, ranking.sources)  # "…on the ADE20K benchmark"

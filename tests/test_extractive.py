@@ -946,3 +946,33 @@ def test_what_problem_a_paper_solves_is_answered_by_its_problem_statement():
     assert answer.index("fail on rapidly changing targets") < answer.index("As a remedy")  # then what it proposes
     plain = compose("single", "How fast is BACTrack?", [judged], [], 0, Settings.build()).text
     assert "fail on rapidly changing targets" not in plain  # background only when asked for
+
+
+def test_a_look_up_about_a_rare_term_no_paper_uses_is_refused_by_name(pipeline, monkeypatch):
+    """Seen trying the second corpus: "Is metformin associated with lower cancer risk?" was answered
+    from a vitamin D study (strength 0.62): metformin is in no paper. A rare term — not English, and
+    split by tiktoken into 3+ pieces — that the corpus never uses is what the question is about."""
+    from rag.names import unknown_terms
+    from rag.shapes import read_question
+
+    refused = pipeline.ask("Is metformin associated with faster token pruning?")
+    assert refused.abstained and refused.abstain_reason == "names" and "metformin" in refused.answer
+    assert not pipeline.ask("Does PruneFree prune tokens without fine-tuning?").abstained
+
+    def unknown(question):
+        ranking = pipeline.judge(question, read_question(question), pipeline.retriever().embed_query(question), 3, None,
+                                 "single")
+        return unknown_terms(question, pipeline.index.bm25, ranking.sources)
+
+    assert unknown("Is metformin associated with faster token pruning?") == ["metformin"]
+    assert unknown("Does token pruning keep conventoinal accuracy?") == []  # a typo of an English word
+    assert unknown("Does token pruning suit drugs such as metformin?") == []  # an example
+    assert unknown("Does token pruning suit metformin or insulin?") == []  # one option
+    assert unknown("Is the watermark kept after token pruning?") == []  # a common word
+    # the question also gives a word its top paper says and the corpus rarely uses (here, in a corpus
+    # of five papers, in a fifth of its chunks at most): what it asks about is in the corpus
+    import rag.names
+
+    monkeypatch.setattr(rag.names, "RARE_SHARE", 0.2)
+    assert unknown("Does the immunomodulator distiltok prune tokens?") == []
+    assert unknown("Does the immunomodulator prune tokens?") == ["immunomodulator"]
