@@ -383,9 +383,10 @@ def more_head(shown: int, count: int, beyond: int) -> str:
 
 
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings,
-            beyond: int = 0) -> ExtractiveAnswer:
+            beyond: int = 0, asked_for: bool = False) -> ExtractiveAnswer:
     """`beyond`: the papers in play a follow-up asks for more than ("Any more like these?"), not
-    among `sources`: the list says how many more match, or that none does."""
+    among `sources`: the list says how many more match, or that none does. `asked_for`: `matches`
+    are as many as the question asked for ("List three papers on…"), out of `match_count`."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
     if beyond and not matches:  # the nearest papers not in play, said to be no match
@@ -396,7 +397,10 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     if not sources:
         return ExtractiveAnswer(text="", markers=[], form=form)
     if form == "list" and matches:
-        plan = composer.listing(matches, match_count, head=more_head(len(matches), match_count, beyond) if beyond else None)
+        noun = "paper matches" if match_count == 1 else "papers match"
+        head = more_head(len(matches), match_count, beyond) if beyond else \
+            f"{match_count} {noun}, showing the {len(matches)} asked for:" if asked_for and len(matches) < match_count else None
+        plan = composer.listing(matches, match_count, head=head)
     elif form == "comparison":
         plan = composer.comparison(recased(question, sources))
     else:

@@ -279,11 +279,13 @@ class Pipeline(ChatTurns):
             self.abstain(answer, "number", condition=ranking.unmet)
         else:
             shown = [j for j in ranking.sources if any(j is m for m in ranking.matches)]
+            if reading.wanted and form == "list":  # "List three papers on…": the first three, all counted
+                shown = shown[:reading.wanted]
             if form == "list":
                 answer.matches = {"count": len(ranking.matches), "shown": len(shown),
                                   "paper_ids": [j.paper.paper_id for j in ranking.matches]}
             plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings,
-                           beyond=len(beyond))
+                           beyond=len(beyond), asked_for=bool(reading.wanted))
             if asked:
                 plan.text = f"{note(asked, ranking.dated)}\n{plan.text}"
             if plan.markers:

@@ -39,6 +39,12 @@ _ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will)
            r"(?:help me|i want to) find\s+|do you know\s+)?"
            # "(Can you) tell me which papers…", "show me what work…": the question itself follows
            r"(?:(?:tell|show) me\s+(?=(?:which|what)\b))?")
+# How many papers a list asks for: "List three papers on…", "Give me the top 5 papers…", "Which two papers…"
+_COUNTED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_ASKED_COUNT = re.compile(rf"^\W*(?:\w+\W+){{0,6}}?(?:the\s+)?(?:top\s+|best\s+|first\s+)?(?P<n>{_COUNTED})\s+"
+                          r"(?:[\w-]+\s+){0,3}?(?:papers|works|methods|studies|articles|approaches|models|surveys|"
+                          r"techniques|publications)\b", re.I)
 # An overview of a field asks for its papers ("Give me an overview of token pruning", "What is the
 # state of the art in speech separation?"); an overview of one paper ("…of the Mamba paper", "…of
 # LoRAT") does not.
@@ -67,7 +73,7 @@ LIST_LEAD = re.compile(
     rf"|(?:are|were) there\s+(?:any\s+)?(?:other\s+)?(?:(?:{_NOUNS})\b)?"
     rf"|(?:do|does|did)\s+(?:any|some)\s+(?:of the\s+|other\s+)?(?:{_NOUNS})\b"
     rf"|(?:list|name|find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|search for|look for)"
-    rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
+    rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+|(?:top|best|first)\s+|{_COUNTED}\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
     rf"|(?:any\s+|all\s+|some\s+|the\s+)?(?:{_PAPER_WORDS})\b"
     rf"(?=\s+(?:that|which|on|about|regarding|using|proposing|applying)\b)"
     rf")"
@@ -127,6 +133,7 @@ class Reading:
     aspects: tuple[str, ...]  # the topic split into what it is about and its conditions
     kind: str | None = None  # the kind of paper a list asks for: "survey", "method" or None (any; asked_kind)
     phrasings: tuple[tuple[str, ...], ...] = ()  # per aspect: the other phrasings its illustrations give (phrased_aspects)
+    wanted: int | None = None  # how many papers a list asks for ("List three papers on…": 3; asked_count)
 
 
 # The kind of paper a list question asks for. A survey proposes nothing: "which methods…",
@@ -178,7 +185,8 @@ def asked_kind(question: str) -> str | None:
 _MODIFIED_LEAD = re.compile(rf"^(?:which|what)\s+(?!(?:work|research)\b)(?P<mods>(?:[\w-]+\s+){{1,5}}?)(?=(?:{_NOUNS})\b)",
                             re.I)
 _GENERIC_MODIFIERS = {"other", "these", "those", "existing", "recent", "published", "proposed", "different", "new", "of",
-                      "the", "are", "were", "some", "any", "all", "main", "key", "notable", "relevant", "do", "does"}
+                      "the", "are", "were", "some", "any", "all", "main", "key", "notable", "relevant", "do", "does",
+                      "top", "best", "first"}
 
 
 def _inside_name(words: list[str], i: int, generic: str) -> bool:
@@ -214,6 +222,7 @@ def strip_list_lead(question: str) -> str:
                        r"say|report|find|show)")
             # a generic noun inside the field's name stays: "neural *architecture* search papers"
             kept = [w for i, w in enumerate(words[1:], 1) if w.lower() not in _GENERIC_MODIFIERS
+                    and not re.fullmatch(_COUNTED, w, re.I)  # "Which two papers…": how many, not what kind
                     and not (re.fullmatch(generic, w, re.I) and not _inside_name(words, i, generic))]
         else:  # "Can you list papers on…": only a noun that says what the papers build
             kept = [w for w in words if re.fullmatch(_TOPICAL_NOUNS, w, re.I)]
@@ -430,13 +439,25 @@ def read_condition(condition: str) -> Reading:
     return reading
 
 
+def asked_count(question: str) -> int | None:
+    """How many papers a list question asks for ("List three papers on speech recognition." -> 3),
+    else None: the answer shows that many of its matches and still counts them all."""
+    found = _ASKED_COUNT.match(question)
+    if not found:
+        return None
+    n = found.group("n").lower()
+    wanted = _COUNT_WORDS.get(n) or int(n)
+    return wanted if wanted > 0 else None
+
+
 def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> Reading:
     shape = shape_of(question)
     question = without_preamble(question)
     topic = strip_list_lead(question) if shape == "list" else question.strip(" ?.!")
     phrased = phrased_aspects(topic) if shape == "list" else ((topic, ()),)
     reading = Reading(shape=shape, topic=topic, aspects=tuple(a for a, _ in phrased),
-                      kind=asked_kind(question) if shape == "list" else None, phrasings=tuple(p for _, p in phrased))
+                      kind=asked_kind(question) if shape == "list" else None, phrasings=tuple(p for _, p in phrased),
+                      wanted=asked_count(question) if shape == "list" else None)
     if history:
         return replace(reading, shape="followup")
     return reading

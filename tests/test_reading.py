@@ -575,3 +575,17 @@ def test_what_a_paper_does_without_is_a_condition_however_it_is_said(question, a
     assert read_question(question).aspects == aspects
     assert read_condition("need no fine-tuning or retraining").aspects == ("without fine-tuning or retraining",)
 
+
+
+@pytest.mark.parametrize("question, wanted, topic", [
+    # seen trying the CLI: "List three papers on speech recognition." showed seven, "three" a term of its topic
+    ("List three papers on speech recognition.", 3, "speech recognition"),
+    ("Give me the top 5 papers on token pruning.", 5, "token pruning"),
+    ("What are the top 3 papers on tracking?", 3, "tracking"),
+    ("Which five methods prune tokens?", 5, "prune tokens"),
+    ("Which papers report results on 3 benchmarks?", None, "report results on 3 benchmarks"),  # a number in the topic
+    ("Which 3D papers use point clouds?", None, "3D use point clouds"),
+])
+def test_a_list_says_how_many_papers_it_wants_and_the_count_leaves_the_topic(question, wanted, topic):
+    reading = read_question(question)
+    assert (reading.shape, reading.wanted, reading.topic) == ("list", wanted, topic)

@@ -451,6 +451,12 @@ def test_more_like_these_names_only_papers_not_in_play_and_says_when_there_are_n
     assert not names(none) & PRUNERS
 
 
+def test_a_list_that_asks_for_two_papers_shows_two_and_counts_them_all(pipeline):
+    answer = pipeline.ask("Name two methods that prune tokens.")
+    assert answer.matches["count"] == 4 and answer.matches["shown"] == 2 and len(answer.citations) == 2
+    assert answer.answer.startswith("4 papers match, showing the 2 asked for:")
+
+
 def test_a_working_set_of_unknown_or_too_many_ids_is_handled(pipeline):
     from rag.errors import UsageError
 
