@@ -81,8 +81,8 @@ class ChatTurns:
         that points back at none; None when the question is searched."""
         from rag.set_answers import names_the_set
         from rag.shapes import read_question
-        from rag.working_set import (ABOUT_MAX, MAX_WORKING_SET, asks_about_them, names_outside, points_back, refers_to_set,
-                                      swapped)
+        from rag.working_set import (ABOUT_MAX, MAX_WORKING_SET, asks_about_them, asks_for_more, names_outside, points_back,
+                                      refers_to_set, swapped)
 
         if working_set not in (None, REBUILD) and len(working_set) > MAX_WORKING_SET:
             raise UsageError(f"working_set has {len(working_set):,} paper ids, at most {MAX_WORKING_SET} are kept: "
@@ -101,7 +101,8 @@ class ChatTurns:
             if in_set and (refers or names_the_set(question, known, in_set) or (about and len(in_set) <= ABOUT_MAX)):
                 return self.stream_in_set(question, list(in_set), started, load_before,
                                           (time.perf_counter() - tw) * 1000, about=about)
-        elif points_back(question):  # "Which of them link code?" with nothing named before it
+        elif points_back(question) or (not history and asks_for_more(question)):  # "Which of them link code?",
+            # "Any more like these?" with nothing named before it
             return self.no_earlier_papers(question, started, load_before)
         return None
 
@@ -144,7 +145,7 @@ class ChatTurns:
         """A chat's first question that points back at papers: nothing to search for, said so."""
         from rag.prompts import render
         from rag.shapes import shape_of
-        from rag.working_set import points_back
+        from rag.working_set import asks_for_more, points_back
 
         yield {"type": "sources", "hits": []}
         t0 = time.perf_counter()
@@ -152,5 +153,5 @@ class ChatTurns:
         answer = Answer(question=question, answer="", abstained=True, citations=[], sources=[],
                         llm=backend.name if backend else EXTRACTIVE, timings_ms={}, shape=shape_of(question),
                         abstain_reason="reference")
-        answer.answer = render(self.settings.prompts_dir, "abstain_reference.txt", reference=points_back(question))
+        answer.answer = render(self.settings.prompts_dir, "abstain_reference.txt", reference=points_back(question) or asks_for_more(question))
         yield {"type": "answer", "answer": self.finish(answer, [], started, t0, t0, load_before)}

@@ -383,12 +383,17 @@ def more_head(shown: int, count: int, beyond: int) -> str:
 
 
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings,
-            beyond: int = 0, asked_for: bool = False) -> ExtractiveAnswer:
+            beyond: int = 0, asked_for: bool = False, near: str | None = None) -> ExtractiveAnswer:
     """`beyond`: the papers in play a follow-up asks for more than ("Any more like these?"), not
     among `sources`: the list says how many more match, or that none does. `asked_for`: `matches`
-    are as many as the question asked for ("List three papers on…"), out of `match_count`."""
+    are as many as the question asked for ("List three papers on…"), out of `match_count`. `near`:
+    the paper `matches` are the nearest to ("Which papers are similar to Zero-TPrune?", rag.similar)."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
                         settings.list_sentences)
+    if near:  # papers near one the question names (rag.similar): the nearest, not said to match
+        noun = "paper" if len(matches) == 1 else "papers"
+        return composer.listing(matches, len(matches), head=f"The {len(matches)} {noun} nearest to {near}:") if matches \
+            else ExtractiveAnswer(text=f"No other paper is near {near}.", markers=[], form=form)
     if beyond and not matches:  # the nearest papers not in play, said to be no match
         nearest = sources[:settings.k]
         head = f"No other paper matches beyond the {beyond} above" + ("; the nearest others:" if nearest else ".")

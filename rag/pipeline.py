@@ -219,9 +219,10 @@ class Pipeline(ChatTurns):
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events, extractive_events
         from rag.asked_metadata import asked_metadata, note
-        from rag.extractive import compose, named_sources, papers_by_name, recased
+        from rag.extractive import compose, named_sources, paper_name, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
         from rag.shapes import read_question, without_preamble
+        from rag.similar import like_reading, nearest, similar_name
         from rag.working_set import asks_for_more, swapped
 
         self.check_filters(filters)
@@ -229,7 +230,8 @@ class Pipeline(ChatTurns):
         if turn is not None:  # about the papers in play, or pointing back at none
             yield from turn
             return
-        own_shape = read_question(question).shape
+        own = read_question(question)
+        own_shape, own_wanted = own.shape, own.wanted
         # "Any more like these?": the earlier list again, naming only papers not in play yet
         beyond = frozenset(self.working_set_from(history, k, filters) if working_set is REBUILD else working_set or ()) \
             if history and asks_for_more(question) else frozenset()
@@ -253,6 +255,13 @@ class Pipeline(ChatTurns):
         qvec = retriever.embed_query(query)
         ranking = self.judge(query, reading, qvec, k or self.settings.k, filters, form, asked.year if asked else None,
                              beyond)
+        like = similar_name(question) if not history else None
+        liked = next((j for j, _ in named_sources(like, ranking.sources)), None) if like else None
+        if liked is not None:  # "Which papers are similar to Zero-TPrune?": the papers nearest that one
+            query, reading = like_reading(liked.paper)
+            form, qvec = "list", retriever.embed_query(query)
+            ranking = nearest(self.judge(query, reading, qvec, own_wanted or k or self.settings.k, filters, form,
+                                         beyond=frozenset({liked.paper.paper_id})), own_wanted or k or self.settings.k)
         hits = [j.hit for j in ranking.sources]
         t1 = time.perf_counter()
         yield {"type": "sources", "hits": hits}
@@ -271,6 +280,7 @@ class Pipeline(ChatTurns):
             weak = not titled_identifiers(question, ranking.sources)
         if weak and form != "list":  # "How does PiToMe decide…": a paper the corpus holds, asked about by its own name
             weak = not named_sources(question, ranking.sources[:3])  # (what it never says is still refused: unsaid)
+        weak = weak and liked is None  # the corpus holds the paper asked about: its nearest are the answer
         if weak and not (form == "comparison" and len(papers_by_name(recased(question, ranking.sources), ranking.sources)) >= 2):
             self.abstain(answer, "retrieval")
         elif unsaid:
@@ -279,13 +289,14 @@ class Pipeline(ChatTurns):
             self.abstain(answer, "number", condition=ranking.unmet)
         else:
             shown = [j for j in ranking.sources if any(j is m for m in ranking.matches)]
-            if reading.wanted and form == "list":  # "List three papers on…": the first three, all counted
-                shown = shown[:reading.wanted]
+            if (reading.wanted or own_wanted) and form == "list":  # "List three papers on…": the first three, all counted
+                shown = shown[:reading.wanted or own_wanted]
             if form == "list":
                 answer.matches = {"count": len(ranking.matches), "shown": len(shown),
                                   "paper_ids": [j.paper.paper_id for j in ranking.matches]}
-            plan = compose(form, question, ranking.sources, shown, len(ranking.matches), self.settings,
-                           beyond=len(beyond), asked_for=bool(reading.wanted))
+            plan = compose(form, question, ranking.sources, ranking.sources if liked is not None else shown,
+                           len(ranking.matches), self.settings, beyond=len(beyond),
+                           asked_for=bool(reading.wanted or own_wanted), near=paper_name(liked.paper) if liked is not None else None)
             if asked:
                 plan.text = f"{note(asked, ranking.dated)}\n{plan.text}"
             if plan.markers:

@@ -99,10 +99,11 @@ _MORE = re.compile(
     r"|^\s*(?:and\s+)?(?:any|are there any)\s+(?:more|others|other ones)\s*[?.!]*$|^\s*(?:and\s+)?what else\b", re.IGNORECASE)
 
 
-def asks_for_more(question: str) -> bool:
-    """Whether a follow-up asks for more papers like those in play (answered as the earlier list,
-    naming only papers not named yet)."""
-    return bool(_MORE.search(question))
+def asks_for_more(question: str) -> str | None:
+    """The words by which a follow-up asks for more papers like those in play ("more like these";
+    answered as the earlier list, naming only papers not named yet), else None."""
+    found = _MORE.search(question)
+    return found.group(0).strip(" ?.!") if found else None
 
 
 # A follow-up that asks the previous question again with one part swapped: "What about for

@@ -434,7 +434,7 @@ def test_a_paper_of_the_set_is_named_by_the_method_its_abstract_introduces():
 def test_asking_for_more_papers_like_those_in_play_is_read(question, more):
     from rag.working_set import asks_for_more
 
-    assert asks_for_more(question) is more
+    assert bool(asks_for_more(question)) is more
 
 
 def test_more_like_these_names_only_papers_not_in_play_and_says_when_there_are_none(pipeline):
@@ -449,6 +449,25 @@ def test_more_like_these_names_only_papers_not_in_play_and_says_when_there_are_n
     none = pipeline.ask("Any more like these?", history=[FIRST])  # all four in play
     assert none.answer.startswith("No other paper matches beyond the 4 above; the nearest others:")
     assert not names(none) & PRUNERS
+
+
+def test_more_like_these_asked_first_says_no_answer_has_named_any(pipeline):
+    answer = pipeline.ask("Which papers are similar to these?")
+    assert answer.abstained and answer.abstain_reason == "reference" and '"similar to these"' in answer.answer
+
+
+def test_papers_similar_to_a_named_one_are_the_nearest_others(pipeline):
+    """Seen trying the CLI: "Which two papers are most similar to Zero-TPrune?" named Zero-TPrune
+    itself, the one paper that "matched"."""
+    from rag.similar import similar_name
+
+    assert similar_name("Which two papers are most similar to Zero-TPrune?") == "Zero-TPrune"
+    assert similar_name("Find papers like PiToMe.") == "PiToMe"
+    assert similar_name("Which papers are similar to these?") is None  # the papers in play
+    answer = pipeline.ask("Which two papers are most similar to PruneFree?")
+    assert answer.answer.startswith("The 2 papers nearest to PruneFree:")
+    assert len(answer.citations) == 2 and "PruneFree" not in names(answer)
+    assert pipeline.ask("Which papers are similar to MergeShelf?").answer.startswith("The 5 papers nearest to MergeShelf:")
 
 
 def test_a_list_that_asks_for_two_papers_shows_two_and_counts_them_all(pipeline):
