@@ -291,7 +291,7 @@ class Pipeline(ChatTurns):
             shown = [j for j in ranking.sources if any(j is m for m in ranking.matches)]
             if (reading.wanted or own_wanted) and form == "list":  # "List three papers on…": the first three, all counted
                 shown = shown[:reading.wanted or own_wanted]
-            if form == "list":
+            if form == "list" and liked is None:  # the papers nearest a named one match nothing
                 answer.matches = {"count": len(ranking.matches), "shown": len(shown),
                                   "paper_ids": [j.paper.paper_id for j in ranking.matches]}
             plan = compose(form, question, ranking.sources, ranking.sources if liked is not None else shown,
