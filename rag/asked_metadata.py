@@ -18,10 +18,12 @@ from rag.working_set import year_condition
 # "…that link their code", "…with public code", "…whose code is available"; code as a topic
 # ("code generation", "source code summarization") goes on past the word and is not one.
 _CODE = re.compile(
-    r"\s*(?:,\s*)?(?:(?:that|which|and)\s+)?(?:(?:link|links|release|releases|share|shares|provide|provides|publish|"
-    r"publishes|open-source|make|makes|have|has|come with|comes with|ship with|ships with)\s+(?:their|its|the)?\s*"
+    r"\s*(?:,\s*)?(?:(?:that|which|and)\s+)?(?:(?:link|links|linked|release|releases|released|share|shares|shared|"
+    r"provide|provides|provided|publish|publishes|published|open-source|open-sourced|make|makes|made|have|has|"
+    r"come with|comes with|ship with|ships with)\s+(?:their|its|the)?\s*"
     r"(?:(?:public|open[- ]source|available|released)\s+)?(?:source\s+)?(?:code|implementations?)"
-    r"(?:\s+(?:public(?:ly)?|available|publicly available|open[- ]source))?"
+    r"(?:\s+(?:public(?:ly)?|available|publicly available|open[- ]source))?(?:\s+(?:on|at|via)\s+(?:GitHub|GitLab|"
+    r"(?:a|their|its)\s+(?:website|project page)|the web|online))?"
     r"|whose\s+(?:source\s+)?code\s+is\s+(?:publicly\s+)?(?:available|released|public|linked))"
     r"(?=\s*(?:[?.!,;]|$|\b(?:and|or)\b))"
     r"|\s*\bwith\s+(?:(?:public|open[- ]source|available|released|linked)\s+)?(?:source\s+)?code\b"
@@ -66,3 +68,22 @@ def note(asked: AskedMetadata, dated: bool) -> str:
         return f'The records carry no dates, so "{asked.said}" is not checked.'
     op, year = asked.year
     return f"Only papers whose records date them {op} {year} were searched."
+
+
+# When a paper appeared: "When was Swin Transformer published?", "What year did LoRAT come out?"
+_WHEN = re.compile(r"^\s*(?:when|(?:in )?(?:what|which) year)\s+(?:was|were|did|is|has|had)\b.*?\b(?:published|released|"
+                   r"proposed|introduced|written|posted|presented|come out|came out|appear(?:ed)?|out)\b", re.IGNORECASE)
+
+
+def asks_when(question: str) -> bool:
+    return bool(_WHEN.match(question))
+
+
+def dated(paper, name: str) -> str:
+    """What the records say of when a paper appeared, the line before what its abstract says."""
+    from rag.working_set import paper_year
+
+    year = paper_year(paper)
+    return f"{name}: its record dates it {year}." if year is not None else \
+        f"The records carry no date for {name}; what its abstract says:"
+

@@ -218,7 +218,7 @@ class Pipeline(ChatTurns):
     def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events, extractive_events
-        from rag.asked_metadata import asked_metadata, note
+        from rag.asked_metadata import asked_metadata, asks_when, dated, note
         from rag.extractive import compose, named_sources, paper_name, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
         from rag.shapes import read_question, without_preamble
@@ -299,6 +299,8 @@ class Pipeline(ChatTurns):
                            asked_for=bool(reading.wanted or own_wanted), near=paper_name(liked.paper) if liked is not None else None)
             if asked:
                 plan.text = f"{note(asked, ranking.dated)}\n{plan.text}"
+            elif form in ("single", "quantity") and asks_when(question):  # "When was Swin Transformer published?"
+                plan.text = f"{dated(ranking.sources[0].paper, paper_name(ranking.sources[0].paper))}\n{plan.text}"
             if plan.markers:
                 yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
                                          decline=lambda a: self.abstain(a, "model"))

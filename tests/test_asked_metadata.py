@@ -79,3 +79,22 @@ def test_a_list_that_asks_for_a_year_names_only_papers_dated_so(pipeline):
 def test_records_without_dates_say_the_year_is_not_checked():
     asked = asked_metadata("Which token pruning papers are from 2023?")
     assert note(asked, dated=False) == 'The records carry no dates, so "are from 2023" is not checked.'
+
+
+def test_when_a_paper_appeared_is_read_off_its_record(pipeline):
+    """Seen trying the CLI: "When was Swin Transformer published?" quoted the abstract only, which
+    says nothing of when; the shipped corpus's records carry no dates, and the answer now says so."""
+    from rag.asked_metadata import asks_when, dated
+    from rag.records import Paper
+
+    assert asks_when("When was Swin Transformer published?") and asks_when("What year did LoRAT come out?")
+    assert not asks_when("When does LoRAT run faster?")
+    answer = pipeline.ask("When was PruneFree published?")
+    assert answer.answer.startswith("PruneFree: its record dates it 2023.")
+    undated = Paper(paper_id="x", title="Swin Transformer: Shifted Windows", abstract="We present Swin.")
+    assert dated(undated, "Swin Transformer") == "The records carry no date for Swin Transformer; what its abstract says:"
+
+
+def test_code_published_on_github_is_a_code_condition():
+    asked = asked_metadata("Which tracking papers published their code on GitHub?")
+    assert (asked.rest, asked.code) == ("Which tracking papers?", True)
