@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from rag.citations import with_markers
 from rag.conditions import NAME
+from rag.intents import asks_problem, asks_verdict
 from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
 from rag.names import EXAMPLES
 from rag.relevance import Judged
 from rag.sentences import proposes
-from rag.shapes import asks_problem, asks_verdict
 
 _NUMBER = re.compile(r"\d")
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").

@@ -6,7 +6,9 @@ methods or papers), `explanation` ("how does … work", "why…"), `single` (a l
 default) and `followup` (a question with chat history; it is answered in the form of the shape
 its own words have). Rules on the wording, no model: they are cheap, predictable, and each one
 has a test case. `aspects` splits a question into what it is about and the conditions it puts
-("prune tokens" | "without fine-tuning"), so that a paper must meet every condition.
+("prune tokens" | "without fine-tuning"), so that a paper must meet every condition. What a
+question asks of its answer beyond its shape (a verdict, the problem a paper takes on, how many
+papers) is rag.intents.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rag.illustrations import illustrations
+from rag.intents import COUNTED, EFFECT, FINITE, asked_count, asks_verdict
 from rag.numbers import NUMBER_CONDITION, UNIT_CONDITION
 
 # Nouns that stand for papers ("which datasets…" asks for datasets, not for a list of papers).
@@ -39,12 +42,6 @@ _ASKING = (r"(?:(?:please|hi|hey|ok(?:ay)?)[,!]?\s+)?(?:(?:can|could|would|will)
            r"(?:help me|i want to) find\s+|do you know\s+)?"
            # "(Can you) tell me which papers…", "show me what work…": the question itself follows
            r"(?:(?:tell|show) me\s+(?=(?:which|what)\b))?")
-# How many papers a list asks for: "List three papers on…", "Give me the top 5 papers…", "Which two papers…"
-_COUNTED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
-_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-_ASKED_COUNT = re.compile(rf"^\W*(?:\w+\W+){{0,6}}?(?:the\s+)?(?:top\s+|best\s+|first\s+)?(?P<n>{_COUNTED})\s+"
-                          r"(?:[\w-]+\s+){0,3}?(?:papers|works|methods|studies|articles|approaches|models|surveys|"
-                          r"techniques|publications)\b", re.I)
 # An overview of a field asks for its papers ("Give me an overview of token pruning", "What is the
 # state of the art in speech separation?"); an overview of one paper ("…of the Mamba paper", "…of
 # LoRAT") does not.
@@ -73,7 +70,7 @@ LIST_LEAD = re.compile(
     rf"|(?:are|were) there\s+(?:any\s+)?(?:other\s+)?(?:(?:{_NOUNS})\b)?"
     rf"|(?:do|does|did)\s+(?:any|some)\s+(?:of the\s+|other\s+)?(?:{_NOUNS})\b"
     rf"|(?:list|name|find|show(?: me)?|give(?: me)?|tell me about|recommend|suggest|point me to|search for|look for)"
-    rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+|(?:top|best|first)\s+|{_COUNTED}\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
+    rf"\s+(?:all\s+|the\s+|every\s+|some\s+|any\s+|(?:top|best|first)\s+|{COUNTED}\s+)*(?:(?:{_NOUNS}|work|research)\b)?"
     rf"|(?:any\s+|all\s+|some\s+|the\s+)?(?:{_PAPER_WORDS})\b"
     rf"(?=\s+(?:that|which|on|about|regarding|using|proposing|applying)\b)"
     rf")"
@@ -103,9 +100,6 @@ _HOW_MUCH = re.compile(r"^\s*(?:how\s+(?:much|many)|by how much|by what (?:perce
 _EXPLAIN = re.compile(r"^\s*(?:how\s+(?:does|do|did|is|are|can|could)|why\b|what\s+(?:is|are)\s+the\s+"
                       r"(?:(?:key|main|core|central|basic|underlying)\s+)?(?:idea|mechanism|intuition|reason|role|insight)s?\b"
                       r"|explain|describe)", re.I)
-# "How does miR-375 affect liver cancer cells?" asks for a finding (the result, the conclusion), not
-# for how a method works.
-_EFFECT = re.compile(r"^\s*how\s+(?:does|do|did|can|could|might|would)\b[^?]*?\b(?:affect|influence|impact|alter)\b", re.I)
 # "What work / research…" (no article: the field's work, a mass noun) asks for all of it, as
 # "what works" does; "which work…" asks for one.
 _LIST_START = re.compile(rf"^\s*{_ASKING}(?:{_OVERVIEW}|(?:are|were) there\b|list\b|name\b|what approaches\b|what methods\b|what works?\b|"
@@ -222,7 +216,7 @@ def strip_list_lead(question: str) -> str:
                        r"say|report|find|show)")
             # a generic noun inside the field's name stays: "neural *architecture* search papers"
             kept = [w for i, w in enumerate(words[1:], 1) if w.lower() not in _GENERIC_MODIFIERS
-                    and not re.fullmatch(_COUNTED, w, re.I)  # "Which two papers…": how many, not what kind
+                    and not re.fullmatch(COUNTED, w, re.I)  # "Which two papers…": how many, not what kind
                     and not (re.fullmatch(generic, w, re.I) and not _inside_name(words, i, generic))]
         else:  # "Can you list papers on…": only a noun that says what the papers build
             kept = [w for w in words if re.fullmatch(_TOPICAL_NOUNS, w, re.I)]
@@ -342,7 +336,7 @@ _SHOWS_THAT = re.compile(r"\b(?:show|shows|showed|shown|found|finds|suggest|sugg
 
 
 def _states_a_claim(q: str) -> bool:
-    return not q.rstrip().endswith("?") and bool(_FINITE.search(q) or _SHOWS_THAT.search(q))
+    return not q.rstrip().endswith("?") and bool(FINITE.search(q) or _SHOWS_THAT.search(q))
 
 
 # "How many papers use LoRA?" counts papers: a list answer says how many match, and which.
@@ -383,7 +377,7 @@ def shape_of(question: str) -> str:
     if lead and lead.group(0).strip() and not _SINGULAR_LEAD.match(q) and _PLURAL.search(lead.group(0)) \
             and not _ASKS_ABOUT_ONE.match(q[lead.end():]) if lead else False:
         return "list"
-    if _EXPLAIN.match(q) and not _EFFECT.match(q):
+    if _EXPLAIN.match(q) and not EFFECT.match(q):
         return "explanation"
     if _NOUN_PHRASE_LIST.match(q) and not _VERBISH.search(q):
         return "list"
@@ -394,41 +388,6 @@ def shape_of(question: str) -> str:
     return "single"
 
 
-# A question about a finding, answered yes or no ("Does X reduce Y?", "Claim to verify: …"), not
-# one about whether a paper exists ("Is there a paper…", "Are there works…", "Has anyone…").
-_VERDICT = re.compile(r"^\s*(?:claim(?: to verify)?:|(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b"
-                      r"(?!\s+(?:there|anyone|anybody|any (?:paper|work|study|method)s?)\b))", re.I)
-# A bare statement to check ("ALDH1 expression is associated with poorer prognosis."): no question
-# mark and no word that asks or tells.
-_ASKING_START = re.compile(r"^\s*(?:which|what|who|whom|whose|how|why|when|where|list|name|find|show|give|compare|"
-                           r"describe|explain|tell|summari[sz]e|are there|is there)\b", re.I)
-_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|may|might|will|would|should|must|does|do|did)\b", re.I)
-
-
-def asks_verdict(question: str) -> bool:
-    """A yes-or-no question about a finding, or a claim to check."""
-    q = question.strip()
-    if _VERDICT.match(q):
-        return True
-    stated = q.endswith(".") or _FINITE.search(q)  # a sentence, not a keyword query ("token pruning without fine-tuning")
-    return bool(stated) and not q.endswith("?") and not _ASKING_START.match(q) and len(q.split()) >= 4
-
-
-# The problem a paper takes on: "What problem does BACTrack solve?", "What limitations of earlier
-# trackers does it address?", "What is the motivation for PiToMe?", "What motivated LoRAT?"
-_PROBLEM = re.compile(
-    r"\bwhat\s+(?:\w+\s+){0,2}(?:problems?|issues?|challenges?|limitations?|gaps?|shortcomings?|weakness(?:es)?|"
-    r"difficult(?:y|ies)|bottlenecks?|drawbacks?)\b[^?]*?\b(?:solve[sd]?|address(?:es|ed)?|tackle[sd]?|fix(?:es|ed)?|"
-    r"overcome[s]?|fill[sd]?|target(?:s|ed)?|remed(?:y|ies|ied)|aim(?:s|ed)?|attempt(?:s|ed)?)\b"
-    r"|\bwhat\s+(?:motivates|motivated|is the motivation|was the motivation|is the problem|was the problem)\b", re.I)
-
-
-def asks_problem(question: str) -> bool:
-    """Whether a question asks what problem a paper takes on: answered by its problem statement
-    (the background sentences every other answer puts last), then what it proposes."""
-    return bool(_PROBLEM.search(question))
-
-
 def read_condition(condition: str) -> Reading:
     """A chat filter's condition ("report a speed in frames per second"), read whole — its number
     or unit, if it gives one, an aspect of its own, met only by a sentence that states it; what it
@@ -437,17 +396,6 @@ def read_condition(condition: str) -> Reading:
     if NUMBER_CONDITION.search(reading.topic) or UNIT_CONDITION.search(reading.topic) or _LACKING.search(reading.topic):
         return Reading(shape=reading.shape, topic=reading.topic, aspects=_split_aspects(reading.topic), kind=reading.kind)
     return reading
-
-
-def asked_count(question: str) -> int | None:
-    """How many papers a list question asks for ("List three papers on speech recognition." -> 3),
-    else None: the answer shows that many of its matches and still counts them all."""
-    found = _ASKED_COUNT.match(question)
-    if not found:
-        return None
-    n = found.group("n").lower()
-    wanted = _COUNT_WORDS.get(n) or int(n)
-    return wanted if wanted > 0 else None
 
 
 def read_question(question: str, history: tuple[str, ...] | list[str] = ()) -> Reading:

@@ -589,7 +589,7 @@ def test_a_question_about_a_finding_is_told_by_what_the_paper_concludes(question
     """Measured on the second corpus (calibration split): a yes-or-no question about a finding was
     answered from the best sentence, the design and the cohort, and left out the conclusion."""
     from rag.extractive import Composer
-    from rag.shapes import asks_verdict
+    from rag.intents import asks_verdict
 
     assert asks_verdict(question) is verdict
     judged = judged_paper([
@@ -928,7 +928,7 @@ def test_what_problem_a_paper_solves_is_answered_by_its_problem_statement():
     from rag.extractive import compose
     from rag.records import Hit, Paper
     from rag.relevance import Judged
-    from rag.shapes import asks_problem
+    from rag.intents import asks_problem
 
     sentences = ["Siamese trackers have shown remarkable success in aerial tracking.",
                  "Most previous works, however, match only the initial template and thus fail on rapidly changing targets.",

@@ -1,0 +1,65 @@
+"""What a question asks of its answer, beyond its shape (rag.shapes): a verdict on a finding
+("Does X reduce Y?", a claim to check), the problem a paper takes on ("What problem does BACTrack
+solve?"), a finding rather than a mechanism ("How does miR-375 affect…?") and how many papers a
+list wants ("List three papers on…"). rag.extractive chooses its sentences by them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# How many papers a list asks for: "List three papers on…", "Give me the top 5 papers…", "Which two papers…"
+COUNTED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_ASKED_COUNT = re.compile(rf"^\W*(?:\w+\W+){{0,6}}?(?:the\s+)?(?:top\s+|best\s+|first\s+)?(?P<n>{COUNTED})\s+"
+                          r"(?:[\w-]+\s+){0,3}?(?:papers|works|methods|studies|articles|approaches|models|surveys|"
+                          r"techniques|publications)\b", re.I)
+
+# "How does miR-375 affect liver cancer cells?" asks for a finding (the result, the conclusion), not
+# for how a method works.
+EFFECT = re.compile(r"^\s*how\s+(?:does|do|did|can|could|might|would)\b[^?]*?\b(?:affect|influence|impact|alter)\b", re.I)
+
+# A question about a finding, answered yes or no ("Does X reduce Y?", "Claim to verify: …"), not
+# one about whether a paper exists ("Is there a paper…", "Are there works…", "Has anyone…").
+_VERDICT = re.compile(r"^\s*(?:claim(?: to verify)?:|(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b"
+                      r"(?!\s+(?:there|anyone|anybody|any (?:paper|work|study|method)s?)\b))", re.I)
+# A bare statement to check ("ALDH1 expression is associated with poorer prognosis."): no question
+# mark and no word that asks or tells.
+_ASKING_START = re.compile(r"^\s*(?:which|what|who|whom|whose|how|why|when|where|list|name|find|show|give|compare|"
+                           r"describe|explain|tell|summari[sz]e|are there|is there)\b", re.I)
+FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|may|might|will|would|should|must|does|do|did)\b", re.I)
+
+
+def asks_verdict(question: str) -> bool:
+    """A yes-or-no question about a finding, or a claim to check."""
+    q = question.strip()
+    if _VERDICT.match(q):
+        return True
+    stated = q.endswith(".") or FINITE.search(q)  # a sentence, not a keyword query ("token pruning without fine-tuning")
+    return bool(stated) and not q.endswith("?") and not _ASKING_START.match(q) and len(q.split()) >= 4
+
+
+# The problem a paper takes on: "What problem does BACTrack solve?", "What limitations of earlier
+# trackers does it address?", "What is the motivation for PiToMe?", "What motivated LoRAT?"
+_PROBLEM = re.compile(
+    r"\bwhat\s+(?:\w+\s+){0,2}(?:problems?|issues?|challenges?|limitations?|gaps?|shortcomings?|weakness(?:es)?|"
+    r"difficult(?:y|ies)|bottlenecks?|drawbacks?)\b[^?]*?\b(?:solve[sd]?|address(?:es|ed)?|tackle[sd]?|fix(?:es|ed)?|"
+    r"overcome[s]?|fill[sd]?|target(?:s|ed)?|remed(?:y|ies|ied)|aim(?:s|ed)?|attempt(?:s|ed)?)\b"
+    r"|\bwhat\s+(?:motivates|motivated|is the motivation|was the motivation|is the problem|was the problem)\b", re.I)
+
+
+def asks_problem(question: str) -> bool:
+    """Whether a question asks what problem a paper takes on: answered by its problem statement
+    (the background sentences every other answer puts last), then what it proposes."""
+    return bool(_PROBLEM.search(question))
+
+
+def asked_count(question: str) -> int | None:
+    """How many papers a list question asks for ("List three papers on speech recognition." -> 3),
+    else None: the answer shows that many of its matches and still counts them all."""
+    found = _ASKED_COUNT.match(question)
+    if not found:
+        return None
+    n = found.group("n").lower()
+    wanted = _COUNT_WORDS.get(n) or int(n)
+    return wanted if wanted > 0 else None
