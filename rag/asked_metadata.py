@@ -40,17 +40,22 @@ class AskedMetadata:
 
 
 def asked_metadata(question: str) -> AskedMetadata | None:
-    """The question's code or year condition, if it has one and something is left to search."""
+    """The question's code or year condition, if it has one: with what is left to search, or with
+    nothing (`rest` "") when the question is a bare list of papers meeting it ("Which papers link
+    their code?": answered from the records alone, rag.asked_metadata.listing)."""
+    from rag.shapes import shape_of
+
     found = _CODE.search(question)
-    if found:
-        rest = _rest(question, found)
-        return AskedMetadata(rest, found.group(0).strip(" ,"), code=True) if rest else None
-    year = year_condition(question)
+    year = None if found else year_condition(question)
     if year:
         found, wanted = year
-        rest = _rest(question, found)
-        return AskedMetadata(rest, found.group(0).strip(" ,"), year=wanted) if rest else None
-    return None
+    if not found:
+        return None
+    rest = _rest(question, found)
+    if not rest and shape_of(question) != "list":
+        return None
+    said = found.group(0).strip(" ,")
+    return AskedMetadata(rest, said, code=True) if not year else AskedMetadata(rest, said, year=wanted)
 
 
 def _rest(question: str, found: re.Match) -> str:
@@ -86,4 +91,63 @@ def dated(paper, name: str) -> str:
     year = paper_year(paper)
     return f"{name}: its record dates it {year}." if year is not None else \
         f"The records carry no date for {name}; what its abstract says:"
+
+
+def listing(papers: list, asked: AskedMetadata, shown: int, dated: bool) -> str:
+    """A bare list of the papers meeting the condition, from the records: "82 papers link their
+    code, showing 5 of 82 (…):" then a line each, "- Name — its code link [n]" (or its year)."""
+    from rag.extractive import LIST_SHOW_HINT, paper_name
+    from rag.working_set import paper_year
+
+    if asked.year and not dated:
+        when = re.sub(r"^(?:(?:that|which)\s+)?(?:(?:are|were|was|is)\s+)?", "", asked.said)
+        return f'The records carry no dates, so which papers are "{when}" cannot be told.'
+    what = "link their code" if asked.code else f"are dated {asked.year[0]} {asked.year[1]}"
+    if not papers:
+        return f"No paper's record says it {'links code' if asked.code else what.replace('are', 'is', 1)}."
+    count = len(papers)
+    more = "" if shown >= count else f", showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)})"
+    lines = [f"{count} {'paper' if count == 1 else 'papers'} {what}{more}:"]
+    for rank, paper in enumerate(papers[:shown], start=1):
+        lines.append(f"- {paper_name(paper)} — {paper.code_url if asked.code else paper_year(paper)} [{rank}]")
+    return "\n".join(lines)
+
+
+def listing_events(pipeline, question: str, asked: AskedMetadata, filters, k: int | None, started: float,
+                   load_before: float):
+    """The events of a bare list answered from the records (listing): every paper of the index
+    meeting the condition (and the corpus-file filter), the newest first for a year; the first
+    max(k, list_max) shown and cited, all counted in `matches`."""
+    import time
+
+    from rag.answering import extractive_events
+    from rag.backends import EXTRACTIVE
+    from rag.extractive import ExtractiveAnswer
+    from rag.records import Answer, Hit
+    from rag.working_set import MAX_WORKING_SET, meets_year, paper_year
+
+    t0 = time.perf_counter()
+    files = set(filters.sources) if filters and filters.sources else None
+    papers, dated = [], False
+    for paper in pipeline.index.catalog.iter_papers():
+        if files and not files & set(paper.sources):
+            continue
+        year = paper_year(paper)
+        dated = dated or year is not None
+        if paper.code_url if asked.code else meets_year(year, asked.year):
+            papers.append(paper)
+    if asked.year:
+        papers.sort(key=lambda p: -(paper_year(p) or 0))
+    shown = min(len(papers), max(k or pipeline.settings.k, pipeline.settings.list_max))
+    hits = [Hit(rank=rank, paper=paper, score=1.0, dense_score=None, bm25_score=None, chunk_id="", snippet="")
+            for rank, paper in enumerate(papers[:shown], start=1)]
+    t1 = time.perf_counter()
+    yield {"type": "sources", "hits": hits}
+    backend = pipeline.backend
+    answer = Answer(question=question, answer="", abstained=False, citations=[], sources=hits,
+                    llm=backend.name if backend else EXTRACTIVE, timings_ms={}, shape="list",
+                    matches={"count": len(papers), "shown": shown, "paper_ids": [p.paper_id for p in papers][:MAX_WORKING_SET]})
+    plan = ExtractiveAnswer(text=listing(papers, asked, shown, dated), markers=[h.rank for h in hits], form="list")
+    yield from extractive_events(answer, plan)  # what the records say: nothing for a model to add
+    yield {"type": "answer", "answer": pipeline.finish(answer, hits, started, t0, t1, load_before)}
 

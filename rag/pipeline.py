@@ -218,7 +218,7 @@ class Pipeline(ChatTurns):
     def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events, extractive_events
-        from rag.asked_metadata import asked_metadata, asks_when, dated, note
+        from rag.asked_metadata import asked_metadata, asks_when, dated, listing_events, note
         from rag.extractive import compose, named_sources, paper_name, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
         from rag.shapes import read_question, without_preamble
@@ -239,6 +239,9 @@ class Pipeline(ChatTurns):
         tc = time.perf_counter()
         # "…that link their code": met from the records, not searched for (an earlier turn's is not this one's)
         asked = asked_metadata(without_preamble(question))
+        if asked and not asked.rest:  # "Which papers link their code?": the records answer, nothing is searched
+            yield from listing_events(self, question, asked, filters, k, started, load_before)
+            return
         if asked and asked.code:
             filters = Filters(sources=filters.sources if filters else (), has_code=True)
         searched = asked.rest if asked else question

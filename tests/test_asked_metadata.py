@@ -44,10 +44,25 @@ def test_a_code_or_year_condition_is_read_and_taken_out_of_what_is_searched(ques
     "Which papers summarize source code?",
     "Which papers with code generation benchmarks exist?",
     "Which detectors report results on COCO 2017?",  # a dataset's year
-    "Which papers were published in 2024?",  # nothing left to search
 ])
 def test_code_as_a_topic_or_a_datasets_year_is_no_condition(question):
     assert asked_metadata(question) is None
+
+
+def test_a_bare_list_of_papers_with_code_or_of_a_year_is_answered_from_the_records(pipeline):
+    """Seen trying the CLI: "Which papers published code on GitHub?" was refused as too far from
+    every paper; nothing is left to search once the condition is taken out."""
+    assert asked_metadata("Which papers were published in 2024?").rest == ""
+    coded = pipeline.ask("Which papers published code on GitHub?")
+    assert coded.answer.startswith("2 papers link their code:") and names(coded) == {"PruneFree", "TunedPrune"}
+    assert coded.matches["count"] == 2 and "https://github.com/example/prunefree" in coded.answer
+    recent = pipeline.ask("Which papers are from 2023?")
+    assert recent.answer.startswith("3 papers are dated in 2023:") and recent.matches["count"] == 3
+    assert pipeline.ask("Which papers are from 2019?").answer == "No paper's record says it is dated in 2019."
+    from rag.asked_metadata import listing
+
+    assert listing([], asked_metadata("Which papers were published in 2024?"), 0, dated=False) == \
+        'The records carry no dates, so which papers are "published in 2024" cannot be told.'
 
 
 @pytest.fixture
