@@ -271,3 +271,23 @@ def ollama_handler(reply: str = "Hello [1].", models: tuple[str, ...] = ("tiny",
 
     Handler.reply = reply
     return Handler
+
+
+def fake_pipeline(corpus: Path, index_dir: Path, encoder):
+    """A pipeline over `corpus` ingested with the fake encoder, its thresholds set for the fake's
+    scale (every question answered, a list names every paper within half the best one's lead)."""
+    from rag.corpus import CorpusReader
+    from rag.ingest import ingest
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    settings = Settings.build(corpus=[corpus], index_dir=index_dir, abstain_threshold=0.0,
+                              list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=encoder)
+    return Pipeline(settings, encoder=encoder, backend=None, progress=False)
+
+
+def cited_names(answer) -> set[str]:
+    """The short names ("PruneFree") of the papers an answer cites."""
+    return {c.title.split(":")[0] for c in answer.citations}
+

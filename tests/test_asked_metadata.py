@@ -4,12 +4,9 @@ and a BERT retrieval survey, whose sentences say "links" and "pipeline")."""
 
 import pytest
 
-from fakes import write_jsonl
+from fakes import cited_names as names
+from fakes import fake_pipeline, write_jsonl
 from rag.asked_metadata import asked_metadata, note
-from rag.corpus import CorpusReader
-from rag.ingest import ingest
-from rag.pipeline import Pipeline
-from rag.settings import Settings
 
 RECORDS = [
     {"id": "a1", "title": "PruneFree: Training-Free Token Pruning", "update_date": "2023-03-01",
@@ -67,15 +64,7 @@ def test_a_bare_list_of_papers_with_code_or_of_a_year_is_answered_from_the_recor
 
 @pytest.fixture
 def pipeline(tmp_path, fake_encoder):
-    corpus = write_jsonl(tmp_path / "papers.jsonl", RECORDS)
-    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "index", abstain_threshold=0.0,
-                              list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
-    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
-    return Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
-
-
-def names(answer) -> set[str]:
-    return {c.title.split(":")[0] for c in answer.citations}
+    return fake_pipeline(write_jsonl(tmp_path / "papers.jsonl", RECORDS), tmp_path / "index", fake_encoder)
 
 
 def test_a_list_that_asks_for_linked_code_names_only_papers_that_link_it(pipeline):

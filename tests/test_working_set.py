@@ -7,7 +7,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from fakes import write_jsonl
+from fakes import cited_names as names
+from fakes import fake_pipeline, write_jsonl
 from rag.chat_turns import standalone_query
 from rag.corpus import CorpusReader
 from rag.ingest import ingest
@@ -57,14 +58,7 @@ def corpus(tmp_path):
 
 @pytest.fixture
 def pipeline(tmp_path, corpus, fake_encoder):
-    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "index", abstain_threshold=0.0,
-                              list_min_strength=0.0, list_relative=0.5, list_min_coverage=0.0)
-    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
-    return Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
-
-
-def names(answer) -> set[str]:
-    return {c.title.split(":")[0] for c in answer.citations}
+    return fake_pipeline(corpus, tmp_path / "index", fake_encoder)
 
 
 # -- reading a follow-up ------------------------------------------------------------------------
