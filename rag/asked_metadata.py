@@ -96,7 +96,8 @@ def dated(paper, name: str) -> str:
 def listing(papers: list, asked: AskedMetadata, shown: int, dated: bool) -> str:
     """A bare list of the papers meeting the condition, from the records: "82 papers link their
     code, showing 5 of 82 (…):" then a line each, "- Name — its code link [n]" (or its year)."""
-    from rag.extractive import LIST_SHOW_HINT, paper_name
+    from rag.extractive import LIST_SHOW_HINT
+    from rag.paper_names import paper_name
     from rag.working_set import paper_year
 
     if asked.year and not dated:

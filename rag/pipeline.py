@@ -135,7 +135,7 @@ class Pipeline(ChatTurns):
         its records carry dates; papers `beyond` ("Any more like these?": those in play) are judged
         with the pool but neither matched nor shown."""
         from rag.evidence import EvidenceStore
-        from rag.extractive import asked_about, is_setting, named_sources
+        from rag.paper_names import asked_about, is_setting, named_sources
         from rag.lists import list_matches
         from rag.names import listed_names
         from rag.numbers import number_condition
@@ -219,7 +219,8 @@ class Pipeline(ChatTurns):
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events, extractive_events
         from rag.asked_metadata import asked_metadata, asks_when, dated, listing_events, note
-        from rag.extractive import compose, named_sources, paper_name, papers_by_name, recased
+        from rag.extractive import compose
+        from rag.paper_names import named_sources, paper_name, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
         from rag.shapes import read_question, without_preamble
         from rag.similar import like_reading, nearest, similar_name

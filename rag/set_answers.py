@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.extractive import Composer, ExtractiveAnswer, compose, introduced_names, paper_name
+from rag.extractive import Composer, ExtractiveAnswer, compose
+from rag.paper_names import introduced_names, paper_name
 from rag.measures import reports_measure
 from rag.shapes import shape_of
 from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches, paper_year

@@ -1,7 +1,7 @@
 """Papers near one the question names: "Which papers are similar to Zero-TPrune?", "Find papers
 like PiToMe", "Which two papers are most similar to LoRAT?".
 
-The named paper is found among the question's own sources (rag.extractive.named_sources), then
+The named paper is found among the question's own sources (rag.paper_names.named_sources), then
 its title and abstract are the query: the pool around it is judged as any question's is, the
 paper itself left out, and the answer lists the first papers in source order (retrieval score
 and evidence): the nearest, not said to match — likeness has no condition to meet. (Tried and

@@ -146,7 +146,8 @@ def test_a_comparison_finds_papers_by_the_names_answers_use_and_not_the_benchmar
     compare…" quoted three papers; "…compare on the LaSOT benchmark?" gave LaSOT a block."""
     import numpy as np
 
-    from rag.extractive import Composer, is_setting, named_sources, recased
+    from rag.extractive import Composer
+    from rag.paper_names import is_setting, named_sources, recased
     from rag.records import Hit, Paper
     from rag.relevance import Judged
 
@@ -773,7 +774,7 @@ def test_a_paper_is_named_by_the_method_its_abstract_introduces_not_only_by_its_
     """Seen on the explanation set: "Why does Lightning Attention's throughput not degrade…?" was
     refused as too far from every paper: the paper's title ("Various Lengths, Constant Speed: …")
     does not carry the name its abstract introduces ("We present Lightning Attention, the first…")."""
-    from rag.extractive import introduced_names, named_sources
+    from rag.paper_names import introduced_names, named_sources
 
     source = judged_paper(["We present Lightning Attention, the first linear attention with constant speed.",
                            "We propose A simple trick, which helps."], [0.5, 0.4],
@@ -822,7 +823,7 @@ def test_a_number_or_explanation_asked_of_a_paper_by_name_is_answered_from_that_
     assert reading.shape == "quantity" and ranking.sources[0].paper.title.startswith("MergeShelf")
     # a name given as an example is not what the question is about (the explanation set's
     # "Why can't linear RNNs such as Mamba and DeltaNet solve parity…?" was refused from Mamba)
-    from rag.extractive import asked_about
+    from rag.paper_names import asked_about
 
     mamba = judged_paper(["We propose Mamba, a selective state space model."], [0.5], title="Mamba: Linear-Time Sequence Modeling")
     assert asked_about("Why is Mamba fast?", [mamba]) == [mamba]
@@ -862,7 +863,7 @@ def test_an_explanation_of_a_paper_asked_by_name_quotes_that_paper_alone():
 def test_an_answer_names_a_paper_without_its_titles_full_stop():
     """Seen trying the second corpus: "Duration of androgen suppression in the treatment of
     prostate cancer.: …" (PubMed titles end with a full stop)."""
-    from rag.extractive import paper_name
+    from rag.paper_names import paper_name
     from rag.records import Paper
 
     assert paper_name(Paper(paper_id="p", title="Duration of androgen suppression in prostate cancer.",

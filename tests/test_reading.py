@@ -5,7 +5,7 @@ import pytest
 
 from rag.citations import with_markers
 from rag.conditions import negated_terms, says_without
-from rag.extractive import short_name
+from rag.paper_names import short_name
 from rag.sentences import is_background, sentence_kinds
 from rag.sentences import is_boilerplate, split_sentences
 from rag.shapes import read_question, shape_of

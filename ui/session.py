@@ -104,7 +104,7 @@ def with_extras(events: Iterable[dict], previous: list[str] | None, lookup: Expo
 def answer_extras(answer, previous: list[str] | None, lookup: ExportLookup) -> dict:
     """The set after `answer` and its papers' short names, the rows of its list table, and its
     exports: the answer as Markdown; the set as CSV and BibTeX (when there is a set)."""
-    from rag.extractive import paper_name
+    from rag.paper_names import paper_name
 
     new_set = next_working_set(answer, previous)
     match_ids = list((answer.matches or {}).get("paper_ids") or [])
@@ -123,7 +123,7 @@ def table_rows(answer, match_ids: list[str], papers: dict) -> list[dict]:
     """A list answer's matches (a list question, or a filter over the set), one row each: the
     source rank to link to (None past the sources), short name, title, its best evidence
     sentence, code link and year as the record has them."""
-    from rag.extractive import paper_name
+    from rag.paper_names import paper_name
 
     if answer.abstained or not match_ids:
         return []
