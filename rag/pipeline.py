@@ -135,10 +135,10 @@ class Pipeline(ChatTurns):
         its records carry dates; papers `beyond` ("Any more like these?": those in play) are judged
         with the pool but neither matched nor shown."""
         from rag.evidence import EvidenceStore
-        from rag.paper_names import asked_about, is_setting, named_sources
         from rag.lists import list_matches
         from rag.names import listed_names
         from rag.numbers import number_condition
+        from rag.paper_names import asked_about, is_setting, named_sources
         from rag.relevance import EvidenceScorer, evidence_strength
         from rag.working_set import meets_year, paper_year
 
@@ -220,8 +220,8 @@ class Pipeline(ChatTurns):
         from rag.answering import answer_events, extractive_events
         from rag.asked_metadata import asked_metadata, asks_when, dated, listing_events, note
         from rag.extractive import compose
-        from rag.paper_names import named_sources, paper_name, papers_by_name, recased
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
+        from rag.paper_names import named_sources, paper_name, papers_by_name, recased
         from rag.shapes import read_question, without_preamble
         from rag.similar import like_reading, nearest, similar_name
         from rag.working_set import asks_for_more, swapped
