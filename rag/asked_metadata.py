@@ -96,7 +96,7 @@ def dated(paper, name: str) -> str:
 def listing(papers: list, asked: AskedMetadata, shown: int, dated: bool) -> str:
     """A bare list of the papers meeting the condition, from the records: "82 papers link their
     code, showing 5 of 82 (…):" then a line each, "- Name — its code link [n]" (or its year)."""
-    from rag.extractive import LIST_SHOW_HINT
+    from rag.extractive import showing
     from rag.paper_names import paper_name
     from rag.working_set import paper_year
 
@@ -107,8 +107,7 @@ def listing(papers: list, asked: AskedMetadata, shown: int, dated: bool) -> str:
     if not papers:
         return f"No paper's record says it {'links code' if asked.code else what.replace('are', 'is', 1)}."
     count = len(papers)
-    more = "" if shown >= count else f", showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)})"
-    lines = [f"{count} {'paper' if count == 1 else 'papers'} {what}{more}:"]
+    lines = [f"{count} {'paper' if count == 1 else 'papers'} {what}{showing(shown, count)}:"]
     for rank, paper in enumerate(papers[:shown], start=1):
         lines.append(f"- {paper_name(paper)} — {paper.code_url if asked.code else paper_year(paper)} [{rank}]")
     return "\n".join(lines)

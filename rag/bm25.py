@@ -272,6 +272,11 @@ class BM25Index:
         """(word, its term) for each word of a query that has one (query_tokens), stopwords left out."""
         return [(word, terms[0]) for word in WORD.findall(text.lower()) for terms in [self.spelling_terms(word)] if terms]
 
+    def uses(self, word: str) -> bool:
+        """Whether the corpus uses the word in any of its spellings (a stopword counts as used)."""
+        terms = self.spelling_terms(word)  # the known spellings first, else the word's own term
+        return not terms or self.term_id(terms[0]) is not None
+
     def spelling_terms(self, word: str) -> list[str]:
         """A word's terms in every spelling the corpus uses, the most used first, so that a
         question and a paper in different spellings meet on one term ("tumour" and "tumor" both

@@ -51,6 +51,12 @@ SHORT_LIST = 5
 LIST_SHOW_HINT = "use --k {count} (or the papers slider) to see all"
 
 
+def showing(shown: int, count: int, see: int | None = None) -> str:
+    """", showing 10 of 26 (use --k 26 …)" when fewer are shown than `count` (`see`: the --k that
+    shows all, when it is not `count`), else ""."""
+    return "" if shown >= count else f", showing {shown} of {count} ({LIST_SHOW_HINT.format(count=see or count)})"
+
+
 @dataclass
 class ExtractiveAnswer:
     text: str
@@ -169,8 +175,7 @@ class Composer:
         as many as a look-up when one paper is shown."""
         shown = len(matches)
         noun = "paper matches" if count == 1 else "papers match"
-        head = head or (f"{count} {noun}:" if shown == count else (
-            f"{count} {noun}, showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count)}):"))
+        head = head or f"{count} {noun}{showing(shown, count)}:"
         lines = [head]
         extra_sentences = self.list_sentences - 1 + int(shown <= SHORT_LIST)
         for judged in matches:
@@ -296,8 +301,7 @@ class Composer:
 def more_head(shown: int, count: int, beyond: int) -> str:
     """"3 more papers match, beyond the 10 above:" (and "showing 10 of 14 (…)" when not all are shown)."""
     noun = "paper matches" if count == 1 else "papers match"
-    more = "" if shown == count else f", showing {shown} of {count} ({LIST_SHOW_HINT.format(count=count + beyond)})"
-    return f"{count} more {noun}, beyond the {beyond} above{more}:"
+    return f"{count} more {noun}, beyond the {beyond} above{showing(shown, count, count + beyond)}:"
 
 
 def compose(form: str, question: str, sources: list[Judged], matches: list[Judged], match_count: int, settings,

@@ -84,17 +84,13 @@ def unknown_terms(question: str, bm25, judged: list[Judged]) -> list[str]:
     words = [m.group(0).lower() for m in _WORD.finditer(asked)
              if not re.search(r"\bor\s*$", asked[:m.start()]) and not re.match(r"\s*,?\s*or\b", asked[m.end():])]
     words = [w for w in dict.fromkeys(words) if not is_english(w)]
-    unknown = [w for w in words if not _known(bm25, w) and not _a_typo(bm25, w)]
+    unknown = [w for w in words if not bm25.uses(w) and not _a_typo(bm25, w)]
     if not unknown:
         return []
     top = paper_text(judged[0].paper).lower() if judged else ""
     if any(w in top and _rarely_used(bm25, w) for w in words if w not in unknown):
         return []
     return [w for w in unknown if count_tokens(f" {w}") >= RARE_PIECES]
-
-
-def _known(bm25, word: str) -> bool:
-    return any(bm25.term_id(t) is not None for t in bm25.spelling_terms(word))
 
 
 def _rarely_used(bm25, word: str) -> bool:
@@ -107,7 +103,7 @@ def _a_typo(bm25, word: str) -> bool:
     typo the speller left (it corrects only to the corpus's words), not a term the corpus lacks."""
     from rag.spelling import is_english, one_edit
 
-    return any(is_english(c) or _known(bm25, c) for c in one_edit(word))
+    return any(is_english(c) or bm25.uses(c) for c in one_edit(word))
 
 
 def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[str]:

@@ -87,8 +87,7 @@ class Speller:
 
     def known(self, word: str) -> bool:
         """Whether the corpus uses the word (a stopword counts as known), in either spelling."""
-        terms = self.bm25.spelling_terms(word)  # the known spellings first, else the word's own term
-        return not terms or self.bm25.term_id(terms[0]) is not None
+        return self.bm25.uses(word)
 
     def written(self, word: str, term_id: int) -> bool:
         """Whether chunks that use the term write it as `word` (not only another word of its stem)."""
