@@ -93,6 +93,32 @@ def dated(paper, name: str) -> str:
         f"The records carry no date for {name}; what its abstract says:"
 
 
+# Who wrote a paper: "Who proposed the Swin Transformer?", "Who are the authors of LoRAT?", "Which
+# group developed Mamba?". Abstracts rarely name their authors; the records may.
+_WHO = re.compile(r"^\s*(?:who\s+(?:(?:first|originally)\s+)?(?:proposed|wrote|authored|introduced|developed|created|"
+                  r"invented|designed|published|presented|is behind|are behind|was behind|were behind|came up with)\b"
+                  r"|who\s+(?:are|were|is|was)\s+the\s+(?:authors?|creators?|inventors?|developers?)\s+of\b"
+                  r"|(?:what|which)\s+(?:team|group|lab|labs|researchers|authors|people|company|organi[sz]ation)\s+"
+                  r"(?:proposed|wrote|authored|introduced|developed|created|designed|published|presented)\b"
+                  r"|(?:list|name|give)\s+(?:me\s+)?the\s+authors\s+of\b"
+                  r"|(?:what|which)\s+(?:are|were)\s+the\s+(?:names\s+of\s+the\s+)?authors\s+of\b)", re.IGNORECASE)
+
+
+def asks_who(question: str) -> bool:
+    return bool(_WHO.match(question))
+
+
+def authored(paper, name: str) -> str:
+    """What the records say of who wrote a paper, the line before what its abstract says."""
+    from rag.export import authors_of
+
+    names = authors_of(paper)
+    if not names:
+        return f"The records carry no authors for {name}; what its abstract says:"
+    said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{name}: its record names {'its author' if len(names) == 1 else 'its authors'}: {said}."
+
+
 def listing(papers: list, asked: AskedMetadata, shown: int, dated: bool) -> str:
     """A bare list of the papers meeting the condition, from the records: "82 papers link their
     code, showing 5 of 82 (…):" then a line each, "- Name — its code link [n]" (or its year)."""

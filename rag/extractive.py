@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from rag.citations import with_markers
 from rag.conditions import NAME
-from rag.intents import asks_problem, asks_verdict
+from rag.intents import asks_limitation, asks_problem, asks_verdict
 from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
 from rag.paper_names import asked_about, is_setting, named_sources, paper_name, recased, short_name
 from rag.relevance import Judged
-from rag.sentences import proposes
+from rag.sentences import proposes, states_limitation
 
 _NUMBER = re.compile(r"\d")
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
@@ -68,8 +68,9 @@ class Composer:
     """Quotes for each shape, from papers already judged and ranked as the sources are."""
 
     def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int,
-                 list_sentences: int = 3):
+                 list_sentences: int = 3, limitation: bool = False):
         self.sources = sources  # in rank order; sources[i].hit.rank == i + 1
+        self.limitation = limitation  # "What are the limitations of X?": lead with what limits it (limited)
         self.single_margin = single_margin
         self.max_papers = max_papers
         self.sentences_per_paper = sentences_per_paper
@@ -124,6 +125,7 @@ class Composer:
         concluded = [i for i in foreground if _CONCLUSION.search(judged.sentences[i])]
         # "Does X reduce Y?" is answered by what the paper concludes, then its result
         wants = ("background", "background", "contribution", "any") if problem else \
+            ("limitation", "limitation", "contribution", "any") if self.limitation else \
             ("any", "conclusion", "result", "contribution", "data", "any") if verdict else \
             ("any", "contribution", "how", "how", "any") if explain else ("any", "contribution", "result", "data", "any")
         setting = [i for i in ranked if kinds[i] == "background"]
@@ -133,7 +135,7 @@ class Composer:
             if len(chosen) >= quota:
                 break
             pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
-                setting if want == "background" else \
+                setting if want == "background" else (self.limited(judged) or setting) if want == "limitation" else \
                 concluded if want == "conclusion" else how if want == "how" else \
                 sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
@@ -179,7 +181,8 @@ class Composer:
         lines = [head]
         extra_sentences = self.list_sentences - 1 + int(shown <= SHORT_LIST)
         for judged in matches:
-            index = self.matching_sentence(judged)
+            index = next(iter(self.limited(judged)), None) if self.limitation else None
+            index = self.matching_sentence(judged) if index is None else index
             if index is not None:
                 picked = [index, *self.list_extra(judged, index, extra_sentences)]
                 if shown == 1:  # one paper: as much of it as a look-up quotes, the matching sentence first chosen
@@ -203,6 +206,14 @@ class Composer:
         if _MEASURE.search(judged.sentences[index]):
             results = []
         return list(dict.fromkeys(contributions + results[:1] + ranked))[: self.list_sentences - 1 if most is None else most]
+
+    @staticmethod
+    def limited(judged: Judged) -> list[int]:
+        """The sentences that state a limitation (rag.sentences.states_limitation), those that say
+        what goes wrong first, each best first; of whatever kind: for "What are the limitations of
+        X?" the setting is the answer."""
+        said = {i: states_limitation(judged.sentences[i]) for i in judged.best_sentences(len(judged.sentences))}
+        return sorted((i for i, sure in said.items() if sure), key=lambda i: -said[i])  # stable: best first within each
 
     @staticmethod
     def matching_sentence(judged: Judged) -> int | None:
@@ -311,7 +322,7 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     are as many as the question asked for ("List three papers on…"), out of `match_count`. `near`:
     the paper `matches` are the nearest to ("Which papers are similar to Zero-TPrune?", rag.similar)."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
-                        settings.list_sentences)
+                        settings.list_sentences, limitation=asks_limitation(question))
     if near:  # papers near one the question names (rag.similar): the nearest, not said to match
         noun = "paper" if len(matches) == 1 else "papers"
         return composer.listing(matches, len(matches), head=f"The {len(matches)} {noun} nearest to {near}:") if matches \

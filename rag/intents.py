@@ -1,6 +1,6 @@
 """What a question asks of its answer, beyond its shape (rag.shapes): a verdict on a finding
 ("Does X reduce Y?", a claim to check), the problem a paper takes on ("What problem does BACTrack
-solve?"), a finding rather than a mechanism ("How does miR-375 affect…?") and how many papers a
+solve?"), the limits of a method ("What are the limitations of state space models?"), a finding rather than a mechanism ("How does miR-375 affect…?") and how many papers a
 list wants ("List three papers on…"). rag.extractive chooses its sentences by them.
 """
 
@@ -52,6 +52,27 @@ def asks_problem(question: str) -> bool:
     """Whether a question asks what problem a paper takes on: answered by its problem statement
     (the background sentences every other answer puts last), then what it proposes."""
     return bool(_PROBLEM.search(question))
+
+
+# The limits of a method or a field: "What are the limitations of state space models?", "What
+# drawbacks does token pruning have?", "What challenges remain in visual tracking?", "Where do
+# transformers struggle?". Answered by the sentences that state a limitation ("SSMs … struggle with
+# tasks requiring in-context retrieval"), which other answers put last as background.
+_FLAW = r"(?:limitations?|drawbacks?|weakness(?:es)?|shortcomings?|disadvantages?|downsides?|pitfalls?|bottlenecks?|" \
+        r"failure modes?|open (?:problems?|questions?|issues?)|challenges?|problems?|issues?|difficult(?:y|ies))"
+_LIMITATION = re.compile(
+    rf"\b(?:what|which)\s+(?:are|were|is|was)\s+(?:the\s+|some\s+(?:of\s+the\s+)?)?(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+"
+    r"(?:of|with|in|for|facing|faced by)\b"
+    rf"|\bwhat\s+(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+(?:do|does|did)\s+.+?\s+(?:have|face|suffer from|struggle with|pose)\b"
+    rf"|\bwhat\s+(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+(?:remain|persist|are left)\b"
+    r"|\b(?:where|when|why)\s+(?:do|does|did|would|might)\s+.+?\s+(?:fail|struggle|break down|fall short|underperform)\b"
+    r"|\bwhat\s+limits\b", re.I)
+
+
+def asks_limitation(question: str) -> bool:
+    """Whether a question asks what limits a method or a field (not what problem a paper solves:
+    asks_problem)."""
+    return bool(_LIMITATION.search(question)) and not asks_problem(question)
 
 
 def asked_count(question: str) -> int | None:

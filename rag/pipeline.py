@@ -218,7 +218,7 @@ class Pipeline(ChatTurns):
     def stream_spelled(self, question: str, history: Sequence[str], k: int | None, filters: Filters | None,
                        working_set, started: float, load_before: float) -> Iterator[dict]:
         from rag.answering import answer_events, extractive_events
-        from rag.asked_metadata import asked_metadata, asks_when, dated, listing_events, note
+        from rag.asked_metadata import asked_metadata, asks_when, asks_who, authored, dated, listing_events, note
         from rag.extractive import compose
         from rag.names import IDENTIFIER_FLOOR, said_identifiers, titled_identifiers, unknown_terms, unsaid_names
         from rag.paper_names import named_sources, paper_name, papers_by_name, recased
@@ -305,6 +305,8 @@ class Pipeline(ChatTurns):
                 plan.text = f"{note(asked, ranking.dated)}\n{plan.text}"
             elif form in ("single", "quantity") and asks_when(question):  # "When was Swin Transformer published?"
                 plan.text = f"{dated(ranking.sources[0].paper, paper_name(ranking.sources[0].paper))}\n{plan.text}"
+            elif form in ("single", "quantity") and asks_who(question):  # "Who proposed the Swin Transformer?"
+                plan.text = f"{authored(ranking.sources[0].paper, paper_name(ranking.sources[0].paper))}\n{plan.text}"
             if plan.markers:
                 yield from answer_events(answer, plan, ranking.sources, backend, self.encoder, self.settings,
                                          decline=lambda a: self.abstain(a, "model"))

@@ -86,6 +86,35 @@ def proposes(sentence: str) -> bool:
     return bool(_PROPOSAL.search(sentence))
 
 
+# A sentence that states a limitation ("SSMs … struggle with tasks requiring in-context retrieval",
+# "self-attention scales quadratically with sequence length"), not one that only points back at it
+# ("To address these limitations, we propose X"). Saying what goes wrong (struggles, cannot, is
+# quadratic) states it more surely than naming a limitation ("the methods' strengths, limitations").
+_FLAW_SAID = re.compile(
+    r"\b(?:struggl\w*|suffer\w*|limited (?:by|to|in)|limit(?:s|ing)|fail(?:s|ed|ures?)?|cannot|can not|unable|inability|"
+    r"inefficien\w*|(?:computationally |prohibitively )?(?:expensive|costly|prohibitive)|quadratic\w*|lacks?|lacking|"
+    r"poor(?:ly)?|degrad\w*|hinder\w*|hamper\w*|restrict\w*|difficult\w*|hard to|"
+    r"(?:do|does|did) not (?:perform|scale|generali[sz]e|transfer|capture|work)|not (?:performed|scaled) as well|"
+    r"fall short|underperform\w*|vulnerab\w*|sensitiv(?:e|ity) to|overfit\w*|(?:memory|compute|computation)[- ]intensive|"
+    r"computationally (?:intensive|demanding|heavy|burdensome)|burden\w*|overhead|unstable|instability|bottlenecked)\b",
+    re.IGNORECASE)
+_FLAW_NAMED = re.compile(r"\b(?:limitations?|drawbacks?|weakness\w*|bottlenecks?|shortcomings?|disadvantages?|downsides?|"
+                         r"challenges?|problems?|issues?)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"^\s*(?:to\s+(?:address|overcome|tackle|solve|remedy|alleviate|mitigate|fix|resolve|circumvent|"
+                          r"handle|bridge)|as a remedy|in (?:response|answer) to)\b[^,]*\b(?:this|these|those|such|the above|"
+                          r"its|their)\s+(?:\w+\s+){0,2}(?:limitations?|drawbacks?|problems?|issues?|challenges?|"
+                          r"weakness(?:es)?|shortcomings?|gaps?|difficult(?:y|ies)|bottlenecks?|concerns?)\b[^,]*,", re.IGNORECASE)
+
+
+def states_limitation(sentence: str) -> int:
+    """How surely a sentence says what limits a method (the answer to "What are the limitations of
+    X?"): 2 when it says what goes wrong ("struggle with", "cannot", "scales quadratically"), 1 when
+    it only names a limitation ("discuss current limitations"), 0 when it says neither or only
+    points back at one said before it ("To address these limitations, we propose X")."""
+    said = _POINTS_BACK.sub("", sentence)
+    return 2 if _FLAW_SAID.search(said) else 1 if _FLAW_NAMED.search(said) else 0
+
+
 def sentence_kind(sentence: str) -> str:
     """background | contribution | result | other — how an answer uses a sentence. A sentence that
     says what the paper contributes is a contribution however it opens ("In contrast to these

@@ -10,6 +10,7 @@ from rag.asked_metadata import asked_metadata, note
 
 RECORDS = [
     {"id": "a1", "title": "PruneFree: Training-Free Token Pruning", "update_date": "2023-03-01",
+     "authors": "Ada Lovelace, Alan Turing and Grace Hopper",
      "abstract": "We prune redundant tokens from a pretrained vision transformer without any fine-tuning. "
                  "Code is available at https://github.com/example/prunefree."},
     {"id": "a2", "title": "MergeShelf: Off-the-Shelf Token Merging", "update_date": "2022-06-01",
@@ -97,6 +98,23 @@ def test_when_a_paper_appeared_is_read_off_its_record(pipeline):
     assert answer.answer.startswith("PruneFree: its record dates it 2023.")
     undated = Paper(paper_id="x", title="Swin Transformer: Shifted Windows", abstract="We present Swin.")
     assert dated(undated, "Swin Transformer") == "The records carry no date for Swin Transformer; what its abstract says:"
+
+
+def test_who_wrote_a_paper_is_read_off_its_record(pipeline):
+    """Seen trying the CLI: "Who proposed the Swin Transformer?" quoted the abstract alone, which
+    names no one; the records may carry the authors, and the answer says what they carry."""
+    from rag.asked_metadata import asks_who, authored
+    from rag.records import Paper
+
+    assert asks_who("Who proposed the Swin Transformer?") and asks_who("Who are the authors of LoRAT?")
+    assert asks_who("Which group developed Mamba?")
+    assert not asks_who("Who is affected by white matter lesions?") and not asks_who("How was PruneFree proposed?")
+    answer = pipeline.ask("Who proposed PruneFree?")
+    assert answer.answer.startswith("PruneFree: its record names its authors: Ada Lovelace, Alan Turing and Grace Hopper.")
+    assert names(answer) == {"PruneFree"}
+    unnamed = Paper(paper_id="x", title="Swin Transformer: Shifted Windows", abstract="We present Swin.")
+    assert authored(unnamed, "Swin Transformer") == \
+        "The records carry no authors for Swin Transformer; what its abstract says:"
 
 
 def test_code_published_on_github_is_a_code_condition():

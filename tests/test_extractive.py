@@ -977,3 +977,49 @@ def test_a_look_up_about_a_rare_term_no_paper_uses_is_refused_by_name(pipeline, 
     monkeypatch.setattr(rag.names, "RARE_SHARE", 0.2)
     assert unknown("Does the immunomodulator distiltok prune tokens?") == []
     assert unknown("Does the immunomodulator prune tokens?") == ["immunomodulator"]
+
+
+@pytest.mark.parametrize("question, limitation", [
+    ("What are the limitations of state space models?", True),
+    ("What drawbacks does token pruning have?", True),
+    ("What challenges remain in visual object tracking?", True),
+    ("Where do transformers struggle?", True),
+    ("What are the main weaknesses of vision transformers on small datasets?", True),
+    ("What problem does BACTrack solve?", False),  # the problem a paper takes on (asks_problem)
+    ("Which papers address the challenges of long sequences?", False),  # a list of papers
+    ("What limitation of earlier trackers does BACTrack address?", False),
+    ("How does Zero-TPrune prune tokens?", False),
+])
+def test_a_question_about_what_limits_a_method_is_read(question, limitation):
+    from rag.intents import asks_limitation
+
+    assert asks_limitation(question) is limitation
+
+
+def test_the_limitations_of_a_method_are_answered_by_the_sentences_that_state_them():
+    """Seen trying the CLI: "What are the limitations of transformers for long sequences?" quoted
+    each paper's method and results, never "the key limitation of transformers is their quadratic
+    memory and time complexity", which every abstract has but as background (put last)."""
+    from rag.extractive import compose
+    from rag.sentences import states_limitation
+
+    assert states_limitation("SSMs offer computational advantages but struggle with in-context retrieval.") == 2
+    assert states_limitation("Finally, we discuss current limitations and future directions.") == 1
+    assert states_limitation("To address these limitations, we propose MAELRE, a unified encoder.") == 0
+    assert states_limitation("Combiner yields state-of-the-art results on image and text modeling.") == 0
+    judged = judged_paper([
+        "Transformers have become the standard model for sequence modeling.",
+        "However, the key limitation of transformers is their quadratic memory and time complexity in sequence length.",
+        "To address these limitations, we propose Combiner, which factorizes full attention.",
+        "Combiner keeps full attention in each head at sub-quadratic cost.",
+        "This survey discusses the strengths and limitations of long-sequence transformers.",
+        "Combiner yields state-of-the-art results on several image and text modeling tasks.",
+    ], [0.40, 0.30, 0.45, 0.50, 0.55, 0.60], title="Combiner: Full Attention Transformer with Sparse Computation Cost")
+    asked = "What are the limitations of transformers for long sequences?"
+    single = compose("single", asked, [judged], [], 0, Settings.build()).text
+    assert "quadratic memory and time complexity" in single and "we propose Combiner" in single
+    assert single.index("quadratic memory") < single.index("we propose Combiner")
+    listed = compose("list", asked, [judged], [judged], 1, Settings.build(list_sentences=2)).text
+    assert listed.splitlines()[1].startswith("- Combiner — However, the key limitation")
+    plain = compose("single", "How does Combiner factorize attention?", [judged], [], 0, Settings.build()).text
+    assert "quadratic memory" not in plain  # background only when asked for
