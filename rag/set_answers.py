@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.conditions import question_names, says_name
 from rag.extractive import Composer, ExtractiveAnswer, compose
+from rag.names import paper_text
 from rag.paper_names import introduced_names, paper_name
 from rag.measures import reports_measure
 from rag.shapes import shape_of
@@ -59,6 +61,9 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
             if term:
                 chosen = {id(j) for j in kept if term in scorer.paper_tokens(j.paper)}
                 matches = [j for j in kept if id(j) in chosen]
+            named = condition_names(request.condition)
+            if any(named):  # "evaluated on Long Range Arena", "report results on GLUE": met by saying the name
+                matches = [j for j in kept if says_names(paper_text(j.paper), *named)]
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]
@@ -99,6 +104,27 @@ def one_term(scorer, condition: str) -> str | None:
     return terms[0]
 
 
+# A benchmark's or dataset's name in a condition besides those question_names finds: an acronym of
+# three to six capitals ("GLUE", "COCO", "KITTI") and a run of capitalised words ("Long Range Arena").
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}(?=s?\b)")
+_TITLED = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z0-9]+)+\b")
+_OPTION = r"\bor\s+(?:[\w'’-]+\s+){{0,3}}{0}|{0}\s+(?:[\w'’-]+\s+){{0,3}}or\b"
+
+
+def condition_names(condition: str) -> tuple[list[str], list[str]]:
+    """The names a follow-up's condition gives, as (all of which a paper must say, one of which
+    it must say: the options of an "A or B"); ([], []) when it gives none."""
+    names = list(dict.fromkeys([*question_names(condition), *_TITLED.findall(condition), *_ACRONYM.findall(condition)]))
+    names = [n for n in names if not any(n != m and n in m for m in names)]  # "Range Arena" in "Long Range Arena"
+    options = [n for n in names if re.search(_OPTION.format(re.escape(n)), condition)]
+    required = [n for n in names if n not in options]
+    return (required, options) if names else ([], [])
+
+
+def says_names(text: str, required: list[str], options: list[str]) -> bool:
+    return all(says_name(text, n) for n in required) and (not options or any(says_name(text, n) for n in options))
+
+
 # -- composing --------------------------------------------------------------------------------
 def describe(request: SetRequest, count: int) -> str:
     one = count == 1
@@ -113,6 +139,11 @@ def describe(request: SetRequest, count: int) -> str:
             return f"{be} the {'most recent' if op == 'latest' else 'earliest'}"
         return f"{be} from {year}" if op == "in" else f"{be} from {op} {year}"
     return f'{"matches" if one else "match"} "{request.condition}"'
+
+
+def _base(said: str) -> str:
+    """"match …" / "link code" / "are from 2023" as after "does not": "match …", "link code", "be from 2023"."""
+    return re.sub(r"^are\b", "be", said)
 
 
 def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: list, settings,
@@ -140,7 +171,9 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
         return ExtractiveAnswer(text=f"The records of the {set_size} {noun} above carry no {lacking}, so they cannot "
                                      f"be told apart by it.", markers=[], form="list")
     if not matches:
-        return ExtractiveAnswer(text=f"None of the {set_size} {noun} above {describe(request, 2)}.", markers=[], form="list")
+        none = f"The paper above does not {_base(describe(request, 2))}" if set_size == 1 else \
+            f"None of the {set_size} {noun} above {describe(request, 2)}"
+        return ExtractiveAnswer(text=f"{none}.", markers=[], form="list")
     if request.kind == "rank":
         head = (f"Their abstracts do not measure the {set_size} {noun} above on one scale; what each reports on "
                 f'"{request.condition}":')

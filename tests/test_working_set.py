@@ -234,6 +234,24 @@ def test_a_filter_that_nothing_meets_says_none_and_cites_nothing(pipeline):
     assert answer.citations == [] and not answer.abstained and answer.matches["count"] == 0
 
 
+def test_a_filter_that_names_a_benchmark_is_met_only_by_the_papers_that_say_it(pipeline):
+    """Seen trying the CLI: after "Which papers propose efficient attention for long sequences?",
+    "Which of them are evaluated on Long Range Arena?" matched three of four papers, of which
+    only PoNet says Long Range Arena; a named benchmark is met by saying it (as in list answers)."""
+    from rag.set_answers import condition_names
+
+    assert condition_names("evaluated on Long Range Arena") == (["Long Range Arena"], [])
+    assert condition_names("report results on GLUE") == (["GLUE"], [])
+    assert condition_names("are tested on LaSOT or GOT-10k") == ([], ["LaSOT", "GOT-10k"])
+    assert condition_names("use sparse attention") == ([], [])
+    glue = pipeline.ask("Which of them keep the accuracy on the GLUE benchmark?", history=[FIRST])
+    assert names(glue) == {"DistilTok"} and glue.answer.startswith('Of the 4 papers above, 1 matches')
+    imagenet = pipeline.ask("Which of them keep the accuracy on ImageNet or GLUE?", history=[FIRST])
+    assert names(imagenet) == {"PruneFree", "TunedPrune", "DistilTok"}
+    unsaid = pipeline.ask("Which of them keep the accuracy on Long Range Arena?", history=[FIRST])
+    assert unsaid.answer == 'None of the 4 papers above match "keep the accuracy on Long Range Arena".' and not unsaid.citations
+
+
 def test_compare_and_pick_by_position(pipeline):
     first = pipeline.ask(FIRST)
     order = [next(h.paper.title.split(":")[0] for h in first.sources if h.paper.paper_id == pid) for pid in named_papers(first)]
