@@ -116,7 +116,7 @@ def print_streamed(events):
 
 
 def print_sources(answer) -> None:
-    if not answer.sources and answer.abstained:  # nothing was searched ("Which of them…" asked first)
+    if not answer.sources:  # nothing was searched ("Which of them…" asked first, "thanks!")
         return
     click.echo()
     if answer.fallback:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from rag import about_corpus
 from rag.backends import EXTRACTIVE, load_backend, parse_spec
 from rag.chat_turns import REBUILD, ChatTurns
 from rag.errors import UsageError
@@ -206,6 +207,11 @@ class Pipeline(ChatTurns):
         history = [clean_question(h, self.settings.max_question_chars) for h in history]
         if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
             raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
+        about = about_corpus.reading(typed)
+        if about:  # "thanks!", "What can you do?", "How many papers are in the corpus?": the index answers
+            yield from self.about_events(typed, about, started, load_before)
+            return
+        history = [h for h in history if about_corpus.reading(h) is None]  # "thanks!" is no turn of the chat
         self.backend  # a bad backend fails before the index is opened (or built) for the spelling
         history = [self.spelled(h) for h in history]
         spelled = self.spelled(typed)
@@ -317,6 +323,20 @@ class Pipeline(ChatTurns):
         if history:
             answer.timings_ms["condense"] = condense_ms
         yield {"type": "answer", "answer": self.finish(answer, hits, started, t0, t1, load_before)}
+
+    def about_events(self, question: str, kind: str, started: float, load_before: float) -> Iterator[dict]:
+        """A message about the chat or the corpus (rag.about_corpus), answered from the index:
+        nothing searched, nothing cited, shape "about"."""
+        from rag.answering import extractive_events
+        from rag.extractive import ExtractiveAnswer
+
+        t0 = time.perf_counter()
+        text = about_corpus.reply(kind, self.index.catalog, self.index.bm25.source_files())
+        yield {"type": "sources", "hits": []}
+        answer = Answer(question=question, answer="", abstained=False, citations=[], sources=[], llm=EXTRACTIVE,
+                        timings_ms={}, shape="about")
+        yield from extractive_events(answer, ExtractiveAnswer(text=text, markers=[], form="about"))
+        yield {"type": "answer", "answer": self.finish(answer, [], started, t0, time.perf_counter(), load_before)}
 
     def finish(self, answer: Answer, hits: list, started: float, t0: float, t1: float, load_before: float) -> Answer:
         """Citations from the markers the answerer produced, timings and the stamp."""

@@ -112,6 +112,8 @@ def sources_html(hits: list[Hit], answer: Answer | None = None, answer_id: int |
     """The sources panel; while the answer is still coming (`answer` None) without support."""
     if not hits and answer is not None and answer.abstain_reason == "reference":
         return '<div class="sources-empty">No papers in play yet.</div>'
+    if not hits and answer is not None and answer.shape == "about":  # "thanks!", "What can you do?"
+        return '<div class="sources-empty">Nothing was searched: the answer is about the corpus itself.</div>'
     if not hits:
         return '<div class="sources-empty">No papers matched (check the filters).</div>'
     claims, support = claims_by_source(answer) if answer else ({}, {})
