@@ -350,7 +350,10 @@ _HOW_MANY_PAPERS = re.compile(rf"^\s*how\s+many\s+(?:other\s+)?(?:{_NOUNS})\b(?!
 # do token pruning?" asks what papers do, and "which papers do you recommend…" asks for papers.
 _ASKS_ABOUT_ONE = re.compile(r"(?i:does|did)\b|(?i:do)\s+(?:(?i:they|the|these|those|this|that|its|their|it|a|an)\b|[A-Z])")
 _DO_LEAD = re.compile(r"^(?:do\s+(?:you|we|i)\s+(?:recommend|suggest|know(?:\s+of)?|have)(?:\s+(?:on|for|about|regarding)\b)?"
-                      r"|do\b(?!\s+(?:not|no)\b))\s*", re.I)
+                      r"|do\b(?!\s+(?:not|no)\b)"
+                      # "Which studies were done in mice?": where or how studies were done is the topic, not "done"
+                      r"|(?:were|was|are|is|have\s+been|has\s+been)\s+(?:done|conducted|performed|carried\s+out|undertaken)"
+                      r"(?:\s+(?:in|on|with|among|using|at))?(?=\s+\w))\s*", re.I)
 # A list asked as a bare noun phrase that ends in what the papers are: "speech synthesis papers",
 # "medical image segmentation methods" (a few words, no verb; "token merging" alone is a topic).
 _NOUN_PHRASE_LIST = re.compile(r"^\s*(?:[\w-]+\s+){1,6}(?:papers|methods|approaches|works|studies|techniques|surveys|"
