@@ -51,11 +51,22 @@ FILES = ("vocab.npy", "indptr.npy", "docs.npy", "scores.npy", "chunk_ids.npy", "
 # at a time ("organisation" -> "organization"). Only ever used to find a term the corpus has.
 _SPELLINGS = (("is", "iz"), ("ys", "yz"), ("our", "or"), ("ae", "e"), ("oe", "e"), ("ll", "l"), ("ogu", "og"))
 _ENDINGS = ((re.compile(r"tres?$"), "ter"),)  # "centre" -> "center" (not back: "register" is no "registre")
+# Plurals the stemmer does not fold into their singular ("mice" stays "mice", "mouse" is "mous"):
+# the other number of the same word, so "Which studies were done in mice?" meets "a mouse model".
+_IRREGULAR = (("mouse", "mice"), ("louse", "lice"), ("child", "children"), ("woman", "women"), ("man", "men"),
+              ("tooth", "teeth"), ("foot", "feet"), ("goose", "geese"), ("analysis", "analyses"),
+              ("hypothesis", "hypotheses"), ("diagnosis", "diagnoses"), ("prognosis", "prognoses"),
+              ("thesis", "theses"), ("synthesis", "syntheses"), ("criterion", "criteria"),
+              ("phenomenon", "phenomena"), ("index", "indices"), ("matrix", "matrices"), ("vertex", "vertices"),
+              ("bacterium", "bacteria"), ("nucleus", "nuclei"), ("stimulus", "stimuli"), ("locus", "loci"),
+              ("fungus", "fungi"), ("genus", "genera"), ("stratum", "strata"), ("leaf", "leaves"))
+_OTHER_NUMBER = {a: b for pair in _IRREGULAR for a, b in (pair, pair[::-1])}
 
 
 def spelling_variants(word: str) -> list[str]:
     """The other spellings of a word, each differing in one place ("recognise" -> "recognize";
-    "color" -> "colour"), British to American first."""
+    "color" -> "colour"), British to American first; then an irregular plural's singular or the
+    other way round ("mice" -> "mouse")."""
     out = []
     for british, american in _SPELLINGS:
         for old, new in ((british, american), (american, british)):
@@ -64,6 +75,8 @@ def spelling_variants(word: str) -> list[str]:
                 out.append(word[:at] + new + word[at + len(old):])
                 at = word.find(old, at + 1)
     out += [pattern.sub(american, word) for pattern, american in _ENDINGS if pattern.search(word)]
+    if word in _OTHER_NUMBER:
+        out.append(_OTHER_NUMBER[word])
     return list(dict.fromkeys(v for v in out if v != word and len(v) > 2))
 
 
