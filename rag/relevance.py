@@ -102,6 +102,7 @@ class EvidenceScorer:
         self.encoder = encoder
         self.tokenize = lambda text: bm25.tokenizer(term_spelling(text))
         self.asking = set(self.tokenize(ASKING_WORDS))
+        self.forms: dict[str, tuple[str, ...]] = {}  # a question term -> every spelling that meets it (term_words)
 
     def terms(self, text: str) -> dict[str, float]:
         """The text's terms (stemmed, no stopwords or asking words) with their idf. A term the
@@ -161,6 +162,10 @@ class EvidenceScorer:
         words: dict[str, str] = {}
         for word, term in self.bm25.query_words(term_spelling(text)):
             words.setdefault(term, word)
+            # …met in a sentence by any spelling of the word the corpus uses ("tumour" or "tumor",
+            # "mice" or "mouse"), or by its own
+            self.forms[term] = tuple(dict.fromkeys([*self.forms.get(term, ()), *self.bm25.spelling_terms(word),
+                                                    *self.tokenize(word)]))
         return words
 
     def split_compound(self, term: str) -> tuple[str, str] | None:
@@ -176,10 +181,13 @@ class EvidenceScorer:
         tokens = set(self.tokenize(paper_text(paper)))
         return tokens | {terms[0] for t in tokens for terms in [self.bm25.spelling_terms(t)] if terms}
 
-    @staticmethod
-    def coverage(terms: dict[str, float], tokens: set[str]) -> float:
+    def coverage(self, terms: dict[str, float], tokens: set[str]) -> float:
+        """The idf-weighted share of `terms` among `tokens`, a term found in any of its spellings
+        (term_words)."""
         total = sum(terms.values())
-        found = sum(w for t, w in terms.items() if t in tokens or ("+" in t and all(p in tokens for p in t.split("+"))))
+        forms = self.forms
+        found = sum(w for t, w in terms.items() if t in tokens or any(f in tokens for f in forms.get(t, ()))
+                    or ("+" in t and all(p in tokens for p in t.split("+"))))
         return found / total if total else 0.0
 
     def variant_coverage(self, aspect_texts, aspect_variants, paper_tokens: set[str]) -> float:

@@ -1023,3 +1023,29 @@ def test_the_limitations_of_a_method_are_answered_by_the_sentences_that_state_th
     assert listed.splitlines()[1].startswith("- Combiner — However, the key limitation")
     plain = compose("single", "How does Combiner factorize attention?", [judged], [], 0, Settings.build()).text
     assert "quadratic memory" not in plain  # background only when asked for
+
+
+def test_a_question_meets_a_paper_written_in_another_spelling_or_number(tmp_path, fake_encoder):
+    """Seen trying the second corpus: "Which studies were done in mice?" did not count the papers
+    that say "a mouse model" (the stemmer keeps "mice" and "mouse" apart), and a paper written
+    "tumour" held none of a question's "tumor" (the evidence read each sentence as written)."""
+    from fakes import fake_pipeline, write_jsonl
+    from rag.shapes import read_question
+
+    records = [
+        {"id": "m1", "title": "Airway Inflammation in a Model of Asthma",
+         "abstract": "We sensitized a mouse model of asthma with ovalbumin and measured airway inflammation."},
+        {"id": "m2", "title": "Weight Gain Without the Receptor",
+         "abstract": "Mice lacking the serotonin receptor gained weight on a high-fat diet."},
+        {"id": "m3", "title": "A Survey of Hospital Wards", "abstract": "We surveyed patients admitted to hospital wards over two years."},
+        {"id": "m4", "title": "Growth Under Hypoxia", "abstract": "Tumour cells grew faster under hypoxia in culture."},
+        {"id": "m5", "title": "Tumor Metastasis in the Lung", "abstract": "Tumor cells spread to the lung through the blood."},
+        {"id": "m6", "title": "Tumor Markers", "abstract": "Tumor markers were measured in serum."},
+    ]
+    pipeline = fake_pipeline(write_jsonl(tmp_path / "papers.jsonl", records), tmp_path / "index", fake_encoder)
+    mice = pipeline.ask("Which studies were done in mice?")
+    assert {"Airway Inflammation in a Model of Asthma", "Weight Gain Without the Receptor"} <= {c.title for c in mice.citations}
+    question = "Which papers study tumor cells under hypoxia?"
+    ranking = pipeline.judge(question, read_question(question), pipeline.retriever().embed_query(question), 5, None, "list")
+    grown = next(j for j in ranking.sources if j.paper.title == "Growth Under Hypoxia")
+    assert grown.coverage == 1.0  # "tumour" meets "tumor": it holds every term of the question
