@@ -87,6 +87,30 @@ def question_names(question: str) -> list[str]:
     return names
 
 
+# A dataset or benchmark's acronym where the question says what papers are evaluated on: "on COCO",
+# "results on GLUE", "on both ImageNet and COCO", "on the KITTI or nuScenes benchmark". Elsewhere a
+# short acronym is as often the asker's paraphrase ("use CNNs") as a name (question_names).
+_DATA_ACRONYM = re.compile(r"\bon\s+(?:the\s+)?(?:both\s+|either\s+)?(?:[\w-]+\s*(?:,|and|or)\s+){0,3}"
+                           r"(?P<name>[A-Z]{3,6})(?=s?\b)")
+
+
+_EVALUATED = re.compile(r"\b(?:evaluat\w*|test(?:s|ed|ing)?|benchmark\w*|results?|scores?|report\w*|accura\w*|"
+                        r"experiment\w*|datasets?|trained|train(?:s|ing)?|fine-tun\w*|pretrain\w*)\b", re.IGNORECASE)
+
+
+def data_acronyms(question: str) -> list[str]:
+    """The acronyms a question names as what papers are evaluated on ("COCO", "GLUE", "KITTI"), in
+    a question about evaluation ("report results on GLUE"; not "measure speed on CPUs")."""
+    if not _EVALUATED.search(question):
+        return []
+    found = []
+    for start in range(len(question)):  # overlapping: "on both ImageNet and COCO" and "on COCO"
+        match = _DATA_ACRONYM.match(question, start)
+        if match and match.group("name") not in found:
+            found.append(match.group("name"))
+    return found
+
+
 def says_name(text: str, name: str) -> bool:
     """Does the text say the name — as written (plural or hyphenated spellings aside), or, for an
     acronym, spelled out ('NSCLC' = 'non-small cell lung cancer')?"""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.conditions import question_names, says_name
+from rag.conditions import data_acronyms, question_names, says_name
 from rag.extractive import Composer, ExtractiveAnswer, compose
 from rag.names import paper_text
 from rag.paper_names import introduced_names, paper_name
@@ -104,9 +104,8 @@ def one_term(scorer, condition: str) -> str | None:
     return terms[0]
 
 
-# A benchmark's or dataset's name in a condition besides those question_names finds: an acronym of
-# three to six capitals ("GLUE", "COCO", "KITTI") and a run of capitalised words ("Long Range Arena").
-_ACRONYM = re.compile(r"\b[A-Z]{3,6}(?=s?\b)")
+# A benchmark's or dataset's name in a condition besides those question_names finds: an acronym it
+# is evaluated on ("on GLUE", "on COCO": data_acronyms) and a run of capitalised words ("Long Range Arena").
 _TITLED = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z0-9]+)+\b")
 _OPTION = r"\bor\s+(?:[\w'’-]+\s+){{0,3}}{0}|{0}\s+(?:[\w'’-]+\s+){{0,3}}or\b"
 
@@ -114,7 +113,7 @@ _OPTION = r"\bor\s+(?:[\w'’-]+\s+){{0,3}}{0}|{0}\s+(?:[\w'’-]+\s+){{0,3}}or\
 def condition_names(condition: str) -> tuple[list[str], list[str]]:
     """The names a follow-up's condition gives, as (all of which a paper must say, one of which
     it must say: the options of an "A or B"); ([], []) when it gives none."""
-    names = list(dict.fromkeys([*question_names(condition), *_TITLED.findall(condition), *_ACRONYM.findall(condition)]))
+    names = list(dict.fromkeys([*question_names(condition), *_TITLED.findall(condition), *data_acronyms(condition)]))
     names = [n for n in names if not any(n != m and n in m for m in names)]  # "Range Arena" in "Long Range Arena"
     options = [n for n in names if re.search(_OPTION.format(re.escape(n)), condition)]
     required = [n for n in names if n not in options]

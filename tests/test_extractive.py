@@ -1049,3 +1049,45 @@ def test_a_question_meets_a_paper_written_in_another_spelling_or_number(tmp_path
     ranking = pipeline.judge(question, read_question(question), pipeline.retriever().embed_query(question), 5, None, "list")
     grown = next(j for j in ranking.sources if j.paper.title == "Growth Under Hypoxia")
     assert grown.coverage == 1.0  # "tumour" meets "tumor": it holds every term of the question
+
+
+@pytest.mark.parametrize("question, acronyms", [
+    ("Which papers evaluate on both ImageNet and COCO?", ["COCO"]),
+    ("Which papers report scores on the GLUE benchmark?", ["GLUE"]),
+    ("Which papers report mIoU on ADE20K or COCO?", ["COCO"]),
+    ("Which studies measure inference speed on CPUs?", []),  # hardware, no evaluation asked about
+    ("Which papers in NLP use BERT?", []),
+    ("Which papers use CNNs for segmentation?", []),  # as often the asker's paraphrase as a name
+])
+def test_a_dataset_acronym_is_a_name_where_papers_are_evaluated_on_it(question, acronyms):
+    from rag.conditions import data_acronyms
+
+    assert data_acronyms(question) == acronyms
+
+
+def test_a_list_about_two_datasets_names_only_the_papers_that_say_both(tmp_path, fake_encoder):
+    """Seen trying the CLI: "Which papers evaluate on both ImageNet and COCO?" named six papers, of
+    which two say COCO: a list named the papers saying any one of its names, and "COCO", a short
+    letter-only name, was not read as one."""
+    from fakes import write_jsonl
+
+    records = [
+        {"id": "d1", "title": "BothNet: A Vision Backbone",
+         "abstract": "We evaluate a new vision backbone for recognition on ImageNet classification and COCO detection."},
+        {"id": "d2", "title": "ClassNet: A Vision Backbone",
+         "abstract": "We evaluate a new vision backbone for recognition on ImageNet classification and scene parsing."},
+        {"id": "d3", "title": "BoxNet: A Vision Backbone",
+         "abstract": "We evaluate a new vision backbone for recognition on COCO detection and scene parsing."},
+        {"id": "d4", "title": "Speech Separation", "abstract": "We separate overlapping speakers in noisy recordings."},
+    ]
+    corpus = write_jsonl(tmp_path / "papers.jsonl", records)
+    # every paper of the pool may match (relative 0): which do is up to the names alone
+    settings = Settings.build(corpus=[corpus], index_dir=tmp_path / "index", abstain_threshold=0.0,
+                              list_min_strength=0.0, list_relative=0.0, list_min_coverage=0.0)
+    ingest(settings, CorpusReader(settings.corpus), progress=False, encoder=fake_encoder)
+    pipeline = Pipeline(settings, encoder=fake_encoder, backend=None, progress=False)
+    question = "Which papers evaluate a new vision backbone for recognition on both ImageNet and COCO?"
+    both = pipeline.ask(question)
+    assert [c.title for c in both.citations] == ["BothNet: A Vision Backbone"] and both.matches["count"] == 1
+    one = pipeline.ask(question.replace("both ImageNet and COCO", "COCO"))
+    assert {c.title for c in one.citations} == {"BothNet: A Vision Backbone", "BoxNet: A Vision Backbone"}
