@@ -1,7 +1,7 @@
 """Number conditions: how a question puts one and whether a sentence meets it.
 
 "Of 85% or higher", "at least 50 AP on COCO", "to 4 bits or fewer", "faster than 100 frames per
-second", "from more than 100,000 people": a condition on a number (NUMBER_CONDITION; rag.shapes
+second", "from more than 100,000 people", "more than 2x speedup": a condition on a number (NUMBER_CONDITION; rag.shapes
 makes it an aspect of its own) is met only by a sentence that states a number in its unit or
 metric satisfying it (`meets_number`), never by one that merely mentions the unit; a unit asked
 for without a number ("report a speed in frames per second": UNIT_CONDITION) by any number in it.
@@ -22,12 +22,14 @@ _COMPARATOR = (r"(?:(?:more|higher|greater|faster|larger|fewer|less|lower|smalle
                r"at\s+(?:least|most)\s+|up\s+to\s+|over\s+|above\s+|under\s+|below\s+|"
                r"(?:exceed|surpass|beat|top)(?:s|es|ing|ping)?\s+)")
 _OR_BEYOND = r"(?:\s+or\s+(?:higher|more|above|better|greater|fewer|less|lower|below|smaller|faster))?"
+# A factor ("2x", "3×", "5 times", "10-fold"; not the "3x3" of a kernel size).
+FACTOR = r"(?:x\b|×(?!\s*\d)|times\b|-?fold\b)"
 # A count ("100,000", "671 945", "1.2 million") and the people a study counts in it (PEOPLE).
 COUNT = r"(?:\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:million|thousand))?"
 NUMBER_CONDITION = re.compile(
     r"(?:\b(?:of|to|with|at|by|reaching|exceeding)\s+)?"
     rf"{_COMPARATOR}?"
-    rf"\d+(?:\.\d+)?\s*(?:%?\s*{METRIC}\b|%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b)"
+    rf"\d+(?:\.\d+)?\s*(?:%?\s*{METRIC}\b|%|percent\b|-?bits?\b|fps\b|frames per second|ms\b|milliseconds\b|{FACTOR})"
     rf"{_OR_BEYOND}"
     rf"|\b(?:(?:of|with|at|by|reaching)\s+)?(?:an?\s+)?{METRIC}\s+(?:score\s+)?(?:of\s+)?{_COMPARATOR}?\d+(?:\.\d+)?{_OR_BEYOND}"
     # how many people a study counts: "from more than 100,000 people", "of at least 1 million patients"
@@ -47,6 +49,7 @@ _UNITS = {  # unit -> how sentences write numbers in it
     "bit": re.compile(r"(\d+)\s*-?\s*bits?\b|\bW(\d+)A\d+|\bINT(\d+)\b|\bFP(\d+)\b", re.I),
     "fps": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:fps\b|frames per second)", re.I),
     "ms": re.compile(rf"{_SERIES}(\d+(?:\.\d+)?)\s*(?:ms|milliseconds)\b", re.I),
+    "x": re.compile(rf"(?<![\w.])(\d+(?:\.\d+)?)\s*{FACTOR}", re.I),  # "2.5X faster", "2.73x - 7.63x", "5times"
 }
 # People counted: the count, then up to two words about them ("671 945 women", "728,136 individuals",
 # "1.2 million pregnant women").
@@ -79,7 +82,8 @@ def number_condition(aspect: str) -> tuple[str, float, str] | None:
     if counted and not metric:
         metric, value = "people", count_value(counted.group(1))
     unit = metric or ("%" if ("%" in text or "percent" in text) else "bit" if "bit" in text else
-                      "fps" if ("fps" in text or "frames per second" in text) else "ms")
+                      "fps" if ("fps" in text or "frames per second" in text) else
+                      "x" if re.search(rf"\d\s*{FACTOR}", text) else "ms")
     op = "<=" if _LOWER_IS_ASKED.search(text) else ">=" if _HIGHER_IS_ASKED.search(text) else "=="
     return op, value, unit
 

@@ -283,6 +283,13 @@ def test_split_sentences(text, expected):
      "The registry followed 1.2 million pregnant women.", True),
     ("Which trials enrolled at least 1 million patients?", "at least 1 million patients",
      "We enrolled 1,679 patients in 2014, 300 of them women.", False),
+    # seen trying the CLI: "more than 2x speedup" was no condition, and 8 papers were named, half
+    # of them reporting no factor at all ("at least 31% speedup", "improved efficiency")
+    ("Which papers report more than 2x speedup?", "more than 2x", "AxFormer is up to 2.5X faster and 3.2X smaller.", True),
+    ("Which papers report more than 2x speedup?", "more than 2x", "It gives a speedup of 2.73x - 7.63x.", True),
+    ("Which papers report more than 2x speedup?", "more than 2x", "Mamba enjoys 5times higher throughput.", True),
+    ("Which papers report more than 2x speedup?", "more than 2x", "It achieves at least 31% speedup.", False),
+    ("Which papers report more than 2x speedup?", "more than 2x", "It runs 1.5x faster with 3x3 convolutions.", False),
 ])
 def test_a_condition_on_a_number_is_its_own_aspect_met_only_by_a_number_that_satisfies_it(question, condition, sentence, meets):
     from rag.numbers import meets_number, number_condition
