@@ -353,7 +353,12 @@ _DO_LEAD = re.compile(r"^(?:do\s+(?:you|we|i)\s+(?:recommend|suggest|know(?:\s+o
                       r"|do\b(?!\s+(?:not|no)\b)"
                       # "Which studies were done in mice?": where or how studies were done is the topic, not "done"
                       r"|(?:were|was|are|is|have\s+been|has\s+been)\s+(?:done|conducted|performed|carried\s+out|undertaken)"
-                      r"(?:\s+(?:in|on|with|among|using|at))?(?=\s+\w))\s*", re.I)
+                      r"(?:\s+(?:in|on|with|among|using|at))?(?=\s+\w)"
+                      # "Which papers are devoted to / focus on / deal with X?": what they are about is X
+                      r"|(?:(?:are|is|were|was)\s+(?:mainly\s+|mostly\s+|primarily\s+|largely\s+|entirely\s+)?"
+                      r"(?:devoted|dedicated)\s+to|(?:are|is|were|was)\s+(?:mainly\s+|mostly\s+|primarily\s+|largely\s+)?"
+                      r"(?:about|concerned\s+with|focused\s+on)|(?:mainly\s+|mostly\s+|primarily\s+)?(?:focus(?:es)?\s+on|"
+                      r"deals?\s+with))(?=\s+\w))\s*", re.I)
 # A list asked as a bare noun phrase that ends in what the papers are: "speech synthesis papers",
 # "medical image segmentation methods" (a few words, no verb; "token merging" alone is a topic).
 _NOUN_PHRASE_LIST = re.compile(r"^\s*(?:[\w-]+\s+){1,6}(?:papers|methods|approaches|works|studies|techniques|surveys|"
