@@ -239,9 +239,11 @@ class Pipeline(ChatTurns):
             return
         own = read_question(question)
         own_shape, own_wanted = own.shape, own.wanted
-        # "Any more like these?": the earlier list again, naming only papers not in play yet
-        beyond = frozenset(self.working_set_from(history, k, filters) if working_set is REBUILD else working_set or ()) \
-            if history and asks_for_more(question) else frozenset()
+        # "Any more like these?", "Show me more.": the earlier list again, naming only papers not
+        # shown yet (a list of 14 matches that showed 10 has 4 more to show)
+        in_play = list(self.working_set_from(history, k, filters) if working_set is REBUILD else working_set or ()) \
+            if history and asks_for_more(question) else []
+        beyond = frozenset(in_play[:max(k or self.settings.k, self.settings.list_max)])
         backend = self.backend
         tc = time.perf_counter()
         # "…that link their code": met from the records, not searched for (an earlier turn's is not this one's)

@@ -96,7 +96,11 @@ _MORE = re.compile(
     r"\b(?:more|other|others|further|additional)\b[^?.!]*?\b(?:like|such as|similar to|besides|beyond|apart from|"
     r"than)\s+(?:these|those|them|the above|the ones above)\b"
     r"|\b(?:similar|related)\s+(?:papers?|works?|studies|methods)?\s*(?:to|as)\s+(?:these|those|them|the above)\b"
-    r"|^\s*(?:and\s+)?(?:any|are there any)\s+(?:more|others|other ones)\s*[?.!]*$|^\s*(?:and\s+)?what else\b", re.IGNORECASE)
+    r"|^\s*(?:and\s+)?(?:any|are there any)\s+(?:more|others|other ones)\s*[?.!]*$|^\s*(?:and\s+)?what else\b"
+    # "Show me more.", "More, please.", "Give me more papers", "Any other ones?", "Next page"
+    r"|^\W*(?:(?:please\s+)?(?:show|give|list|find|tell)\s+(?:me\s+|us\s+)?(?:some\s+)?|(?:i\s+want|i'd\s+like)\s+(?:some\s+)?)?"
+    r"(?:more|others|other ones)(?:\s+(?:papers|results|ones|works|studies|examples|matches))?(?:,?\s+please)?\W*$"
+    r"|^\W*(?:next\s+page|more\s+results|see\s+more|keep\s+going|continue)\W*$", re.IGNORECASE)
 
 
 def asks_for_more(question: str) -> str | None:

@@ -442,6 +442,8 @@ def test_a_paper_of_the_set_is_named_by_the_method_its_abstract_introduces():
     ("Any more like these?", True), ("Are there other papers such as these?", True), ("What else?", True),
     ("Find similar papers to those.", True), ("Which other methods merge tokens?", False),
     ("Which of them use more memory than the others?", False), ("Are there more recent ones?", False),
+    ("Show me more.", True), ("More, please.", True), ("Any other ones?", True), ("Next page", True),
+    ("Show me more about PruneFree.", False), ("Tell me more about the first one.", False),
 ])
 def test_asking_for_more_papers_like_those_in_play_is_read(question, more):
     from rag.working_set import asks_for_more
@@ -461,6 +463,18 @@ def test_more_like_these_names_only_papers_not_in_play_and_says_when_there_are_n
     none = pipeline.ask("Any more like these?", history=[FIRST])  # all four in play
     assert none.answer.startswith("No other paper matches beyond the 4 above; the nearest others:")
     assert not names(none) & PRUNERS
+
+
+def test_show_me_more_after_a_list_shows_the_matches_it_did_not_show(pipeline):
+    """Seen trying the CLI: after "14 papers match, showing 10 of 14", "Show me more." was answered
+    as a look-up, and once read as asking for more, said "No other paper matches beyond the 14
+    above": the 4 matches never shown were counted as seen."""
+    pipeline.settings = pipeline.settings.model_copy(update={"list_max": 2})
+    first = pipeline.ask(FIRST, k=2)
+    assert first.answer.startswith("4 papers match, showing 2 of 4") and len(first.matches["paper_ids"]) == 4
+    more = pipeline.ask("Show me more.", history=[FIRST], k=2)
+    assert more.answer.startswith("2 more papers match, beyond the 2 above:")
+    assert names(more) == PRUNERS - names(first)
 
 
 def test_more_like_these_asked_first_says_no_answer_has_named_any(pipeline):
