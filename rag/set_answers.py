@@ -67,6 +67,9 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]
+    elif request.kind == "common":  # every paper, each read for what is nearest to all of them
+        matches = in_set
+        common_ground(in_set, evidence)
     elif request.kind in ("rank", "about"):  # every paper, the one whose sentences say most first
         matches = sorted(in_set, key=lambda j: -j.match)
     else:
@@ -76,6 +79,26 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     for rank, item in enumerate(sources, start=1):
         item.hit = replace(item.hit, rank=rank, score=item.relevance, evidence=item.evidence())
     return Ranking(sources=sources, matches=matches, strength=None), lacking, len(in_set)
+
+
+def common_ground(papers: list, evidence: dict) -> None:
+    """"What do they have in common?": each paper's sentences scored by their cosine to what all
+    of them say (the mean of the papers' mean sentence vectors), the setting marked down as
+    anywhere; its best sentence is then what it shares with the others, in its own words."""
+    import numpy as np
+
+    from rag.relevance import BACKGROUND_PENALTY
+
+    means = [evidence[j.paper.paper_id].vectors.mean(axis=0) for j in papers if len(evidence[j.paper.paper_id].vectors)]
+    if not means:
+        return
+    centre = np.mean([m / (np.linalg.norm(m) or 1.0) for m in means], axis=0)
+    for judged in papers:
+        vectors = evidence[judged.paper.paper_id].vectors
+        if len(vectors) != len(judged.sentences):
+            continue
+        background = np.array([kind == "background" for kind in judged.kinds], dtype=bool)
+        judged.scores = vectors @ centre - np.where(background, BACKGROUND_PENALTY, 0.0) - np.where(judged.usable, 0.0, 1.0)
 
 
 # Verbs that only link a follow-up's condition to its one thing ("are *built on* a transformer",
@@ -155,6 +178,15 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     noun = "paper" if set_size == 1 else "papers"
     if request.kind == "about":  # a look-up over the papers just answered, in the shape its words ask for
         return compose(shape_of(request.question), request.question, matches, [], 0, settings)
+    if request.kind == "common":  # each one's sentence nearest to what all of them say (common_ground)
+        lines = [f"What the {set_size} {noun} above have in common, in each one's sentence nearest to all of them:"]
+        for judged in matches:
+            best = judged.best_sentences(1)
+            if best:
+                lines.append(f"- {paper_name(judged.paper)} — {composer.quote(judged, best)}")
+        plan = composer.result(lines)
+        plan.form = "list"
+        return plan
     if request.kind in ("compare", "pick") and not matches:  # "the fifth one" of three
         return ExtractiveAnswer(text=f"There {'is' if set_size == 1 else 'are'} only {set_size} {noun} above.",
                                 markers=[], form="single")

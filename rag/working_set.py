@@ -43,6 +43,11 @@ _REFERS = re.compile(
     rf"|\b{_ACT_ON} (?:them|those|these|both)\b"
     r"|^\s*(?:and |so )?(?:which|what|how many) ones\b|^\s*(?:and |so )?(?:do|did|are|were|have|had) they\b"
     r"|^\s*(?:and |so )?(?:which|what) one\b(?! of)"  # "which one is the most recent?"
+    # "How do they differ?", "What do they have in common?", "What do these share?"
+    r"|^\s*(?:and |so )?(?:how|in what ways?|where|what)\s+(?:do|does|did)\s+(?:they|these|those|the (?:papers|two|three)"
+    r"|both)\s+(?:\w+\s+)?(?:differ|compare|contrast|have in common|share|agree|disagree)\b"
+    r"|\bwhat\s+(?:is|are)\s+(?:common|shared)\s+(?:to|between|among)\s+(?:them|these|those|both)\b"
+    r"|\b(?:similarities|differences|commonalities)\b[^?]*\b(?:they|them|these|those)\b"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
     r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b"
     rf"|{_NARROW}",
@@ -53,8 +58,12 @@ _FIRST_N = re.compile(r"\bthe (first|last|top) (one|two|three|four|five|\d+)\b",
 _NTH = re.compile(r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versus|vs\.?)\b", re.IGNORECASE)
 # Asking about the set as a whole: a block per paper, as a comparison gives.
-_SUMMARY = re.compile(r"\b(?:in common|summari[sz]e|summary|overview|describe|tell me (?:more )?about (?:them|these|those))\b",
+_SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|overview|describe|tell me (?:more )?about (?:them|these|those))\b",
                       re.IGNORECASE)
+# What the papers in play share: each one's sentence nearest to what they all say (rag.set_answers).
+_COMMON = re.compile(r"\b(?:in common|common (?:to|between|among)|similarities|shared by (?:them|these|those|all|both))\b"
+                     r"|^\W*(?:and |so )?what\s+(?:do|does|did)\s+(?:they|these|those|the \w+|both|all of them)\s+(?:\w+\s+)?share\W*$",
+                     re.IGNORECASE)
 _COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
 _CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
 # A year with the word that makes it a date ("from 2023", "after 2022"); "COCO 2017" is a dataset.
@@ -182,7 +191,7 @@ def points_back(question: str) -> str | None:
 @dataclass
 class SetRequest:
     kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position) | "rank"
-    # | "about" (a look-up about the papers just answered: asks_about_them)
+    # | "about" (a look-up about the papers just answered: asks_about_them) | "common" (what they share)
     condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
     question: str = ""  # the follow-up as asked
     picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
@@ -198,6 +207,8 @@ def read_request(question: str) -> SetRequest:
     condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
     # "Are any of them trained without labels?" -> "trained without labels"
     condition = re.sub(r"^(?:are|is|were|was|do|does|did)\s+(?=\w+)", "", condition, flags=re.IGNORECASE)
+    if _COMMON.search(question) and not _COMPARE.search(question) and not picks:
+        return SetRequest("common", condition, question)
     if _COMPARE.search(question) or _SUMMARY.search(question) or (picks and len(picks) >= 2):
         return SetRequest("compare", condition, question, picks, count=count)
     if picks:

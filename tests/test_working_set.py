@@ -120,7 +120,7 @@ def test_what_a_follow_up_asks_of_the_set():
     assert (request.kind, request.year, request.count) == ("year", ("after", 2022), True)
     assert read_request("Among them, which are in cs.CL?").category == "cs.CL"
     assert read_request("Which of them report results on COCO 2017?").kind == "filter"  # a dataset, not a date
-    assert read_request("What do these papers have in common?").kind == "compare"  # the set as a whole: a block each
+    assert read_request("What do these papers have in common?").kind == "common"  # the set as a whole: a line each
     assert read_request("Which of them were published most recently?").year == ("latest", 0)  # not a superlative
     assert read_request("Which of them was published first?").year == ("earliest", 0)
     assert (read_request("compare the first two").kind, read_request("compare the first two").picks) == ("compare", [0, 1])
@@ -270,7 +270,7 @@ def test_a_question_about_the_set_as_a_whole_gets_a_block_per_paper(pipeline):
     first = pipeline.ask(FIRST)
     answer = pipeline.ask("What do these papers have in common?", history=[FIRST])
     assert answer.working_set == named_papers(first) and names(answer) == PRUNERS
-    assert len(answer.answer.splitlines()) == 4 and not answer.answer.startswith("None of")
+    assert len(answer.answer.splitlines()) == 5 and not answer.answer.startswith("None of")  # a head, a line each
 
 
 def test_a_first_question_that_points_back_at_papers_says_there_are_none_yet(pipeline):
@@ -463,6 +463,28 @@ def test_more_like_these_names_only_papers_not_in_play_and_says_when_there_are_n
     none = pipeline.ask("Any more like these?", history=[FIRST])  # all four in play
     assert none.answer.startswith("No other paper matches beyond the 4 above; the nearest others:")
     assert not names(none) & PRUNERS
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How do they differ?", "compare"), ("What do they have in common?", "common"), ("What do these papers share?", "common"),
+    ("What is common to them?", "common"), ("What similarities do they have?", "common"),
+    ("Which of them share their code?", "code"), ("Of those, which share a backbone?", "filter"),
+])
+def test_how_the_papers_in_play_differ_or_what_they_share_is_asked_of_them(question, kind):
+    assert refers_to_set(question) and read_request(question).kind == kind
+
+
+def test_what_the_papers_in_play_have_in_common_is_each_ones_sentence_nearest_to_all(pipeline):
+    """Seen trying the CLI: "What do they have in common?" and "How do they differ?" after a list
+    were searched afresh and answered from one paper; "What do these papers share?" filtered the
+    set on the word "share" and named none."""
+    first = pipeline.ask(FIRST)
+    common = pipeline.ask("What do they have in common?", history=[FIRST])
+    assert common.answer.startswith("What the 4 papers above have in common, in each one's sentence nearest to all of them:")
+    assert names(common) == names(first) == PRUNERS and common.working_set and common.matches is None
+    assert all(line.count("[") == 1 for line in common.answer.splitlines()[1:])  # one sentence each
+    differ = pipeline.ask("How do they differ?", history=[FIRST])
+    assert differ.working_set and names(differ) <= PRUNERS and len(names(differ)) >= 2
 
 
 def test_show_me_more_after_a_list_shows_the_matches_it_did_not_show(pipeline):
