@@ -178,7 +178,9 @@ def refers_to_set(question: str) -> bool:
 _POINTS_BACK = re.compile(
     rf"^\s*(?:(?:and|so|now|ok(?:ay)?|then)[\s,]+)?(?:(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? "
     rf"(?:of|among) {_THEM}\b|(?:out of|of|among|from) {_THEM}\b|(?:do|did|are|were|have|had) they\b|"
-    rf"{_ACT_ON} (?:them|those|these|both)\b|compare the (?:first|last|top) \w+\b)", re.IGNORECASE)
+    rf"{_ACT_ON} (?:them|those|these|both)\b|compare the (?:first|last|top) \w+\b|"
+    rf"(?:how|in what ways?|where|what)\s+(?:do|does|did)\s+(?:they|these|those|both)\s+(?:\w+\s+)?"
+    rf"(?:differ|compare|contrast|have in common|share|agree|disagree)\b)", re.IGNORECASE)
 
 
 def points_back(question: str) -> str | None:

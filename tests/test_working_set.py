@@ -280,6 +280,8 @@ def test_a_first_question_that_points_back_at_papers_says_there_are_none_yet(pip
     assert answer.abstained and answer.abstain_reason == "reference" and answer.sources == []
     assert answer.answer.startswith('This question asks about papers named earlier ("Which of them")')
     assert pipeline.ask("Of those, which need no training?").abstain_reason == "reference"
+    assert pipeline.ask("What do they have in common?").abstain_reason == "reference"
+    assert pipeline.ask("How do they differ?").abstain_reason == "reference"
     # a reference inside the question's own sentence is to its own words
     own = pipeline.ask("Which methods prune tokens, and how many of them need no training?")
     assert not own.abstained
