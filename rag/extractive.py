@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from rag.citations import with_markers
 from rag.conditions import NAME
-from rag.intents import asks_limitation, asks_problem, asks_verdict
+from rag.intents import asked_sentences, asks_about_paper, asks_limitation, asks_problem, asks_verdict
 from rag.measures import NUMBER_WORD, measure_names, missing_measure, says_measure
 from rag.paper_names import asked_about, is_setting, named_sources, paper_name, recased, short_name
 from rag.relevance import Judged
-from rag.sentences import proposes, states_limitation
+from rag.sentences import OWN_VOICE, proposes, states_limitation
 
 _NUMBER = re.compile(r"\d")
 # A number with a measure: a share, a factor, a rate, a score ("97.5%", "3X", "2.2 AP", "108 FPS").
@@ -68,9 +68,11 @@ class Composer:
     """Quotes for each shape, from papers already judged and ranked as the sources are."""
 
     def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int,
-                 list_sentences: int = 3, limitation: bool = False):
+                 list_sentences: int = 3, limitation: bool = False, most: int | None = None):
         self.sources = sources  # in rank order; sources[i].hit.rank == i + 1
         self.limitation = limitation  # "What are the limitations of X?": lead with what limits it (limited)
+        self.most = most  # "…in one sentence": the most sentences a paper's quote has (intents.asked_sentences)
+        self.summary = False  # "What is Mamba?": the sentence that introduces it, how it works, its result
         self.single_margin = single_margin
         self.max_papers = max_papers
         self.sentences_per_paper = sentences_per_paper
@@ -126,9 +128,11 @@ class Composer:
         # "Does X reduce Y?" is answered by what the paper concludes, then its result
         wants = ("background", "background", "contribution", "any") if problem else \
             ("limitation", "limitation", "contribution", "any") if self.limitation else \
+            ("introduces", "how", "result", "any") if self.summary and not (lead_with_number or verdict) else \
             ("any", "conclusion", "result", "contribution", "data", "any") if verdict else \
             ("any", "contribution", "how", "how", "any") if explain else ("any", "contribution", "result", "data", "any")
         setting = [i for i in ranked if kinds[i] == "background"]
+        contributions = sorted((i for i in foreground if kinds[i] == "contribution"), key=lambda i: not proposes(judged.sentences[i]))
         how = [i for i in self.mechanism(judged)[1:] if i in foreground] + \
             [i for i in foreground if kinds[i] in ("other", "contribution") and not _MEASURE.search(judged.sentences[i])]
         for want in wants:
@@ -136,6 +140,7 @@ class Composer:
                 break
             pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
                 setting if want == "background" else (self.limited(judged) or setting) if want == "limitation" else \
+                (self.introducing(judged) or contributions) if want == "introduces" else \
                 concluded if want == "conclusion" else how if want == "how" else \
                 sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
             for i in pool:
@@ -164,7 +169,7 @@ class Composer:
                problem: bool = False) -> ExtractiveAnswer:
         lines = []
         for position, judged in enumerate(self.companions(alone)):
-            quota = self.sentences_per_paper if position == 0 else 1
+            quota = min(self.sentences_per_paper if position == 0 else 1, self.most or self.sentences_per_paper)
             picked = self.pick(judged, quota, lead_with_number, verdict, about_data, explain, named, problem)
             if picked:
                 lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, picked)}")
@@ -180,6 +185,8 @@ class Composer:
         head = head or f"{count} {noun}{showing(shown, count)}:"
         lines = [head]
         extra_sentences = self.list_sentences - 1 + int(shown <= SHORT_LIST)
+        if self.most:
+            extra_sentences = min(extra_sentences, self.most - 1)
         for judged in matches:
             index = next(iter(self.limited(judged)), None) if self.limitation else None
             index = self.matching_sentence(judged) if index is None else index
@@ -187,7 +194,7 @@ class Composer:
                 picked = [index, *self.list_extra(judged, index, extra_sentences)]
                 if shown == 1:  # one paper: as much of it as a look-up quotes, the matching sentence first chosen
                     picked = list(dict.fromkeys([index, *self.pick(judged, self.sentences_per_paper)]))[
-                        : self.sentences_per_paper]
+                        : min(self.sentences_per_paper, self.most or self.sentences_per_paper)]
                 tail = f" {extra(judged)}" if extra else ""
                 lines.append(f"- {paper_name(judged.paper)} — {self.quote(judged, sorted(picked))}{tail}")
         return self.result(lines)
@@ -206,6 +213,14 @@ class Composer:
         if _MEASURE.search(judged.sentences[index]):
             results = []
         return list(dict.fromkeys(contributions + results[:1] + ranked))[: self.list_sentences - 1 if most is None else most]
+
+    @staticmethod
+    def introducing(judged: Judged) -> list[int]:
+        """The sentences in which the paper says its own name in its own voice ("We integrate these
+        selective SSMs into … (Mamba)", "This paper presents … PiToMe"), first first."""
+        name = paper_name(judged.paper).lower()
+        return [i for i, sentence in enumerate(judged.sentences)
+                if judged.usable[i] and name in sentence.lower() and OWN_VOICE.search(sentence)]
 
     @staticmethod
     def limited(judged: Judged) -> list[int]:
@@ -271,7 +286,7 @@ class Composer:
             mentions = [i for i in judged.best_sentences(len(judged.sentences))
                         if any(n.lower() in judged.sentences[i].lower() for n in names)]
             picked = list(dict.fromkeys([*self.mechanism(judged), *mentions[:1], *self.pick(judged, 3, lead_with_number=True)]))
-            lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, sorted(picked[:4]))}")
+            lines.append(f"{paper_name(judged.paper)}: {self.quote(judged, sorted(picked[:min(4, self.most or 4)]))}")
         return self.result(lines)
 
     @staticmethod
@@ -322,7 +337,8 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     are as many as the question asked for ("List three papers on…"), out of `match_count`. `near`:
     the paper `matches` are the nearest to ("Which papers are similar to Zero-TPrune?", rag.similar)."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
-                        settings.list_sentences, limitation=asks_limitation(question))
+                        settings.list_sentences, limitation=asks_limitation(question), most=asked_sentences(question))
+    composer.summary = form == "single" and asks_about_paper(question) and bool(asked_about(question, sources[:1]))
     if near:  # papers near one the question names (rag.similar): the nearest, not said to match
         noun = "paper" if len(matches) == 1 else "papers"
         return composer.listing(matches, len(matches), head=f"The {len(matches)} {noun} nearest to {near}:") if matches \
@@ -345,7 +361,8 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
         plan = composer.single(lead_with_number=form == "quantity", verdict=asks_verdict(question),
                                about_data=bool(_DATA.search(question) or _ASKS_COUNT.match(question)),
                                explain=form == "explanation", named=measure_names(question),
-                               alone=form in ("quantity", "explanation") and bool(asked_about(question, sources[:1])),
+                               alone=composer.summary or (form in ("quantity", "explanation")
+                                                          and bool(asked_about(question, sources[:1]))),
                                problem=asks_problem(question))
     missing = missing_measure(form, question, sources[0].sentences)
     if missing:

@@ -75,6 +75,38 @@ def asks_limitation(question: str) -> bool:
     return bool(_LIMITATION.search(question)) and not asks_problem(question)
 
 
+# How many sentences an answer is asked for: "Summarize Mamba in one sentence.", "…in two
+# sentences each", "Briefly, what does LoRAT do?", "tl;dr of PiToMe".
+_SENTENCES = re.compile(r"\bin (?:just |only )?(?P<n>one|a single|a|1|two|2|three|3) sentences?\b"
+                        r"|(?P<brief>\bbriefly\b|\bin brief\b|\bin short\b|\btl;? ?dr\b|\bone-liners?\b)", re.I)
+
+
+# A question whose subject is one paper, by its name: "What is Mamba?", "Tell me about LoRAT",
+# "Summarize PiToMe.", "Describe the Swin Transformer paper", "Give me an overview of Zero-TPrune".
+# Answered from that paper (rag.paper_names.asked_about), not from the surveys that mention it.
+_ABOUT_PAPER = re.compile(r"^\W*(?i:what\s+is|what's|tell\s+me\s+(?:more\s+)?about|summari[sz]e|describe|"
+                          r"give\s+(?:me\s+)?(?:a|an)\s+(?:short\s+|brief\s+|quick\s+)?(?:summary|overview|description)\s+of|"
+                          r"(?:a\s+)?(?:short\s+|brief\s+)?(?:summary|overview)\s+of|tl;?\s?dr\s+(?:of|for))\s+"
+                          r"(?i:the\s+)?[A-Z]\S*(?:\s+\S+){0,3}?(?i:\s+(?:paper|model|method|architecture))?"
+                          r"(?i:\s+in\s+(?:one|a|two|three|\d)\s+sentences?)?\W*$")
+
+
+def asks_about_paper(question: str) -> bool:
+    """Whether a question's subject is a name (a capitalised word after "What is", "Summarize",
+    "Tell me about"…, and at most three more words): the paper so named, if the corpus holds it."""
+    return bool(_ABOUT_PAPER.match(question))
+
+
+def asked_sentences(question: str) -> int | None:
+    """How many sentences a paper's quote may have when the question says ("in one sentence" -> 1,
+    "in two sentences each" -> 2, "briefly" -> 1), else None."""
+    found = _SENTENCES.search(question)
+    if not found:
+        return None
+    n = (found.group("n") or "one").lower()
+    return {"one": 1, "a single": 1, "a": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3}[n]
+
+
 def asked_count(question: str) -> int | None:
     """How many papers a list question asks for ("List three papers on speech recognition." -> 3),
     else None: the answer shows that many of its matches and still counts them all."""

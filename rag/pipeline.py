@@ -139,6 +139,7 @@ class Pipeline(ChatTurns):
         from rag.lists import list_matches
         from rag.names import listed_names
         from rag.numbers import number_condition
+        from rag.intents import asks_about_paper
         from rag.paper_names import asked_about, is_setting, named_sources
         from rag.relevance import EvidenceScorer, evidence_strength
         from rag.working_set import meets_year, paper_year
@@ -157,7 +158,8 @@ class Pipeline(ChatTurns):
         # Transformer?" when Swin is 12th); a list answer's matches likewise.
         named = [j for j, name in named_sources(query, judged) if not is_setting(query, name)] \
             if form == "comparison" else []
-        if form in ("quantity", "explanation"):  # "How fast does MixFormer run?": about that paper itself
+        if form in ("quantity", "explanation") or (form == "single" and asks_about_paper(query)):
+            # "How fast does MixFormer run?", "What is Mamba?": about that paper itself
             named = asked_about(query, judged)[:1]
         if beyond:
             matches = [j for j in matches if j.paper.paper_id not in beyond]

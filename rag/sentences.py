@@ -59,7 +59,7 @@ _CONTRIBUTION = re.compile(r"\b(?:we|this (?:paper|work|study|article)|our (?:me
                            r"explore|study|investigate|build|release|report|prove)", re.IGNORECASE)
 _PROPOSAL = re.compile(r"\b(?:we|this (?:paper|work|study|article))\s+(?:\w+ly\s+|first\s+|also\s+|further\s+)?"
                        r"(?:propose|introduce|present|develop|design|describe|build|release|devise|construct)", re.IGNORECASE)
-_OWN_VOICE = re.compile(r"\b(?:we|our|us|this (?:paper|work|study|article|research|thesis)|here)\b", re.IGNORECASE)
+OWN_VOICE = re.compile(r"\b(?:we|our|us|this (?:paper|work|study|article|research|thesis)|here)\b", re.IGNORECASE)
 _STATED_RESULT = re.compile(r"\d(?:\.\d+)?\s*%|\d\.\d")
 # "However, compliance in the trained men was 20% to 35% higher…": a finding the paper turns to,
 # not the setting — "however" with a measured result and no one else's work in it.
@@ -138,7 +138,7 @@ def sentence_kinds(sentences: list[str]) -> list[str]:
         label = _SECTION.match(sentence)
         section = label.group("label").upper() if label else section
         sections.append(section)
-    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
+    first = next((i for i, s in enumerate(sentences) if OWN_VOICE.search(s)), 0)
     # before the paper speaks for itself, setting — but a structured abstract's METHODS, RESULTS
     # and CONCLUSIONS are its own work however impersonally worded ("Individuals medicated for
     # ADHD were not at higher risk of obesity.")

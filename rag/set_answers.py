@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from rag.conditions import data_acronyms, question_names, says_name
 from rag.extractive import Composer, ExtractiveAnswer, compose
+from rag.intents import asked_sentences
 from rag.names import paper_text
 from rag.paper_names import introduced_names, paper_name
 from rag.measures import reports_measure
@@ -173,8 +174,9 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     """The extractive answer over the set: the count of the set's papers that meet the request
     and a line per paper (filter, metadata), a line per paper with what it reports on a measure
     (rank: "which of them is the fastest?"), or a block per paper (compare)."""
+    most = asked_sentences(request.question)  # "Summarize them in one sentence each."
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
-                        settings.list_sentences)
+                        settings.list_sentences, most=most)
     noun = "paper" if set_size == 1 else "papers"
     if request.kind == "about":  # a look-up over the papers just answered, in the shape its words ask for
         return compose(shape_of(request.question), request.question, matches, [], 0, settings)
@@ -192,7 +194,7 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
                                 markers=[], form="single")
     if request.kind in ("compare", "pick"):
         plan = composer.blocks(matches) if request.kind == "compare" else Composer(
-            matches, 0.0, 1, settings.sentences_per_paper).single()
+            matches, 0.0, 1, settings.sentences_per_paper, most=most).single()
         plan.form = "comparison" if request.kind == "compare" else "single"
         if request.picks and max(p if p >= 0 else -p - 1 for p in request.picks) >= set_size:
             # "compare the first two" of one: say so before what there is

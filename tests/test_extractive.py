@@ -1091,3 +1091,42 @@ def test_a_list_about_two_datasets_names_only_the_papers_that_say_both(tmp_path,
     assert [c.title for c in both.citations] == ["BothNet: A Vision Backbone"] and both.matches["count"] == 1
     one = pipeline.ask(question.replace("both ImageNet and COCO", "COCO"))
     assert {c.title for c in one.citations} == {"BothNet: A Vision Backbone", "BoxNet: A Vision Backbone"}
+
+
+def test_a_question_about_a_paper_by_its_name_is_answered_from_it_in_as_many_sentences_as_asked(pipeline):
+    """Seen trying the CLI: "What is Mamba?" was answered from the Mamba survey, a medical SSM survey,
+    Mamba-ND and Jamba; "Tell me about Mamba." from Jamba alone; "Summarize Mamba in one sentence."
+    from the medical survey (and in four sentences)."""
+    import numpy as np
+
+    from rag.extractive import compose
+    from rag.intents import asked_sentences, asks_about_paper
+    from rag.records import Hit, Paper
+    from rag.relevance import Judged
+    from rag.shapes import read_question
+
+    assert asks_about_paper("What is Mamba?") and asks_about_paper("Tell me about Mamba.")
+    assert asks_about_paper("Summarize Mamba in one sentence.") and asks_about_paper("Describe the Swin Transformer paper.")
+    assert not asks_about_paper("What is token merging?") and not asks_about_paper("What is the prevalence of PAD?")
+    assert asked_sentences("Summarize them in one sentence each.") == 1 and asked_sentences("in two sentences") == 2
+    assert asked_sentences("Briefly, what does LoRAT do?") == 1 and asked_sentences("What is Mamba?") is None
+    # put first from the pool, whatever its rank: "MergeShelf" is not the question's words' best paper
+    question = "Tell me about MergeShelf."
+    ranking = pipeline.judge(question, read_question(question), pipeline.retriever().embed_query(question), 5, None, "single")
+    assert ranking.sources[0].paper.title.startswith("MergeShelf")
+
+    def judged(i, title, sentences, scores):
+        paper = Paper(paper_id=f"p{i}", title=title, abstract=" ".join(sentences))
+        hit = Hit(paper=paper, rank=i + 1, score=1.0, dense_score=None, bm25_score=None, chunk_id=f"c{i}", snippet="")
+        return Judged(hit=hit, sentences=sentences, scores=np.array(scores), usable=np.ones(len(sentences), bool), match=0.5)
+
+    mamba = judged(0, "Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+                   ["Foundation models are now almost universally based on the Transformer.",
+                    "Second, even though this change prevents convolutions, we design a parallel algorithm in recurrent mode.",
+                    "We integrate these selective SSMs into a simplified architecture without attention (Mamba).",
+                    "Mamba enjoys 5 times higher throughput than Transformers."], [0.3, 0.6, 0.4, 0.5])
+    survey = judged(1, "A Survey of Mamba", ["We survey Mamba models.", "We review the applications of Mamba."], [0.7, 0.6])
+    one = compose("single", "Summarize Mamba in one sentence.", [mamba, survey], [], 0, Settings.build())
+    assert one.text == "Mamba: We integrate these selective SSMs into a simplified architecture without attention (Mamba) [1]."
+    full = compose("single", "What is Mamba?", [mamba, survey], [], 0, Settings.build())
+    assert full.markers == [1] and "(Mamba) [1]" in full.text and "5 times higher throughput" in full.text

@@ -489,6 +489,13 @@ def test_what_the_papers_in_play_have_in_common_is_each_ones_sentence_nearest_to
     assert differ.working_set and names(differ) <= PRUNERS and len(names(differ)) >= 2
 
 
+def test_summarize_them_in_one_sentence_each_quotes_one_sentence_a_paper(pipeline):
+    """Seen trying the CLI: "Summarize them in one sentence each." gave each paper up to four."""
+    each = pipeline.ask("Summarize them in one sentence each.", history=[FIRST])
+    lines = each.answer.splitlines()
+    assert len(lines) >= 2 and all(line.count("[") == 1 for line in lines) and names(each) <= PRUNERS
+
+
 def test_show_me_more_after_a_list_shows_the_matches_it_did_not_show(pipeline):
     """Seen trying the CLI: after "14 papers match, showing 10 of 14", "Show me more." was answered
     as a look-up, and once read as asking for more, said "No other paper matches beyond the 14
