@@ -288,3 +288,15 @@ def test_rag_ui_without_gradio_says_how_to_install_it(monkeypatch):
     assert result.exit_code == 2
     assert result.output.strip() == ("error: the chat needs Gradio, which is not installed: run `make setup-ui` "
                                      "(or pip install -e '.[ui]')")
+
+
+def test_thanks_in_the_chat_is_answered_without_sources_and_keeps_the_papers_in_play(served, client):
+    """"thanks!" had been searched and answered from a paper that says "thanks to"; in the chat it
+    is answered from the index, its panel says nothing was searched, and the set stays."""
+    client.predict(PRUNE_Q, "extractive", 5, [], False, api_name="/chat")
+    message, panel = client.predict("thanks!", "extractive", 5, [], False, api_name="/chat")
+    assert message.startswith("Ask me anything about the 4 papers of this corpus") and "Nothing was searched" in panel
+    message, _ = client.predict("which of them link code?", "extractive", 5, [], False, api_name="/chat")
+    assert message.startswith("Of the 1 paper above, 1 links code:")
+    result = client.predict("How many papers are in the corpus?", api_name="/ask")
+    assert result["answer"] == "The corpus holds 4 papers from 2 corpus files." and result["shape"] == "about"
