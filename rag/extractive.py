@@ -68,11 +68,11 @@ class Composer:
     """Quotes for each shape, from papers already judged and ranked as the sources are."""
 
     def __init__(self, sources: list[Judged], single_margin: float, max_papers: int, sentences_per_paper: int,
-                 list_sentences: int = 3, limitation: bool = False, most: int | None = None):
+                 list_sentences: int = 3, limitation: bool = False, most: int | None = None, summary: bool = False):
         self.sources = sources  # in rank order; sources[i].hit.rank == i + 1
         self.limitation = limitation  # "What are the limitations of X?": lead with what limits it (limited)
         self.most = most  # "…in one sentence": the most sentences a paper's quote has (intents.asked_sentences)
-        self.summary = False  # "What is Mamba?": the sentence that introduces it, how it works, its result
+        self.summary = summary  # "What is Mamba?": the sentence that introduces it, how it works, its result
         self.single_margin = single_margin
         self.max_papers = max_papers
         self.sentences_per_paper = sentences_per_paper
@@ -217,7 +217,7 @@ class Composer:
     @staticmethod
     def introducing(judged: Judged) -> list[int]:
         """The sentences in which the paper says its own name in its own voice ("We integrate these
-        selective SSMs into … (Mamba)", "This paper presents … PiToMe"), first first."""
+        selective SSMs into … (Mamba)", "This paper presents … PiToMe"), in abstract order."""
         name = paper_name(judged.paper).lower()
         return [i for i, sentence in enumerate(judged.sentences)
                 if judged.usable[i] and name in sentence.lower() and OWN_VOICE.search(sentence)]
@@ -337,8 +337,8 @@ def compose(form: str, question: str, sources: list[Judged], matches: list[Judge
     are as many as the question asked for ("List three papers on…"), out of `match_count`. `near`:
     the paper `matches` are the nearest to ("Which papers are similar to Zero-TPrune?", rag.similar)."""
     composer = Composer(sources, settings.relevance_margin, settings.answer_max_papers, settings.sentences_per_paper,
-                        settings.list_sentences, limitation=asks_limitation(question), most=asked_sentences(question))
-    composer.summary = form == "single" and asks_about_paper(question) and bool(asked_about(question, sources[:1]))
+                        settings.list_sentences, limitation=asks_limitation(question), most=asked_sentences(question),
+                        summary=form == "single" and asks_about_paper(question) and bool(asked_about(question, sources[:1])))
     if near:  # papers near one the question names (rag.similar): the nearest, not said to match
         noun = "paper" if len(matches) == 1 else "papers"
         return composer.listing(matches, len(matches), head=f"The {len(matches)} {noun} nearest to {near}:") if matches \

@@ -209,12 +209,13 @@ class Pipeline(ChatTurns):
         history = [clean_question(h, self.settings.max_question_chars) for h in history]
         if k is not None and not (isinstance(k, int) and 1 <= k <= K_MAX):
             raise UsageError(f"k must be a whole number from 1 to {K_MAX}, not {k!r}")
+        self.backend  # a bad backend fails before the index is opened (or built) for the spelling
         about = about_corpus.reading(typed)
         if about:  # "thanks!", "What can you do?", "How many papers are in the corpus?": the index answers
+            self.check_filters(filters)  # a corpus-file filter naming no file is an error here too
             yield from self.about_events(typed, about, started, load_before)
             return
         history = [h for h in history if about_corpus.reading(h) is None]  # "thanks!" is no turn of the chat
-        self.backend  # a bad backend fails before the index is opened (or built) for the spelling
         history = [self.spelled(h) for h in history]
         spelled = self.spelled(typed)
         for event in self.stream_spelled(spelled, history, k, filters, working_set, started, load_before):
