@@ -130,7 +130,7 @@ class ChatTurns:
                         llm=backend.name if backend else EXTRACTIVE, timings_ms={"working_set": rebuild_ms},
                         retrieval_query=query if query != question else None, shape="followup",
                         working_set=list(set_ids))
-        if request.kind not in ("compare", "pick", "about", "common"):
+        if request.kind not in ("compare", "pick", "about", "common", "start"):
             answer.matches = {"count": len(ranking.matches), "shown": len(ranking.matches),
                               "paper_ids": [j.paper.paper_id for j in ranking.matches]}
         plan = compose_in_set(request, size, ranking.sources, ranking.matches, self.settings, lacking)

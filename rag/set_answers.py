@@ -10,6 +10,7 @@ from dataclasses import replace
 from rag.conditions import data_acronyms, question_names, says_name
 from rag.extractive import Composer, ExtractiveAnswer, compose
 from rag.intents import asked_sentences
+from rag.kinds import is_survey
 from rag.names import paper_text
 from rag.paper_names import introduced_names, paper_name
 from rag.measures import reports_measure
@@ -68,6 +69,9 @@ def judge_set(retriever, catalog, bm25, encoder, settings, query: str, reading, 
     elif request.kind in ("code", "year", "category"):
         kept, lacking = metadata_matches(request, [j.paper for j in in_set])
         matches = [by_id[p.paper_id] for p in kept]
+    elif request.kind == "start":  # the surveys first (they review the field), then the rest in the set's order
+        surveys = of_kind(in_set, "survey", strict=True)
+        matches = surveys + [j for j in in_set if j not in surveys]
     elif request.kind == "common":  # every paper, each read for what is nearest to all of them
         matches = in_set
         common_ground(in_set, evidence)
@@ -180,6 +184,18 @@ def compose_in_set(request: SetRequest, set_size: int, sources: list, matches: l
     noun = "paper" if set_size == 1 else "papers"
     if request.kind == "about":  # a look-up over the papers just answered, in the shape its words ask for
         return compose(shape_of(request.question), request.question, matches, [], 0, settings)
+    if request.kind == "start":  # which to read first: the abstracts do not say; the surveys review the field
+        surveys = [j for j in matches if is_survey(j.paper.title, j.paper.abstract)]
+        head = "The abstracts do not say which to read first; " + (
+            f"{'a survey' if len(surveys) == 1 else f'{len(surveys)} surveys'} among the {set_size} {noun} above "
+            f"{'reviews' if len(surveys) == 1 else 'review'} the field, then the rest in the order they matched:"
+            if surveys else f"the {set_size} {noun} above in the order they matched:")
+        composer.summary = True  # each paper by what it puts forward (the condition says nothing of them)
+        lines = [head] + [f"- {paper_name(j.paper)} — {composer.quote(j, composer.pick(j, min(2, most or 2)))}"
+                          for j in matches if composer.pick(j, 1)]
+        plan = composer.result(lines)
+        plan.form = "list"
+        return plan
     if request.kind == "common":  # each one's sentence nearest to what all of them say (common_ground)
         lines = [f"What the {set_size} {noun} above have in common, in each one's sentence nearest to all of them:"]
         for judged in matches:

@@ -48,6 +48,9 @@ _REFERS = re.compile(
     r"|both)\s+(?:\w+\s+)?(?:differ|compare|contrast|have in common|share|agree|disagree)\b"
     r"|\bwhat\s+(?:is|are)\s+(?:common|shared)\s+(?:to|between|among)\s+(?:them|these|those|both)\b"
     r"|\b(?:similarities|differences|commonalities)\b[^?]*\b(?:they|them|these|those)\b"
+    # "Which one should I read first?", "Where should I start?" (after an answer that named papers)
+    r"|^\W*(?:and |so )?(?:which (?:one|paper) (?:should|would) (?:i|we|you) (?:read|start|begin|recommend)|"
+    r"where (?:should|do|can|would) (?:i|we) (?:start|begin))\b"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
     r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b"
     rf"|{_NARROW}",
@@ -60,6 +63,10 @@ _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versu
 # Asking about the set as a whole: a block per paper, as a comparison gives.
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|overview|describe|tell me (?:more )?about (?:them|these|those))\b",
                       re.IGNORECASE)
+# Which of the papers in play to read first: "Which one should I read first?", "Where should I start?"
+_READ_FIRST = re.compile(r"\b(?:read|start with|begin with|look at)\s+first\b|\bwhere\s+(?:should|do|can|would)\s+(?:i|we)\s+"
+                         r"(?:start|begin)\b|\b(?:start|begin)\s+with\s+(?:which|what)\b|\bwhich\s+(?:one|paper)\s+"
+                         r"(?:should|would)\s+(?:i|we|you)\s+(?:read|start|begin|recommend)\b", re.IGNORECASE)
 # What the papers in play share: each one's sentence nearest to what they all say (rag.set_answers).
 _COMMON = re.compile(r"\b(?:in common|common (?:to|between|among)|similarities|shared by (?:them|these|those|all|both))\b"
                      r"|^\W*(?:and |so )?what\s+(?:do|does|did)\s+(?:they|these|those|the \w+|both|all of them)\s+(?:\w+\s+)?share\W*$",
@@ -180,7 +187,9 @@ _POINTS_BACK = re.compile(
     rf"(?:of|among) {_THEM}\b|(?:out of|of|among|from) {_THEM}\b|(?:do|did|are|were|have|had) they\b|"
     rf"{_ACT_ON} (?:them|those|these|both)\b|compare the (?:first|last|top) \w+\b|"
     rf"(?:how|in what ways?|where|what)\s+(?:do|does|did)\s+(?:they|these|those|both)\s+(?:\w+\s+)?"
-    rf"(?:differ|compare|contrast|have in common|share|agree|disagree)\b)", re.IGNORECASE)
+    rf"(?:differ|compare|contrast|have in common|share|agree|disagree)\b|"
+    rf"which (?:one|paper) (?:should|would) (?:i|we|you) (?:read|start|begin|recommend)\b[^?]*\bfirst\b|"
+    rf"where (?:should|do|can|would) (?:i|we) (?:start|begin)\b)", re.IGNORECASE)
 
 
 def points_back(question: str) -> str | None:
@@ -194,6 +203,7 @@ def points_back(question: str) -> str | None:
 class SetRequest:
     kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position) | "rank"
     # | "about" (a look-up about the papers just answered: asks_about_them) | "common" (what they share)
+    # | "start" (which to read first)
     condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
     question: str = ""  # the follow-up as asked
     picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
@@ -209,6 +219,8 @@ def read_request(question: str) -> SetRequest:
     condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
     # "Are any of them trained without labels?" -> "trained without labels"
     condition = re.sub(r"^(?:are|is|were|was|do|does|did)\s+(?=\w+)", "", condition, flags=re.IGNORECASE)
+    if _READ_FIRST.search(question):
+        return SetRequest("start", condition, question)
     if _COMMON.search(question) and not _COMPARE.search(question) and not picks:
         return SetRequest("common", condition, question)
     if _COMPARE.search(question) or _SUMMARY.search(question) or (picks and len(picks) >= 2):

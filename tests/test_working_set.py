@@ -489,6 +489,34 @@ def test_what_the_papers_in_play_have_in_common_is_each_ones_sentence_nearest_to
     assert differ.working_set and names(differ) <= PRUNERS and len(names(differ)) >= 2
 
 
+def test_which_paper_to_read_first_is_not_a_filter(pipeline):
+    """Seen trying the CLI: "Which one should I read first?" filtered the set on "should I read
+    first" ("Of the 5 papers above, 3 match …"). The abstracts do not say; the surveys review the
+    field and come first, then the rest in the order they matched."""
+    from rag.working_set import read_request
+
+    assert read_request("Which one should I read first?").kind == "start"
+    assert read_request("Where should I start?").kind == "start" and refers_to_set("Where should I start?")
+    first = pipeline.ask(FIRST)
+    start = pipeline.ask("Which one should I read first?", history=[FIRST])
+    assert start.answer.startswith("The abstracts do not say which to read first; the 4 papers above in the order they matched:")
+    assert names(start) == names(first) and start.matches is None and start.working_set
+    assert pipeline.ask("Where should I start?").abstain_reason == "reference"  # nothing named yet
+
+
+def test_the_survey_in_play_is_the_one_to_read_first(tmp_path, fake_encoder):
+    survey = {"id": "w0", "title": "A Survey of Token Pruning", "update_date": "2024-05-01",
+              "abstract": "We survey methods that prune tokens in transformers and review how they prune tokens."}
+    pipeline = fake_pipeline(write_jsonl(tmp_path / "p.jsonl", RECORDS + [survey]), tmp_path / "index", fake_encoder)
+    asked = "Which papers prune tokens?"  # "which methods…" would leave the survey out
+    first = pipeline.ask(asked)
+    assert "A Survey of Token Pruning" in {c.title for c in first.citations}
+    start = pipeline.ask("Which one should I read first?", history=[asked])
+    lines = start.answer.splitlines()
+    assert lines[0].startswith("The abstracts do not say which to read first; a survey among the")
+    assert lines[1].startswith("- A Survey of Token Pruning — ")
+
+
 def test_summarize_them_in_one_sentence_each_quotes_one_sentence_a_paper(pipeline):
     """Seen trying the CLI: "Summarize them in one sentence each." gave each paper up to four."""
     each = pipeline.ask("Summarize them in one sentence each.", history=[FIRST])
