@@ -13,26 +13,28 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from rag.sentences import LazyPattern
+
 # A whole message that only greets, thanks or acknowledges.
-_SOCIAL = re.compile(
+_SOCIAL = LazyPattern(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?: there| all| everyone)?"
     r"|(?:many |great |ok(?:ay)?,? |cool,? )?(?:thanks|thank you|thx|ty|cheers)(?: (?:a lot|so much|very much|again))?"
     r"(?:,? (?:that|this) (?:helps|helped|is (?:great|helpful|perfect)))?"
     r"|ok(?:ay)?|great|cool|nice|perfect|awesome|got it|i see|bye|goodbye|see you)\W*$", re.IGNORECASE)
 # A question about the assistant itself.
-_ABOUT_ME = re.compile(
+_ABOUT_ME = LazyPattern(
     r"^\W*(?:what (?:can|do|should) (?:you|i) (?:do|ask)(?: (?:here|with (?:you|this)))?|how (?:do|can|should) i use "
     r"(?:you|this(?: tool| assistant| chat)?)|who are you|what are you|help|help me|what is this(?: tool| assistant)?)"
     r"\W*$", re.IGNORECASE)
 _CORPUS = r"(?:(?:the|this|your) (?:corpus|index|collection|database|library|dataset)|you)"
 # How many papers the corpus holds: "How many papers are in the corpus?", "How many papers do you have?"
-_SIZE = re.compile(
+_SIZE = LazyPattern(
     rf"^\W*how (?:many|much) (?:papers|abstracts|documents|articles|records|entries)(?: (?:are|is))?"
     rf"(?: (?:there|indexed|stored|included))?(?: (?:in|on|inside) {_CORPUS})?"
     rf"(?: (?:do|does) {_CORPUS} (?:have|hold|contain|include|know(?: about)?|cover))?\W*$"
     rf"|^\W*how (?:big|large) is {_CORPUS}\W*$", re.IGNORECASE)
 # What it is about: "What topics does the corpus cover?", "What's in the corpus?", "What papers do you have?"
-_TOPICS = re.compile(
+_TOPICS = LazyPattern(
     rf"^\W*(?:what|which) (?:topics|subjects|areas|fields|themes|kinds? of papers|sorts? of papers|papers|research)"
     rf"(?: (?:are|is))? (?:(?:do|does) {_CORPUS} (?:cover|contain|include|have|hold|know(?: about)?)"
     rf"|(?:covered|included) (?:in|by) {_CORPUS}|(?:in|inside) {_CORPUS})\W*$"
@@ -48,6 +50,8 @@ approach approaches method methods model models paper papers novel learning""".s
 def reading(question: str) -> str | None:
     """"social", "help", "size" or "topics" for a message about the chat or the corpus, else None."""
     text = " ".join(question.split())
+    if len(text) > 80:  # every message these read is short: no pattern is compiled for a question
+        return None
     if _SOCIAL.match(text):
         return "social"
     if _ABOUT_ME.match(text):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.sentences import LazyPattern
 from rag.working_set import year_condition
 
 # "…that link their code", "…with public code", "…whose code is available"; code as a topic
@@ -95,7 +96,7 @@ def dated(paper, name: str) -> str:
 
 # Who wrote a paper: "Who proposed the Swin Transformer?", "Who are the authors of LoRAT?", "Which
 # group developed Mamba?". Abstracts rarely name their authors; the records may.
-_WHO = re.compile(r"^\s*(?:who\s+(?:(?:first|originally)\s+)?(?:proposed|wrote|authored|introduced|developed|created|"
+_WHO = LazyPattern(r"^\s*(?:who\s+(?:(?:first|originally)\s+)?(?:proposed|wrote|authored|introduced|developed|created|"
                   r"invented|designed|published|presented|is behind|are behind|was behind|were behind|came up with)\b"
                   r"|who\s+(?:are|were|is|was)\s+the\s+(?:authors?|creators?|inventors?|developers?)\s+of\b"
                   r"|(?:what|which)\s+(?:team|group|lab|labs|researchers|authors|people|company|organi[sz]ation)\s+"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from rag.sentences import LazyPattern
+
 # How many papers a list asks for: "List three papers on…", "Give me the top 5 papers…", "Which two papers…"
 COUNTED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
 _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -60,7 +62,7 @@ def asks_problem(question: str) -> bool:
 # tasks requiring in-context retrieval"), which other answers put last as background.
 _FLAW = r"(?:limitations?|drawbacks?|weakness(?:es)?|shortcomings?|disadvantages?|downsides?|pitfalls?|bottlenecks?|" \
         r"failure modes?|open (?:problems?|questions?|issues?)|challenges?|problems?|issues?|difficult(?:y|ies))"
-_LIMITATION = re.compile(
+_LIMITATION = LazyPattern(
     rf"\b(?:what|which)\s+(?:are|were|is|was)\s+(?:the\s+|some\s+(?:of\s+the\s+)?)?(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+"
     r"(?:of|with|in|for|facing|faced by)\b"
     rf"|\bwhat\s+(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+(?:do|does|did)\s+.+?\s+(?:have|face|suffer from|struggle with|pose)\b"
@@ -69,22 +71,30 @@ _LIMITATION = re.compile(
     r"|\bwhat\s+limits\b", re.I)
 
 
+_FLAW_WORDS = ("limit", "drawback", "weakness", "shortcoming", "disadvantage", "downside", "pitfall", "bottleneck",
+               "failure", "open ", "challenge", "problem", "issue", "difficult", "fail", "struggle", "break down",
+               "fall short", "underperform")
+
+
 def asks_limitation(question: str) -> bool:
     """Whether a question asks what limits a method or a field (not what problem a paper solves:
     asks_problem)."""
+    lowered = question.lower()
+    if not any(w in lowered for w in _FLAW_WORDS):  # most questions: the pattern is not compiled
+        return False
     return bool(_LIMITATION.search(question)) and not asks_problem(question)
 
 
 # How many sentences an answer is asked for: "Summarize Mamba in one sentence.", "…in two
 # sentences each", "Briefly, what does LoRAT do?", "tl;dr of PiToMe".
-_SENTENCES = re.compile(r"\bin (?:just |only )?(?P<n>one|a single|a|1|two|2|three|3) sentences?\b"
+_SENTENCES = LazyPattern(r"\bin (?:just |only )?(?P<n>one|a single|a|1|two|2|three|3) sentences?\b"
                         r"|(?P<brief>\bbriefly\b|\bin brief\b|\bin short\b|\btl;? ?dr\b|\bone-liners?\b)", re.I)
 
 
 # A question whose subject is one paper, by its name: "What is Mamba?", "Tell me about LoRAT",
 # "Summarize PiToMe.", "Describe the Swin Transformer paper", "Give me an overview of Zero-TPrune".
 # Answered from that paper (rag.paper_names.asked_about), not from the surveys that mention it.
-_ABOUT_PAPER = re.compile(r"^\W*(?i:what\s+is|what's|tell\s+me\s+(?:more\s+)?about|summari[sz]e|describe|"
+_ABOUT_PAPER = LazyPattern(r"^\W*(?i:what\s+is|what's|tell\s+me\s+(?:more\s+)?about|summari[sz]e|describe|"
                           r"give\s+(?:me\s+)?(?:a|an)\s+(?:short\s+|brief\s+|quick\s+)?(?:summary|overview|description)\s+of|"
                           r"(?:a\s+)?(?:short\s+|brief\s+)?(?:summary|overview)\s+of|tl;?\s?dr\s+(?:of|for))\s+"
                           r"(?i:the\s+)?[A-Z]\S*(?:\s+\S+){0,3}?(?i:\s+(?:paper|model|method|architecture))?"
@@ -94,13 +104,18 @@ _ABOUT_PAPER = re.compile(r"^\W*(?i:what\s+is|what's|tell\s+me\s+(?:more\s+)?abo
 def asks_about_paper(question: str) -> bool:
     """Whether a question's subject is a name (a capitalised word after "What is", "Summarize",
     "Tell me about"…, and at most three more words): the paper so named, if the corpus holds it."""
+    if not question.lstrip(" \t\"'(*").lower().startswith(("what", "tell", "summar", "describe", "give", "a ", "short",
+                                                        "brief", "overview", "tl")):
+        return False
     return bool(_ABOUT_PAPER.match(question))
 
 
 def asked_sentences(question: str) -> int | None:
     """How many sentences a paper's quote may have when the question says ("in one sentence" -> 1,
     "in two sentences each" -> 2, "briefly" -> 1), else None."""
-    found = _SENTENCES.search(question)
+    lowered = question.lower()
+    found = _SENTENCES.search(question) if any(w in lowered for w in ("sentence", "brief", "short", "tl", "one-liner")) \
+        else None
     if not found:
         return None
     n = (found.group("n") or "one").lower()

@@ -102,7 +102,7 @@ class EvidenceScorer:
         self.encoder = encoder
         self.tokenize = lambda text: bm25.tokenizer(term_spelling(text))
         self.asking = set(self.tokenize(ASKING_WORDS))
-        self.forms: dict[str, tuple[str, ...]] = {}  # a question term -> every spelling that meets it (term_words)
+        self.forms: dict[str, frozenset[str]] = {}  # a question term -> its other spellings that meet it (term_words)
 
     def terms(self, text: str) -> dict[str, float]:
         """The text's terms (stemmed, no stopwords or asking words) with their idf. A term the
@@ -162,10 +162,11 @@ class EvidenceScorer:
         words: dict[str, str] = {}
         for word, term in self.bm25.query_words(term_spelling(text)):
             words.setdefault(term, word)
-            # …met in a sentence by any spelling of the word the corpus uses ("tumour" or "tumor",
-            # "mice" or "mouse"), or by its own
-            self.forms[term] = tuple(dict.fromkeys([*self.forms.get(term, ()), *self.bm25.spelling_terms(word),
-                                                    *self.tokenize(word)]))
+            # …met in a sentence by any other spelling of the word the corpus uses ("tumour" or
+            # "tumor", "mice" or "mouse"), or by its own
+            others = [f for f in (*self.bm25.spelling_terms(word), *self.tokenize(word)) if f != term]
+            if others:
+                self.forms[term] = frozenset((*self.forms.get(term, ()), *others))
         return words
 
     def split_compound(self, term: str) -> tuple[str, str] | None:
@@ -185,10 +186,14 @@ class EvidenceScorer:
         """The idf-weighted share of `terms` among `tokens`, a term found in any of its spellings
         (term_words)."""
         total = sum(terms.values())
-        forms = self.forms
-        found = sum(w for t, w in terms.items() if t in tokens or any(f in tokens for f in forms.get(t, ()))
-                    or ("+" in t and all(p in tokens for p in t.split("+"))))
-        return found / total if total else 0.0
+        if not total:
+            return 0.0
+        forms, found = self.forms, 0.0
+        for t, w in terms.items():
+            if t in tokens or (t in forms and not tokens.isdisjoint(forms[t])) \
+                    or ("+" in t and all(p in tokens for p in t.split("+"))):
+                found += w
+        return found / total
 
     def variant_coverage(self, aspect_texts, aspect_variants, paper_tokens: set[str]) -> float:
         """The share of the question's terms a paper holds when each positive aspect may be met in

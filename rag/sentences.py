@@ -12,6 +12,21 @@ from __future__ import annotations
 
 import re
 
+class LazyPattern:
+    """A regular expression compiled on first use: a pattern that few questions need (what a
+    limitation sentence says, "What is Mamba?") should not cost every cold `ask` its compiling."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args, self._compiled = (pattern, flags), None
+
+    def __getattr__(self, name: str):
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or a tag
 # ("</source>" injected into an abstract starts a sentence of its own),
 # unless the dot belongs to a known abbreviation ("e.g.", "et al.", "Fig.").
@@ -90,7 +105,7 @@ def proposes(sentence: str) -> bool:
 # "self-attention scales quadratically with sequence length"), not one that only points back at it
 # ("To address these limitations, we propose X"). Saying what goes wrong (struggles, cannot, is
 # quadratic) states it more surely than naming a limitation ("the methods' strengths, limitations").
-_FLAW_SAID = re.compile(
+_FLAW_SAID = LazyPattern(
     r"\b(?:struggl\w*|suffer\w*|limited (?:by|to|in)|limit(?:s|ing)|fail(?:s|ed|ures?)?|cannot|can not|unable|inability|"
     r"inefficien\w*|(?:computationally |prohibitively )?(?:expensive|costly|prohibitive)|quadratic\w*|lacks?|lacking|"
     r"poor(?:ly)?|degrad\w*|hinder\w*|hamper\w*|restrict\w*|difficult\w*|hard to|"
@@ -98,9 +113,9 @@ _FLAW_SAID = re.compile(
     r"fall short|underperform\w*|vulnerab\w*|sensitiv(?:e|ity) to|overfit\w*|(?:memory|compute|computation)[- ]intensive|"
     r"computationally (?:intensive|demanding|heavy|burdensome)|burden\w*|overhead|unstable|instability|bottlenecked)\b",
     re.IGNORECASE)
-_FLAW_NAMED = re.compile(r"\b(?:limitations?|drawbacks?|weakness\w*|bottlenecks?|shortcomings?|disadvantages?|downsides?|"
+_FLAW_NAMED = LazyPattern(r"\b(?:limitations?|drawbacks?|weakness\w*|bottlenecks?|shortcomings?|disadvantages?|downsides?|"
                          r"challenges?|problems?|issues?)\b", re.IGNORECASE)
-_POINTS_BACK = re.compile(r"^\s*(?:to\s+(?:address|overcome|tackle|solve|remedy|alleviate|mitigate|fix|resolve|circumvent|"
+_POINTS_BACK = LazyPattern(r"^\s*(?:to\s+(?:address|overcome|tackle|solve|remedy|alleviate|mitigate|fix|resolve|circumvent|"
                           r"handle|bridge)|as a remedy|in (?:response|answer) to)\b[^,]*\b(?:this|these|those|such|the above|"
                           r"its|their)\s+(?:\w+\s+){0,2}(?:limitations?|drawbacks?|problems?|issues?|challenges?|"
                           r"weakness(?:es)?|shortcomings?|gaps?|difficult(?:y|ies)|bottlenecks?|concerns?)\b[^,]*,", re.IGNORECASE)
