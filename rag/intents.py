@@ -1,7 +1,9 @@
 """What a question asks of its answer, beyond its shape (rag.shapes): a verdict on a finding
 ("Does X reduce Y?", a claim to check), the problem a paper takes on ("What problem does BACTrack
-solve?"), the limits of a method ("What are the limitations of state space models?"), a finding rather than a mechanism ("How does miR-375 affect…?") and how many papers a
-list wants ("List three papers on…"). rag.extractive chooses its sentences by them.
+solve?"), the limits of a method ("What are the limitations of state space models?"), a finding
+rather than a mechanism ("How does miR-375 affect…?"), one paper by its name ("What is Mamba?"),
+how long the answer may be ("…in one sentence") and how many papers a list wants ("List three
+papers on…"). rag.extractive chooses its sentences by them.
 """
 
 from __future__ import annotations
