@@ -101,7 +101,7 @@ class ChatTurns:
             if in_set and (refers or names_the_set(question, known, in_set) or (about and len(in_set) <= ABOUT_MAX)):
                 return self.stream_in_set(question, list(in_set), started, load_before,
                                           (time.perf_counter() - tw) * 1000, about=about)
-        elif points_back(question) or (not history and asks_for_more(question)):  # "Which of them link code?",
+        elif not history and (points_back(question) or asks_for_more(question)):  # "Which of them link code?",
             # "Any more like these?" with nothing named before it
             return self.no_earlier_papers(question, started, load_before)
         return None

@@ -70,7 +70,8 @@ _LIMITATION = LazyPattern(
     rf"|\bwhat\s+(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+(?:do|does|did)\s+.+?\s+(?:have|face|suffer from|struggle with|pose)\b"
     rf"|\bwhat\s+(?:[\w-]+\s+){{0,2}}?{_FLAW}\s+(?:remain|persist|are left)\b"
     r"|\b(?:where|when|why)\s+(?:do|does|did|would|might)\s+.+?\s+(?:fail|struggle|break down|fall short|underperform)\b"
-    r"|\bwhat\s+limits\b", re.I)
+    r"|\bwhat\s+limits\b"
+    rf"|\b(?:what|which)\s+(?:are|were|is|was)\s+(?:its|their|the)\s+(?:[\w-]+\s+){{0,2}}?{_FLAW}\s*[?.!]*$", re.I)
 
 
 _FLAW_WORDS = ("limit", "drawback", "weakness", "shortcoming", "disadvantage", "downside", "pitfall", "bottleneck",

@@ -189,14 +189,19 @@ _POINTS_BACK = re.compile(
     rf"(?:how|in what ways?|where|what)\s+(?:do|does|did)\s+(?:they|these|those|both)\s+(?:\w+\s+)?"
     rf"(?:differ|compare|contrast|have in common|share|agree|disagree)\b|"
     rf"which (?:one|paper) (?:should|would) (?:i|we|you) (?:read|start|begin|recommend)\b[^?]*\bfirst\b|"
-    rf"where (?:should|do|can|would) (?:i|we) (?:start|begin)\b)", re.IGNORECASE)
+    rf"where (?:should|do|can|would) (?:i|we) (?:start|begin)\b|"
+    # "Tell me about it.", "Summarize them.", "What are its limitations?": nothing but the reference
+    rf"(?:please\s+)?(?:tell me (?:more )?about|summari[sz]e|describe|explain|elaborate on) (?:it|them|this|that|these|those)"
+    rf"\s*[?.!]*$|(?:what|which) (?:are|were|is|was) (?:its|their) [\w -]+?\s*[?.!]*$|"
+    rf"(?:what|which) (?:are|were|is|was) the (?:main |key |biggest )?(?:limitations?|drawbacks?|weakness(?:es)?|"
+    rf"shortcomings?|disadvantages?|results?|findings?|contributions?)\s*[?.!]*$)", re.IGNORECASE)
 
 
 def points_back(question: str) -> str | None:
     """The words a question opens with that point at papers an earlier answer named ("Which of
     them"), else None."""
     found = _POINTS_BACK.match(question)
-    return found.group(0).strip(" ,") if found else None
+    return found.group(0).strip(" ,?.!") if found else None
 
 
 @dataclass

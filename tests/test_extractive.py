@@ -985,6 +985,7 @@ def test_a_look_up_about_a_rare_term_no_paper_uses_is_refused_by_name(pipeline, 
     ("What challenges remain in visual object tracking?", True),
     ("Where do transformers struggle?", True),
     ("What are the main weaknesses of vision transformers on small datasets?", True),
+    ("What are its limitations?", True),  # of the paper just answered, in a chat
     ("What problem does BACTrack solve?", False),  # the problem a paper takes on (asks_problem)
     ("Which papers address the challenges of long sequences?", False),  # a list of papers
     ("What limitation of earlier trackers does BACTrack address?", False),

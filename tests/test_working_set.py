@@ -282,6 +282,12 @@ def test_a_first_question_that_points_back_at_papers_says_there_are_none_yet(pip
     assert pipeline.ask("Of those, which need no training?").abstain_reason == "reference"
     assert pipeline.ask("What do they have in common?").abstain_reason == "reference"
     assert pipeline.ask("How do they differ?").abstain_reason == "reference"
+    # a pronoun and nothing else to go on (seen trying the CLI: answered from whatever came nearest)
+    for question in ("Tell me about it.", "Summarize them.", "What are its limitations?", "What are the limitations?"):
+        assert pipeline.ask(question).abstain_reason == "reference", question
+    # …but in a chat they lean on the question before
+    later = pipeline.ask("What are the main results?", history=[FIRST])
+    assert not later.abstained and later.citations
     # a reference inside the question's own sentence is to its own words
     own = pipeline.ask("Which methods prune tokens, and how many of them need no training?")
     assert not own.abstained
