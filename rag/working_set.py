@@ -157,7 +157,10 @@ def swapped(question: str, previous: str) -> str | None:
 ABOUT_MAX = 3
 _ABOUT = re.compile(r"\b(?:they|them|their|it|its|(?:this|that|the) (?:paper|work|study|trial|method|model|approach|"
                     r"architecture|layer|module|benchmark|dataset|tracker|framework|system|threshold|analysis|"
-                    r"meta-analysis|review|survey|authors))\b", re.IGNORECASE)
+                    r"meta-analysis|review|survey|authors))\b"
+                    # "What are the main results?": the results of the paper just answered
+                    r"|^\W*(?:and\s+)?(?:what|which)\s+(?:are|were|is|was)\s+the\s+(?:main\s+|key\s+)?(?:results?|findings?|"
+                    r"limitations?|contributions?|drawbacks?|weaknesses|conclusions?)\s*[?.!]*$", re.IGNORECASE)
 
 
 def asks_about_them(question: str) -> bool:
