@@ -70,3 +70,13 @@ def test_thanks_between_questions_is_no_turn_of_the_chat(pipeline):
     thanked = pipeline.ask("Which of them link code?", history=[first, "thanks!"])
     assert direct.working_set and thanked.working_set == direct.working_set  # answered over the same papers
     assert (thanked.answer, names(thanked)) == (direct.answer, names(direct))
+
+
+def test_a_message_about_the_corpus_still_refuses_a_filter_naming_no_corpus_file(pipeline):
+    """As every question does: a corpus-file filter that names no file of the index is an error,
+    not silently ignored because the message searches nothing."""
+    from rag.errors import UsageError
+    from rag.retrieve import Filters
+
+    with pytest.raises(UsageError, match="no corpus file named 'nope.txt'"):
+        pipeline.ask("How many papers are in the corpus?", filters=Filters(sources=("nope.txt",)))
