@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.working_set import read_request
+from rag.set_requests import read_request
 
 RELATIVES = (0.2, 0.3, 0.4, 0.5)
 STRENGTHS = (0.0, 1.0, 2.0, 3.0)

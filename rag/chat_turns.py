@@ -113,7 +113,7 @@ class ChatTurns:
         from rag.answering import answer_events, extractive_events
         from rag.shapes import read_condition
         from rag.set_answers import compose_in_set, judge_set
-        from rag.working_set import SetRequest, read_request
+        from rag.set_requests import SetRequest, read_request
 
         request = SetRequest("about", question, question) if about else read_request(question)
         query = request.condition or question

@@ -15,7 +15,8 @@ from rag.names import paper_text
 from rag.paper_names import introduced_names, paper_name
 from rag.measures import reports_measure
 from rag.shapes import shape_of
-from rag.working_set import NAME_PATTERN, SetRequest, metadata_matches, paper_year
+from rag.set_requests import SetRequest
+from rag.working_set import NAME_PATTERN, metadata_matches, paper_year
 
 
 # What a condition that only asks for one kind of paper may say besides ("propose a *new* model",

@@ -4,10 +4,10 @@ A researcher narrows down: "which methods prune tokens without fine-tuning?" →
 report ImageNet results?" → "which of them link code?" → "compare PiToMe and Zero-TPrune". A
 follow-up that refers to the papers on the table ("of those", "which of them", "these papers",
 "the first two") is answered over that set only; any other follow-up keeps the usual condensing
-and a fresh search. This module reads such a follow-up (`refers_to_set`, `read_request`) and the
-records' metadata; rag.set_answers judges the set's papers with the same evidence scoring as any
-list question and composes the answer; the pipeline keeps the set (rebuilt from the earlier
-questions on the command line, carried by the chat in the UI).
+and a fresh search. This module tells such a follow-up (`refers_to_set`; what it asks of the
+set is rag.set_requests) and reads the records' metadata; rag.set_answers judges the set's papers
+with the same evidence scoring as any list question and composes the answer; the pipeline keeps
+the set (rebuilt from the earlier questions on the command line, carried by the chat in the UI).
 
 The set after an answer is what it named: every match of a list answer (even those past the
 ones shown), else the papers it cites; an answer that names none leaves the set as it was.
@@ -16,30 +16,33 @@ ones shown), else the papers it cites; an answer that names none leaves the set 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rag.conditions import NAME
 from rag.shapes import shape_of
 
+if TYPE_CHECKING:
+    from rag.set_requests import SetRequest
+
 MAX_WORKING_SET = 500  # paper ids a chat may send as its working set (an answer names at most its pool)
 _COUNT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
-_SET_NOUN = r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?|articles?)"
-_THEM = (rf"(?:(?:those|these|them|the above|the ones? above|the listed ones|that list|this list|the list(?: above)?|"
-         rf"the (?:papers?|works?|methods?) above|the (?:listed|previous|earlier|same) {_SET_NOUN})"
-         rf"(?: {_COUNT_WORD})?(?: {_SET_NOUN})?)")
+SET_NOUN = r"(?:papers?|works?|methods?|approaches|models?|ones|studies|results?|systems?|techniques?|articles?)"
+THEM = (rf"(?:(?:those|these|them|the above|the ones? above|the listed ones|that list|this list|the list(?: above)?|"
+         rf"the (?:papers?|works?|methods?) above|the (?:listed|previous|earlier|same) {SET_NOUN})"
+         rf"(?: {_COUNT_WORD})?(?: {SET_NOUN})?)")
 # Asking to narrow the set down without naming it: "Keep only those…", "Narrow it down to…",
 # "Only the ones with code", "Filter to papers with code", "Show only those from 2024".
-_NARROW = (r"\b(?:narrow (?:it|them|this|that|these|those)? ?down(?: to)?|keep only|only keep|only (?:the ones|those)|"
+NARROW = (r"\b(?:narrow (?:it|them|this|that|these|those)? ?down(?: to)?|keep only|only keep|only (?:the ones|those)|"
            r"filter (?:it |them |those |these )?(?:to|for|by|down to)|show (?:me )?only|restrict (?:it |them )?to)\b")
 # What a follow-up may do to the papers as a whole: "compare them", "summarize them", "rank those".
 _ACT_ON = r"(?:compare|contrast|summari[sz]e|describe|rank|sort|order|tabulate)"
 _REFERS = re.compile(
     rf"\b(?:which|what|how many|any|all|each|none|both|either|neither|some|one|two|three|four|five|several|most|many)"
-    rf"(?: \w+)? (?:of|among) {_THEM}\b"
-    rf"|\b(?:out of|of|among|from|between|in|across) {_THEM}\b"
-    rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
+    rf"(?: \w+)? (?:of|among) {THEM}\b"
+    rf"|\b(?:out of|of|among|from|between|in|across) {THEM}\b"
+    rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {SET_NOUN}\b"
     # "do any of them / do any use…", not "do any papers…" (a list question of its own)
-    rf"|\bdo (?:any|all|both|none)\b(?! (?:other )?{_SET_NOUN}\b)"
+    rf"|\bdo (?:any|all|both|none)\b(?! (?:other )?{SET_NOUN}\b)"
     rf"|\b{_ACT_ON} (?:them|those|these|both)\b"
     r"|^\s*(?:and |so )?(?:which|what|how many) ones\b|^\s*(?:and |so )?(?:do|did|are|were|have|had) they\b"
     r"|^\s*(?:and |so )?(?:which|what) one\b(?! of)"  # "which one is the most recent?"
@@ -53,40 +56,12 @@ _REFERS = re.compile(
     r"where (?:should|do|can|would) (?:i|we) (?:start|begin))\b"
     r"|\bthe (?:first|last|top) (?:one|two|three|four|five|\d+)\b"
     r"|\bthe (?:first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b"
-    rf"|{_NARROW}",
+    rf"|{NARROW}",
     re.IGNORECASE)
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
-_FIRST_N = re.compile(r"\bthe (first|last|top) (one|two|three|four|five|\d+)\b", re.IGNORECASE)
-_NTH = re.compile(r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|work|method|model|approach)\b", re.IGNORECASE)
-_COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versus|vs\.?)\b", re.IGNORECASE)
-# Asking about the set as a whole: a block per paper, as a comparison gives.
-_SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|overview|describe|tell me (?:more )?about (?:them|these|those))\b",
-                      re.IGNORECASE)
-# Which of the papers in play to read first: "Which one should I read first?", "Where should I start?"
-_READ_FIRST = re.compile(r"\b(?:read|start with|begin with|look at)\s+first\b|\bwhere\s+(?:should|do|can|would)\s+(?:i|we)\s+"
-                         r"(?:start|begin)\b|\b(?:start|begin)\s+with\s+(?:which|what)\b|\bwhich\s+(?:one|paper)\s+"
-                         r"(?:should|would)\s+(?:i|we|you)\s+(?:read|start|begin|recommend)\b", re.IGNORECASE)
-# What the papers in play share: each one's sentence nearest to what they all say (rag.set_answers).
-_COMMON = re.compile(r"\b(?:in common|common (?:to|between|among)|similarities|shared by (?:them|these|those|all|both))\b"
-                     r"|^\W*(?:and |so )?what\s+(?:do|does|did)\s+(?:they|these|those|the \w+|both|all of them)\s+(?:\w+\s+)?share\W*$",
-                     re.IGNORECASE)
-_COUNT = re.compile(r"^\s*how many\b", re.IGNORECASE)
-_CODE = re.compile(r"\b(?:code|source code|implementation|github|open[- ]source[ds]?)\b", re.IGNORECASE)
 # A year with the word that makes it a date ("from 2023", "after 2022"); "COCO 2017" is a dataset.
-_YEAR = re.compile(r"\b(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+"
+YEAR = re.compile(r"\b(?P<op>after|since|before|from|in|published in|later than|earlier than|newer than|older than)\s+"
                    r"(?P<year>(?:19|20)\d{2})\b(?![-\w]|\.\d)", re.IGNORECASE)  # "from 2024." at the end is a year
 NAME_PATTERN = re.compile(NAME + r"\b")
-_CATEGORY = re.compile(r"\b(?P<cat>[a-z]{2,8}(?:-[a-z]{2})?\.[A-Z]{2})\b")
-# What is left of the follow-up once its reference is taken out is its condition.
-_STRIP = re.compile(
-    rf"^\s*(?:and|so|now|ok(?:ay)?|then)?[\s,]*"
-    rf"|\b(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? (?:of|among) {_THEM}\b[\s,]*"
-    rf"|\b(?:out of|of|among|from|between|in|across) {_THEM}\b[\s,]*"
-    rf"|\b(?:those|these|the above|the listed|the same|the previous|the earlier) {_SET_NOUN}\b"
-    rf"|{_NARROW}(?: (?:the ones|those|these|papers|ones)\b)?(?: (?:that|which|with)\b(?= \w+ \w+))?"
-    r"|^\s*(?:which|what|how many) ones?\b|\b(?:do|did|are|were|have|had) they\b"
-    r"|\bdo (?:any|all|both|none)\b(?: of them)?|\b(?:also|still|too|please)\b|[?.!]+\s*$", re.IGNORECASE)
 
 
 _ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|theirs|this|that|these|those|above|same|such|former|latter|"
@@ -187,7 +162,7 @@ def refers_to_set(question: str) -> bool:
 # reference later in the sentence may be to its own words ("…people aged 55, and how many of them…").
 _POINTS_BACK = re.compile(
     rf"^\s*(?:(?:and|so|now|ok(?:ay)?|then)[\s,]+)?(?:(?:which|what|how many|any|all|each|none|both|some)(?: \w+)? "
-    rf"(?:of|among) {_THEM}\b|(?:out of|of|among|from) {_THEM}\b|(?:do|did|are|were|have|had) they\b|"
+    rf"(?:of|among) {THEM}\b|(?:out of|of|among|from) {THEM}\b|(?:do|did|are|were|have|had) they\b|"
     rf"{_ACT_ON} (?:them|those|these|both)\b|compare the (?:first|last|top) \w+\b|"
     rf"(?:how|in what ways?|where|what)\s+(?:do|does|did)\s+(?:they|these|those|both)\s+(?:\w+\s+)?"
     rf"(?:differ|compare|contrast|have in common|share|agree|disagree)\b|"
@@ -207,93 +182,6 @@ def points_back(question: str) -> str | None:
     return found.group(0).strip(" ,?.!") if found else None
 
 
-@dataclass
-class SetRequest:
-    kind: str  # "filter" | "code" | "year" | "category" | "compare" | "pick" (one paper by position) | "rank"
-    # | "about" (a look-up about the papers just answered: asks_about_them) | "common" (what they share)
-    # | "start" (which to read first)
-    condition: str  # the follow-up's own condition, the reference taken out ("report ImageNet results")
-    question: str = ""  # the follow-up as asked
-    picks: list[int] | None = None  # positions in the set ("the first two" -> [0, 1]; "the last one" -> [-1])
-    year: tuple[str, int] | None = None  # ("after", 2022); ("latest", 0) / ("earliest", 0): the newest / oldest
-    category: str | None = None
-    count: bool = False  # "how many of them …"
-
-
-def read_request(question: str) -> SetRequest:
-    condition = " ".join(_STRIP.sub(" ", question).split()).strip(" ,")
-    count = bool(_COUNT.match(question))
-    picks = _picks(question)
-    condition = re.sub(r"^(?:which|what|who)\s+", "", condition, flags=re.IGNORECASE)
-    # "Are any of them trained without labels?" -> "trained without labels"
-    condition = re.sub(r"^(?:are|is|were|was|do|does|did)\s+(?=\w+)", "", condition, flags=re.IGNORECASE)
-    if _READ_FIRST.search(question):
-        return SetRequest("start", condition, question)
-    if _COMMON.search(question) and not _COMPARE.search(question) and not picks:
-        return SetRequest("common", condition, question)
-    if _COMPARE.search(question) or _SUMMARY.search(question) or (picks and len(picks) >= 2):
-        return SetRequest("compare", condition, question, picks, count=count)
-    if picks:
-        return SetRequest("pick", condition, question, picks)
-    if _CODE.search(question):
-        return SetRequest("code", condition, question, picks, count=count)
-    year = _YEAR.search(question)
-    if year:
-        return SetRequest("year", condition, question, picks, year=_year_wanted(year), count=count)
-    category = _CATEGORY.search(question)
-    if category:
-        return SetRequest("category", condition, question, picks, category=category.group("cat"), count=count)
-    recency = _RECENCY.search(condition)
-    if recency:  # "which of them is the most recent?": by the records' dates, not by what abstracts say
-        said = recency.group(0).lower()
-        latest = not (said.startswith(("old", "earli")) or said.endswith("first"))
-        return SetRequest("year", condition, question, picks, year=("latest" if latest else "earliest", 0), count=count)
-    ranked_by = _RANK_BY.search(question)
-    if ranked_by:  # "Rank them by speed.": what each reports on it, as a superlative gets
-        return SetRequest("rank", ranked_by.group("measure"), question, picks)
-    if _SUPERLATIVE.search(condition) and not count:
-        return SetRequest("rank", _measured(condition) or condition, question, picks)
-    return SetRequest("filter", condition or question, question, picks, count=count)
-
-
-_RANK_BY = re.compile(r"\b(?:rank|sort|order)\b.*?\bby (?:their |its )?(?P<measure>[\w -]+?)\s*[?.!]*$", re.I)
-_RECENCY = re.compile(r"\b(?:newest|latest|most recent(?:ly(?: published| released| posted)?)?|"
-                      r"(?:published|released|posted|came out|appeared) (?:most recently|first|last)|oldest|earliest)\b", re.I)
-# A superlative over the set ("which of them is the fastest?", "…reports the highest speedup?"):
-# abstracts do not measure on one scale, so no paper "matches"; each is shown with what it reports
-# on that measure, which is what the superlative's words are turned into.
-_SUPERLATIVE = re.compile(r"\b(?:the\s+)?(?:(?:most|least)\s+(?=[a-z])|(?:fastest|quickest|slowest|best|worst|highest|lowest|"
-                          r"largest|smallest|biggest|cheapest|strongest|fewest|shortest|longest|lightest|greatest)\b)", re.I)
-_MEASURE_OF = {"fastest": "speed", "quickest": "speed", "slowest": "speed", "cheapest": "cost", "lightest": "size",
-               "strongest": "performance", "best": "performance", "worst": "performance", "biggest": "size",
-               "largest": "size", "smallest": "size"}
-
-
-def _measured(condition: str) -> str:
-    """The measure a superlative asks about: "is the fastest" -> "speed", "reports the highest
-    speedup" -> "speedup" (a noun after it is the measure), "is the most accurate" -> "accurate"."""
-    def measure(found: re.Match) -> str:
-        word = found.group(0).split()[-1].lower()
-        noun_follows = re.match(r"\s+(?!(?:on|in|at|for|among|of|overall|when|while|with)\b)[a-z]", condition[found.end():], re.I)
-        return " " if noun_follows or word not in _MEASURE_OF else f" {_MEASURE_OF[word]} "
-    text = " ".join(_SUPERLATIVE.sub(measure, condition).split())
-    return re.sub(r"^(?:is|are|was|were|has|have|gives?|runs?|performs?|reports?|achieves?|gets?|reaches|shows?|uses?)\s+"
-                  r"(?=\w)", "", text, flags=re.I).strip()
-
-
-def _picks(question: str) -> list[int] | None:
-    first_n = _FIRST_N.search(question)
-    if first_n:
-        which, size = first_n.group(1).lower(), first_n.group(2).lower()
-        n = int(size) if size.isdigit() else _NUMBERS[size]
-        return list(range(-n, 0)) if which == "last" else list(range(n))
-    nth = _NTH.search(question)
-    if nth:
-        word = nth.group(1).lower()
-        return [-1] if word == "last" else [_ORDINALS[word]]
-    return None
-
-
 def named_papers(answer) -> list[str]:
     """The paper ids an answer named, in order: every match of a list answer, else its citations."""
     if answer.abstained:
@@ -311,10 +199,10 @@ def next_working_set(answer, previous: list[str] | None) -> list[str] | None:
 # -- metadata ---------------------------------------------------------------------------------
 # The year condition with the words that make it one: "(that are) published in 2024", "…are from 2023".
 _YEAR_CLAUSE = re.compile(r"\s*(?:,\s*)?(?:(?:that|which)\s+)?(?:(?:are|were|was|is)\s+)?(?:(?:published|released|posted|"
-                          r"dated|written|appeared)\s+)?" + _YEAR.pattern, re.IGNORECASE)
+                          r"dated|written|appeared)\s+)?" + YEAR.pattern, re.IGNORECASE)
 
 
-def _year_wanted(found: re.Match) -> tuple[str, int]:
+def year_wanted(found: re.Match) -> tuple[str, int]:
     op = found.group("op").lower().replace("published in", "in")
     op = {"since": "after", "from": "in", "later than": "after", "newer than": "after",
           "earlier than": "before", "older than": "before"}.get(op, op)
@@ -324,7 +212,7 @@ def _year_wanted(found: re.Match) -> tuple[str, int]:
 def year_condition(text: str) -> tuple[re.Match, tuple[str, int]] | None:
     """Where the text asks for a year ("…are from 2023", "published after 2022") and what it asks."""
     found = _YEAR_CLAUSE.search(text)
-    return (found, _year_wanted(found)) if found else None
+    return (found, year_wanted(found)) if found else None
 
 
 def paper_year(paper) -> int | None:
@@ -349,7 +237,7 @@ def paper_categories(paper) -> list[str]:
     return value.split() if isinstance(value, str) else [str(v) for v in value] if isinstance(value, list) else []
 
 
-def metadata_matches(request: SetRequest, papers: list) -> tuple[list, str | None]:
+def metadata_matches(request: "SetRequest", papers: list) -> tuple[list, str | None]:
     """The set's papers that meet a metadata request, and what the records lack (None when they
     carry the field): a year filter over papers whose records have no date cannot be answered."""
     if request.kind == "code":

@@ -14,7 +14,8 @@ from rag.corpus import CorpusReader
 from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.working_set import asks_about_them, named_papers, points_back, read_request, refers_to_set
+from rag.set_requests import read_request
+from rag.working_set import asks_about_them, named_papers, points_back, refers_to_set
 
 RECORDS = [
     {"id": "w1", "title": "PruneFree: Training-Free Token Pruning for Vision Transformers", "update_date": "2023-03-01",
@@ -499,8 +500,6 @@ def test_which_paper_to_read_first_is_not_a_filter(pipeline):
     """Seen trying the CLI: "Which one should I read first?" filtered the set on "should I read
     first" ("Of the 5 papers above, 3 match …"). The abstracts do not say; the surveys review the
     field and come first, then the rest in the order they matched."""
-    from rag.working_set import read_request
-
     assert read_request("Which one should I read first?").kind == "start"
     assert read_request("Where should I start?").kind == "start" and refers_to_set("Where should I start?")
     first = pipeline.ask(FIRST)
