@@ -50,7 +50,7 @@ approach approaches method methods model models paper papers novel learning""".s
 def reading(question: str) -> str | None:
     """"social", "help", "size" or "topics" for a message about the chat or the corpus, else None."""
     text = " ".join(question.split())
-    if len(text) > 80:  # every message these read is short: no pattern is compiled for a question
+    if len(text) > 80:  # every message these read is short: a longer one is a question, and no pattern need compile
         return None
     if _SOCIAL.match(text):
         return "social"

@@ -90,8 +90,9 @@ def question_names(question: str) -> list[str]:
 # A dataset or benchmark's acronym where the question says what papers are evaluated on: "on COCO",
 # "results on GLUE", "on both ImageNet and COCO", "on the KITTI or nuScenes benchmark". Elsewhere a
 # short acronym is as often the asker's paraphrase ("use CNNs") as a name (question_names).
-_DATA_ACRONYM = re.compile(r"\bon\s+(?:the\s+)?(?:both\s+|either\s+)?(?:[\w-]+\s*(?:,|and|or)\s+){0,3}"
-                           r"(?P<name>[A-Z]{3,6})(?=s?\b)")
+# (a lookahead, so that "on both ImageNet and COCO" and a later "on GLUE" are each found in one pass)
+_DATA_ACRONYM = re.compile(r"(?=\bon\s+(?:the\s+)?(?:both\s+|either\s+)?(?:[\w-]+\s*(?:,|and|or)\s+){0,3}"
+                           r"(?P<name>[A-Z]{3,6})(?=s?\b))")
 
 
 _EVALUATED = re.compile(r"\b(?:evaluat\w*|test(?:s|ed|ing)?|benchmark\w*|results?|scores?|report\w*|accura\w*|"
@@ -103,12 +104,14 @@ def data_acronyms(question: str) -> list[str]:
     a question about evaluation ("report results on GLUE"; not "measure speed on CPUs")."""
     if not _EVALUATED.search(question):
         return []
-    found = []
-    for start in range(len(question)):  # overlapping: "on both ImageNet and COCO" and "on COCO"
-        match = _DATA_ACRONYM.match(question, start)
-        if match and match.group("name") not in found:
-            found.append(match.group("name"))
-    return found
+    return list(dict.fromkeys(m.group("name") for m in _DATA_ACRONYM.finditer(question)))
+
+
+def is_option(name: str, text: str) -> bool:
+    """Whether a name is one option of an "A or B" in the text ("on phones or with Apple's CoreML",
+    "on LaSOT or GOT-10k"): a paper saying any option meets it."""
+    n = re.escape(name)
+    return bool(re.search(rf"\bor\s+(?:[\w'’-]+\s+){{0,3}}{n}|{n}\s+(?:[\w'’-]+\s+){{0,3}}or\b", text))
 
 
 def says_name(text: str, name: str) -> bool:

@@ -141,8 +141,7 @@ class Composer:
             pool = foreground if want == "any" else results if want == "result" else data if want == "data" else \
                 setting if want == "background" else (self.limited(judged) or setting) if want == "limitation" else \
                 (self.introducing(judged) or contributions) if want == "introduces" else \
-                concluded if want == "conclusion" else how if want == "how" else \
-                sorted((i for i in foreground if kinds[i] == want), key=lambda i: not proposes(judged.sentences[i]))
+                concluded if want == "conclusion" else how if want == "how" else contributions
             for i in pool:
                 if i not in chosen:
                     chosen.append(i)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rag.conditions import data_acronyms, missing_names, question_names, says_name
+from rag.conditions import data_acronyms, is_option, missing_names, question_names, says_name
 
 # A name given as an example is not what a question asks about: "…antidepressants such as ketamine"
 EXAMPLES = re.compile(r"\b(?:such as|like|e\.g\.|including|for example|for instance)\b[^,;:?.!]*", re.IGNORECASE)
@@ -111,9 +111,7 @@ def listed_names(question: str, judged: list[Judged], depth: int = 3) -> list[st
     `depth` papers says — a list names only papers that say one (rag.lists.list_matches) —
     except a name that is one option of an "A or B" ("on phones or with Apple's CoreML": a paper
     that measures on an iPhone answers it too)."""
-    names = [n for n in dict.fromkeys([*question_names(question), *data_acronyms(question)])
-             if not re.search(rf"\bor\s+(?:[\w'’-]+\s+){{0,3}}{re.escape(n)}|{re.escape(n)}\s+(?:[\w'’-]+\s+){{0,3}}or\b",
-                              question)]
+    names = [n for n in dict.fromkeys([*question_names(question), *data_acronyms(question)]) if not is_option(n, question)]
     return said_by_top(names, judged, depth)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.conditions import data_acronyms, question_names, says_name
+from rag.conditions import data_acronyms, is_option, question_names, says_name
 from rag.extractive import Composer, ExtractiveAnswer, compose
 from rag.intents import asked_sentences
 from rag.kinds import is_survey
@@ -136,7 +136,6 @@ def one_term(scorer, condition: str) -> str | None:
 # A benchmark's or dataset's name in a condition besides those question_names finds: an acronym it
 # is evaluated on ("on GLUE", "on COCO": data_acronyms) and a run of capitalised words ("Long Range Arena").
 _TITLED = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z0-9]+)+\b")
-_OPTION = r"\bor\s+(?:[\w'’-]+\s+){{0,3}}{0}|{0}\s+(?:[\w'’-]+\s+){{0,3}}or\b"
 
 
 def condition_names(condition: str) -> tuple[list[str], list[str]]:
@@ -144,7 +143,7 @@ def condition_names(condition: str) -> tuple[list[str], list[str]]:
     it must say: the options of an "A or B"); ([], []) when it gives none."""
     names = list(dict.fromkeys([*question_names(condition), *_TITLED.findall(condition), *data_acronyms(condition)]))
     names = [n for n in names if not any(n != m and n in m for m in names)]  # "Range Arena" in "Long Range Arena"
-    options = [n for n in names if re.search(_OPTION.format(re.escape(n)), condition)]
+    options = [n for n in names if is_option(n, condition)]
     required = [n for n in names if n not in options]
     return (required, options) if names else ([], [])
 
